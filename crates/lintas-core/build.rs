@@ -1,0 +1,22 @@
+//! Compiles `proto/lintas/v1` with protox (a pure-Rust protobuf compiler), so
+//! building Lintas never needs a system `protoc`.
+
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    let files = [
+        "lintas/v1/common.proto",
+        "lintas/v1/case.proto",
+        "lintas/v1/notice.proto",
+        "lintas/v1/roster.proto",
+    ];
+    for file in &files {
+        println!("cargo:rerun-if-changed={}", proto_root.join(file).display());
+    }
+    let descriptors = protox::compile(files, [&proto_root])?;
+    let mut config = prost_build::Config::new();
+    config.enable_type_names();
+    config.compile_fds(descriptors)?;
+    Ok(())
+}

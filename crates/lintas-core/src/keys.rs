@@ -1,0 +1,210 @@
+//! Ed25519 keys: public keys checked when they enter a roster, and secret
+//! signing keys that never print and are wiped from memory on drop.
+
+use std::fmt;
+
+use ed25519_dalek::{Signer, SigningKey as DalekSigningKey, VerifyingKey};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use zeroize::Zeroizing;
+
+use crate::ids::KeyId;
+
+/// Why bytes are not an acceptable public key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// Not 32 bytes.
+    #[error("an Ed25519 public key is 32 bytes, found {0}")]
+    WrongLength(usize),
+    /// Not the encoding of a curve point.
+    #[error("the bytes do not encode an Ed25519 curve point")]
+    NotAPoint,
+    /// A small-order ("weak") point: signatures by it prove nothing.
+    #[error("weak (small-order) Ed25519 public key refused")]
+    Weak,
+    /// The system's random number source failed while generating a key.
+    #[error("no randomness available to generate a key: {0}")]
+    Randomness(String),
+}
+
+/// An Ed25519 public key accepted for use: 32 bytes, a valid point, not of
+/// small order.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PublicKey(VerifyingKey);
+
+impl PublicKey {
+    /// Checks and wraps 32 public-key bytes.
+    ///
+    /// # Errors
+    /// Wrong length, not a point, or a weak key.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
+        let array: &[u8; 32] = bytes
+            .try_into()
+            .map_err(|_| KeyError::WrongLength(bytes.len()))?;
+        let key = VerifyingKey::from_bytes(array).map_err(|_| KeyError::NotAPoint)?;
+        if key.is_weak() {
+            return Err(KeyError::Weak);
+        }
+        Ok(PublicKey(key))
+    }
+
+    /// The 32 bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        self.0.as_bytes()
+    }
+
+    /// Strictly verifies `signature` over `message` (RFC 8032 with the
+    /// checks `verify_strict` adds: canonical S, no small-order R or A).
+    pub(crate) fn verify_strict(&self, message: &[u8], signature: &[u8]) -> bool {
+        let Ok(bytes) = <&[u8; 64]>::try_from(signature) else {
+            return false;
+        };
+        let signature = ed25519_dalek::Signature::from_bytes(bytes);
+        self.0.verify_strict(message, &signature).is_ok()
+    }
+
+    /// Lower-case hex of the 32 bytes.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.as_bytes())
+    }
+}
+
+impl PartialOrd for PublicKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PublicKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({})", self.to_hex())
+    }
+}
+
+impl Serialize for PublicKey {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for PublicKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let bytes = hex::decode(&text).map_err(serde::de::Error::custom)?;
+        PublicKey::from_bytes(&bytes).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A secret Ed25519 signing key with the id it is listed under in the
+/// roster. Its `Debug` shows only the id and public key; the secret is
+/// wiped from memory when dropped.
+pub struct SigningKey {
+    key_id: KeyId,
+    secret: DalekSigningKey,
+}
+
+impl SigningKey {
+    /// A key from a 32-byte secret seed (RFC 8032 private key).
+    ///
+    /// # Errors
+    /// When the derived public key is weak (never for a real seed, but
+    /// checked so a signing key is always registrable).
+    pub fn from_seed(key_id: KeyId, seed: &Zeroizing<[u8; 32]>) -> Result<Self, KeyError> {
+        let secret = DalekSigningKey::from_bytes(seed);
+        if secret.verifying_key().is_weak() {
+            return Err(KeyError::Weak);
+        }
+        Ok(SigningKey { key_id, secret })
+    }
+
+    /// A fresh key from the operating system's random source.
+    ///
+    /// # Errors
+    /// When no randomness is available.
+    pub fn generate(key_id: KeyId) -> Result<Self, KeyError> {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        getrandom::fill(seed.as_mut()).map_err(|e| KeyError::Randomness(e.to_string()))?;
+        Self::from_seed(key_id, &seed)
+    }
+
+    /// The key's id in the roster.
+    pub fn key_id(&self) -> &KeyId {
+        &self.key_id
+    }
+
+    /// The public half.
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey(self.secret.verifying_key())
+    }
+
+    /// The 32-byte secret seed, for storing the key; handle with care.
+    pub fn seed(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.secret.to_bytes())
+    }
+
+    /// Signs `message` (always a pre-authentication encoding; see
+    /// [`crate::signing`]).
+    pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.secret.sign(message).to_bytes()
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("key_id", &self.key_id)
+            .field("public_key", &self.public_key())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> Result<SigningKey, Box<dyn std::error::Error>> {
+        Ok(SigningKey::from_seed(
+            KeyId::parse("k1")?,
+            &Zeroizing::new([7u8; 32]),
+        )?)
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() -> Result<(), Box<dyn std::error::Error>> {
+        let key = key()?;
+        let shown = format!("{key:?}");
+        assert!(!shown.contains(&hex::encode([7u8; 32])));
+        assert!(shown.contains(&key.public_key().to_hex()));
+        Ok(())
+    }
+
+    #[test]
+    fn weak_and_malformed_keys_are_refused() {
+        // The identity point (small order) encodes as 0x01 followed by zeros.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        assert_eq!(PublicKey::from_bytes(&identity), Err(KeyError::Weak));
+        assert_eq!(
+            PublicKey::from_bytes(&[0u8; 31]),
+            Err(KeyError::WrongLength(31))
+        );
+        // All-zero bytes decode to a small-order point as well.
+        assert_eq!(PublicKey::from_bytes(&[0u8; 32]), Err(KeyError::Weak));
+    }
+
+    #[test]
+    fn strict_verification() -> Result<(), Box<dyn std::error::Error>> {
+        let key = key()?;
+        let signature = key.sign(b"message");
+        assert!(key.public_key().verify_strict(b"message", &signature));
+        assert!(!key.public_key().verify_strict(b"messagf", &signature));
+        assert!(!key.public_key().verify_strict(b"message", &signature[..63]));
+        Ok(())
+    }
+}

@@ -1,0 +1,400 @@
+//! Notices: the typed messages agencies exchange, and their handling rules.
+//!
+//! A [`NoticeBody`] is what a sender writes; signing it (see
+//! [`crate::signing`]) fixes its bytes and derives its [`NoticeId`].
+
+mod kinds;
+
+use serde::{Deserialize, Serialize};
+
+pub use kinds::{
+    AssistanceRequest, AssistanceResponse, Checkpoint, CompoundAlert, ModusOperandiAlert,
+    RepatriationPlan, RepatriationStep, RescueRequest, SuspectAlert, TransitWatchRequest,
+    VictimStatusUpdate, Withdrawal,
+};
+
+use crate::error::{At, ValidationError};
+use crate::ids::{AgencyId, CaseId, NoticeId};
+use crate::pb;
+use crate::pb::notice_body::Kind as PbKind;
+use crate::time::Timestamp;
+use crate::vocab::{NoticeKind, Priority, Tlp};
+use crate::wire;
+
+/// How recipients must handle a notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Handling {
+    /// TLP 2.0 marking.
+    pub tlp: Tlp,
+    /// Priority.
+    pub priority: Priority,
+    /// When the sender needs an answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_deadline: Option<Timestamp>,
+    /// Whether recipients may forward to agencies not listed.
+    pub may_forward: bool,
+}
+
+impl Handling {
+    /// Handling with no deadline and no forwarding.
+    pub fn new(tlp: Tlp, priority: Priority) -> Self {
+        Handling {
+            tlp,
+            priority,
+            response_deadline: None,
+            may_forward: false,
+        }
+    }
+
+    /// The same handling with a response deadline.
+    #[must_use]
+    pub fn with_deadline(mut self, deadline: Timestamp) -> Self {
+        self.response_deadline = Some(deadline);
+        self
+    }
+}
+
+impl TryFrom<pb::Handling> for Handling {
+    type Error = ValidationError;
+    fn try_from(h: pb::Handling) -> Result<Self, Self::Error> {
+        Ok(Handling {
+            tlp: Tlp::from_wire(h.tlp).at("tlp")?,
+            priority: Priority::from_wire(h.priority).at("priority")?,
+            response_deadline: Timestamp::optional_from_wire(h.response_deadline.as_ref())
+                .at("response_deadline")?,
+            may_forward: h.may_forward,
+        })
+    }
+}
+
+impl From<Handling> for pb::Handling {
+    fn from(h: Handling) -> Self {
+        pb::Handling {
+            tlp: h.tlp.to_wire(),
+            priority: h.priority.to_wire(),
+            response_deadline: h.response_deadline.map(Into::into),
+            may_forward: h.may_forward,
+        }
+    }
+}
+
+/// The content of a notice: exactly one typed kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum NoticeContent {
+    /// Urgent request to locate and rescue victims.
+    RescueRequest(RescueRequest),
+    /// A victim's status changed.
+    VictimStatusUpdate(VictimStatusUpdate),
+    /// Alert about suspects.
+    SuspectAlert(SuspectAlert),
+    /// Alert about a compound.
+    CompoundAlert(CompoundAlert),
+    /// Prevention alert about a modus operandi.
+    ModusOperandiAlert(ModusOperandiAlert),
+    /// Transit watch request.
+    TransitWatchRequest(TransitWatchRequest),
+    /// Repatriation plan.
+    RepatriationPlan(RepatriationPlan),
+    /// Mutual-assistance request.
+    AssistanceRequest(AssistanceRequest),
+    /// Answer to a mutual-assistance request.
+    AssistanceResponse(AssistanceResponse),
+    /// Withdrawal of an earlier notice.
+    Withdrawal(Withdrawal),
+}
+
+impl NoticeContent {
+    /// The kind of this content.
+    pub fn kind(&self) -> NoticeKind {
+        match self {
+            NoticeContent::RescueRequest(_) => NoticeKind::RescueRequest,
+            NoticeContent::VictimStatusUpdate(_) => NoticeKind::VictimStatusUpdate,
+            NoticeContent::SuspectAlert(_) => NoticeKind::SuspectAlert,
+            NoticeContent::CompoundAlert(_) => NoticeKind::CompoundAlert,
+            NoticeContent::ModusOperandiAlert(_) => NoticeKind::ModusOperandiAlert,
+            NoticeContent::TransitWatchRequest(_) => NoticeKind::TransitWatchRequest,
+            NoticeContent::RepatriationPlan(_) => NoticeKind::RepatriationPlan,
+            NoticeContent::AssistanceRequest(_) => NoticeKind::AssistanceRequest,
+            NoticeContent::AssistanceResponse(_) => NoticeKind::AssistanceResponse,
+            NoticeContent::Withdrawal(_) => NoticeKind::Withdrawal,
+        }
+    }
+
+    /// The wire field name of this kind, used in error paths.
+    fn field(&self) -> &'static str {
+        match self {
+            NoticeContent::RescueRequest(_) => "rescue_request",
+            NoticeContent::VictimStatusUpdate(_) => "victim_status_update",
+            NoticeContent::SuspectAlert(_) => "suspect_alert",
+            NoticeContent::CompoundAlert(_) => "compound_alert",
+            NoticeContent::ModusOperandiAlert(_) => "modus_operandi_alert",
+            NoticeContent::TransitWatchRequest(_) => "transit_watch_request",
+            NoticeContent::RepatriationPlan(_) => "repatriation_plan",
+            NoticeContent::AssistanceRequest(_) => "assistance_request",
+            NoticeContent::AssistanceResponse(_) => "assistance_response",
+            NoticeContent::Withdrawal(_) => "withdrawal",
+        }
+    }
+
+    /// Whether a notice of this kind must name a case.
+    fn needs_case(&self) -> bool {
+        !matches!(
+            self,
+            NoticeContent::CompoundAlert(_)
+                | NoticeContent::ModusOperandiAlert(_)
+                | NoticeContent::SuspectAlert(_)
+        )
+    }
+}
+
+impl TryFrom<PbKind> for NoticeContent {
+    type Error = ValidationError;
+    fn try_from(kind: PbKind) -> Result<Self, Self::Error> {
+        Ok(match kind {
+            PbKind::RescueRequest(k) => {
+                NoticeContent::RescueRequest(k.try_into().at("rescue_request")?)
+            }
+            PbKind::VictimStatusUpdate(k) => {
+                NoticeContent::VictimStatusUpdate(k.try_into().at("victim_status_update")?)
+            }
+            PbKind::SuspectAlert(k) => {
+                NoticeContent::SuspectAlert(k.try_into().at("suspect_alert")?)
+            }
+            PbKind::CompoundAlert(k) => {
+                NoticeContent::CompoundAlert(k.try_into().at("compound_alert")?)
+            }
+            PbKind::ModusOperandiAlert(k) => {
+                NoticeContent::ModusOperandiAlert(k.try_into().at("modus_operandi_alert")?)
+            }
+            PbKind::TransitWatchRequest(k) => {
+                NoticeContent::TransitWatchRequest(k.try_into().at("transit_watch_request")?)
+            }
+            PbKind::RepatriationPlan(k) => {
+                NoticeContent::RepatriationPlan(k.try_into().at("repatriation_plan")?)
+            }
+            PbKind::AssistanceRequest(k) => {
+                NoticeContent::AssistanceRequest(k.try_into().at("assistance_request")?)
+            }
+            PbKind::AssistanceResponse(k) => {
+                NoticeContent::AssistanceResponse(k.try_into().at("assistance_response")?)
+            }
+            PbKind::Withdrawal(k) => NoticeContent::Withdrawal(k.try_into().at("withdrawal")?),
+        })
+    }
+}
+
+impl From<NoticeContent> for PbKind {
+    fn from(content: NoticeContent) -> Self {
+        match content {
+            NoticeContent::RescueRequest(k) => PbKind::RescueRequest(k.into()),
+            NoticeContent::VictimStatusUpdate(k) => PbKind::VictimStatusUpdate(k.into()),
+            NoticeContent::SuspectAlert(k) => PbKind::SuspectAlert(k.into()),
+            NoticeContent::CompoundAlert(k) => PbKind::CompoundAlert(k.into()),
+            NoticeContent::ModusOperandiAlert(k) => PbKind::ModusOperandiAlert(k.into()),
+            NoticeContent::TransitWatchRequest(k) => PbKind::TransitWatchRequest(k.into()),
+            NoticeContent::RepatriationPlan(k) => PbKind::RepatriationPlan(k.into()),
+            NoticeContent::AssistanceRequest(k) => PbKind::AssistanceRequest(k.into()),
+            NoticeContent::AssistanceResponse(k) => PbKind::AssistanceResponse(k.into()),
+            NoticeContent::Withdrawal(k) => PbKind::Withdrawal(k.into()),
+        }
+    }
+}
+
+/// The signed content of a notice, without its id (which is derived from
+/// the encoded content when it is signed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct NoticeBody {
+    /// The sending agency.
+    pub sender: AgencyId,
+    /// Per-sender sequence number, from 1.
+    pub sequence: u64,
+    /// When the notice was created.
+    pub created_at: Timestamp,
+    /// After this the notice must not be acted on or delivered.
+    pub expires_at: Timestamp,
+    /// Recipients.
+    pub recipients: Vec<AgencyId>,
+    /// Handling rules.
+    pub handling: Handling,
+    /// The case this notice is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<CaseId>,
+    /// The earlier notice this one replaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<NoticeId>,
+    /// The typed content.
+    pub content: NoticeContent,
+}
+
+impl NoticeBody {
+    /// A notice body; set `case_id` and `supersedes` on the result as needed.
+    pub fn new(
+        sender: AgencyId,
+        sequence: u64,
+        created_at: Timestamp,
+        expires_at: Timestamp,
+        recipients: Vec<AgencyId>,
+        handling: Handling,
+        content: NoticeContent,
+    ) -> Self {
+        NoticeBody {
+            sender,
+            sequence,
+            created_at,
+            expires_at,
+            recipients,
+            handling,
+            case_id: None,
+            supersedes: None,
+            content,
+        }
+    }
+
+    /// The same body about `case_id`.
+    #[must_use]
+    pub fn about_case(mut self, case_id: CaseId) -> Self {
+        self.case_id = Some(case_id);
+        self
+    }
+
+    /// The kind of notice.
+    pub fn kind(&self) -> NoticeKind {
+        self.content.kind()
+    }
+
+    /// Checks the rules that relate the body's fields to each other.
+    ///
+    /// # Errors
+    /// The first broken rule, with its field path.
+    fn validate(&self) -> Result<(), ValidationError> {
+        if self.sequence == 0 {
+            return Err(ValidationError::invalid(
+                "sequence",
+                "a sequence number of 1 or more",
+                "0",
+            ));
+        }
+        if self.expires_at <= self.created_at {
+            return Err(ValidationError::rule(
+                "expires_at",
+                "must be after created_at",
+            ));
+        }
+        wire::non_empty(&self.recipients, "recipients")?;
+        wire::unique(&self.recipients, "recipients", |r| r)?;
+        if let Some(i) = self.recipients.iter().position(|r| r == &self.sender) {
+            return Err(
+                ValidationError::rule("", "the sender cannot be a recipient")
+                    .within_item("recipients", i),
+            );
+        }
+        let handling = &self.handling;
+        match handling.response_deadline {
+            None if handling.priority == Priority::Urgent => {
+                return Err(ValidationError::rule(
+                    "handling.response_deadline",
+                    "required when priority is PRIORITY_URGENT",
+                ));
+            }
+            Some(deadline) if deadline <= self.created_at => {
+                return Err(ValidationError::rule(
+                    "handling.response_deadline",
+                    "must be after created_at",
+                ));
+            }
+            Some(deadline) if deadline > self.expires_at => {
+                return Err(ValidationError::rule(
+                    "handling.response_deadline",
+                    "must not be after expires_at",
+                ));
+            }
+            _ => {}
+        }
+        if handling.tlp == Tlp::Red && handling.may_forward {
+            return Err(ValidationError::rule(
+                "handling.may_forward",
+                "must be false under TLP_RED: named recipients only",
+            ));
+        }
+        if self.content.needs_case() && self.case_id.is_none() {
+            return Err(ValidationError::rule(
+                "case_id",
+                "required for this kind of notice",
+            ));
+        }
+        match &self.content {
+            NoticeContent::RescueRequest(r) if Some(&r.case.case_id) != self.case_id.as_ref() => {
+                return Err(ValidationError::rule(
+                    "case.case_id",
+                    "must equal the notice's case_id",
+                )
+                .within(self.content.field()));
+            }
+            NoticeContent::Withdrawal(_) if self.supersedes.is_some() => {
+                return Err(ValidationError::rule(
+                    "supersedes",
+                    "a withdrawal cannot supersede a notice; it withdraws one",
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Converts a decoded wire body: every field checked, every rule
+    /// applied. Returns the notice id the body carries with the body.
+    ///
+    /// # Errors
+    /// The first invalid field, with its path.
+    pub fn from_wire(body: pb::NoticeBody) -> Result<(NoticeId, NoticeBody), ValidationError> {
+        let id = NoticeId::from_wire(&body.notice_id).at("notice_id")?;
+        let content = body
+            .kind
+            .ok_or_else(|| ValidationError::missing("kind"))
+            .and_then(NoticeContent::try_from)?;
+        let notice = NoticeBody {
+            sender: AgencyId::from_wire(&body.sender).at("sender")?,
+            sequence: body.sequence,
+            created_at: Timestamp::from_wire(body.created_at.as_ref()).at("created_at")?,
+            expires_at: Timestamp::from_wire(body.expires_at.as_ref()).at("expires_at")?,
+            recipients: wire::parse_list(body.recipients, "recipients", |r| {
+                AgencyId::from_wire(&r)
+            })?,
+            handling: wire::required(body.handling, "handling")?,
+            case_id: if body.case_id.is_empty() {
+                None
+            } else {
+                Some(CaseId::parse(&body.case_id).at("case_id")?)
+            },
+            supersedes: NoticeId::optional_from_wire(&body.supersedes).at("supersedes")?,
+            content,
+        };
+        notice.validate()?;
+        Ok((id, notice))
+    }
+
+    /// The wire form, with the notice id field left empty (signing fills
+    /// it in).
+    pub fn to_wire(&self) -> pb::NoticeBody {
+        let body = self.clone();
+        pb::NoticeBody {
+            notice_id: Vec::new(),
+            sender: body.sender.to_string(),
+            sequence: body.sequence,
+            created_at: Some(body.created_at.into()),
+            expires_at: Some(body.expires_at.into()),
+            recipients: wire::to_strings(&body.recipients),
+            handling: Some(body.handling.into()),
+            case_id: body.case_id.map(|c| c.to_string()).unwrap_or_default(),
+            supersedes: body
+                .supersedes
+                .map(|s| s.as_bytes().to_vec())
+                .unwrap_or_default(),
+            kind: Some(body.content.into()),
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! The roster a party trusts now, how it moves forward, and verifying
+//! notices against it.
+
+use super::{Roster, SignedRoster};
+use crate::error::ValidationError;
+use crate::ids::{AgencyId, KeyId, NoticeId};
+use crate::notice::NoticeBody;
+use crate::signing::{BodyError, SignedNotice, decode_notice_body};
+use crate::time::Timestamp;
+use crate::vocab::NoticeKind;
+
+/// How far ahead of the verifier's clock a notice's creation time may be.
+pub const MAX_CLOCK_SKEW_SECONDS: i64 = 300;
+
+/// Why a roster version was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RosterError {
+    /// The roster bytes or signature list are malformed or break a rule.
+    #[error("invalid roster: {0}")]
+    Invalid(#[source] ValidationError),
+    /// Too few distinct steward keys signed.
+    #[error("roster version {version} has {valid} valid signatures from {whose}, {needed} needed")]
+    ThresholdNotMet {
+        /// The version being checked.
+        version: u64,
+        /// Whose stewards were counted: "its own" or "version N".
+        whose: String,
+        /// Distinct valid signatures found.
+        valid: usize,
+        /// Threshold.
+        needed: u32,
+    },
+    /// The offered version is not newer than the trusted one.
+    #[error("roster version {offered} refused: version {trusted} is already trusted (rollback)")]
+    Rollback {
+        /// Trusted version.
+        trusted: u64,
+        /// Offered version.
+        offered: u64,
+    },
+    /// The offered version skips versions.
+    #[error("roster version {offered} refused: versions move one at a time, next is {expected}")]
+    VersionGap {
+        /// The only acceptable next version.
+        expected: u64,
+        /// Offered version.
+        offered: u64,
+    },
+    /// The offered version was issued before the trusted one.
+    #[error("roster version {offered} was issued before the trusted version")]
+    IssuedBeforeTrusted {
+        /// Offered version.
+        offered: u64,
+    },
+    /// The roster's validity has ended.
+    #[error("roster version {version} expired at {expires_at}")]
+    Expired {
+        /// The version.
+        version: u64,
+        /// When it expired.
+        expires_at: Timestamp,
+    },
+}
+
+/// Why a notice was refused. Each variant is a distinct reason a receiving
+/// node reports back to the sender (and maps to a distinct status).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The trusted roster has expired: nothing verifies until a newer one
+    /// is installed.
+    #[error("the trusted roster (version {version}) expired at {expires_at}")]
+    RosterExpired {
+        /// Version.
+        version: u64,
+        /// Expiry.
+        expires_at: Timestamp,
+    },
+    /// The signer is not in the roster.
+    #[error("sender {0} is not in the roster")]
+    UnknownSender(AgencyId),
+    /// The key id is not one of the signer's keys.
+    #[error("key {key_id} is not a key of {agency}")]
+    UnknownKey {
+        /// The signer.
+        agency: AgencyId,
+        /// The key id.
+        key_id: KeyId,
+    },
+    /// The key has been revoked.
+    #[error("key {key_id} was revoked at {revoked_at}: {reason}")]
+    KeyRevoked {
+        /// The key id.
+        key_id: KeyId,
+        /// When.
+        revoked_at: Timestamp,
+        /// Why.
+        reason: String,
+    },
+    /// The signature does not verify over the exact bytes.
+    #[error("signature by {key_id} does not verify")]
+    BadSignature {
+        /// The key id.
+        key_id: KeyId,
+    },
+    /// The body's notice id is not the hash of its content.
+    #[error("notice id {claimed} does not match the content, whose id is {computed}")]
+    IdMismatch {
+        /// Claimed id.
+        claimed: NoticeId,
+        /// Content's id.
+        computed: NoticeId,
+    },
+    /// The signed body is not a valid notice.
+    #[error("invalid notice: {0}")]
+    InvalidBody(#[source] ValidationError),
+    /// The envelope's signer is not the body's sender.
+    #[error("signed by {signer} but the notice says its sender is {sender}")]
+    SignerNotSender {
+        /// Envelope signer.
+        signer: AgencyId,
+        /// Body sender.
+        sender: AgencyId,
+    },
+    /// The key was not valid when the notice was created.
+    #[error(
+        "key {key_id} is valid from {valid_from} until {valid_until}, notice created at {created_at}"
+    )]
+    KeyNotValidAtCreation {
+        /// Key id.
+        key_id: KeyId,
+        /// Key validity start.
+        valid_from: Timestamp,
+        /// Key validity end.
+        valid_until: Timestamp,
+        /// Notice creation time.
+        created_at: Timestamp,
+    },
+    /// The sender may not issue this kind of notice.
+    #[error("{sender} may not issue {} notices", kind.wire_name())]
+    KindNotPermitted {
+        /// Sender.
+        sender: AgencyId,
+        /// Kind.
+        kind: NoticeKind,
+    },
+    /// A recipient is not in the roster.
+    #[error("recipient {0} is not in the roster")]
+    UnknownRecipient(AgencyId),
+    /// The notice has expired.
+    #[error("notice expired at {expires_at}")]
+    Expired {
+        /// Expiry.
+        expires_at: Timestamp,
+    },
+    /// The notice was created later than the verifier's clock allows.
+    #[error(
+        "notice created at {created_at}, more than {MAX_CLOCK_SKEW_SECONDS}s ahead of now ({now})"
+    )]
+    CreatedInFuture {
+        /// Creation time.
+        created_at: Timestamp,
+        /// Verifier's time.
+        now: Timestamp,
+    },
+}
+
+/// A notice that passed every check against a trusted roster.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct VerifiedNotice {
+    /// The content-derived id.
+    pub id: NoticeId,
+    /// The validated body.
+    pub body: NoticeBody,
+    /// The envelope as received, for storing and forwarding unchanged.
+    pub envelope: SignedNotice,
+    /// The roster version it was verified against.
+    pub roster_version: u64,
+}
+
+/// The roster version a party trusts now. It only moves forward.
+#[derive(Debug, Clone)]
+pub struct TrustedRoster {
+    roster: Roster,
+    signed: SignedRoster,
+}
+
+impl TrustedRoster {
+    /// Starts trusting a roster obtained through a trusted channel (the
+    /// first version, or the latest version this party stored itself). It
+    /// must carry a threshold of its own stewards' signatures and not be
+    /// expired.
+    ///
+    /// # Errors
+    /// Invalid roster, threshold not met, or expired.
+    pub fn bootstrap(signed: SignedRoster, now: Timestamp) -> Result<Self, RosterError> {
+        let roster = signed.roster().map_err(RosterError::Invalid)?;
+        check_threshold(&signed, &roster, &roster, "its own stewards")?;
+        check_not_expired(&roster, now)?;
+        Ok(TrustedRoster { roster, signed })
+    }
+
+    /// Moves to the next version: exactly one more than the trusted one,
+    /// issued no earlier, signed by a threshold of the trusted version's
+    /// stewards and by a threshold of its own, and not expired.
+    ///
+    /// # Errors
+    /// Rollback, version gap, threshold not met, expired, invalid. The
+    /// trusted roster is unchanged on error.
+    pub fn update(&mut self, next: SignedRoster, now: Timestamp) -> Result<(), RosterError> {
+        let roster = next.roster().map_err(RosterError::Invalid)?;
+        let trusted = self.roster.version;
+        if roster.version <= trusted {
+            return Err(RosterError::Rollback {
+                trusted,
+                offered: roster.version,
+            });
+        }
+        if roster.version != trusted + 1 {
+            return Err(RosterError::VersionGap {
+                expected: trusted + 1,
+                offered: roster.version,
+            });
+        }
+        if roster.issued_at < self.roster.issued_at {
+            return Err(RosterError::IssuedBeforeTrusted {
+                offered: roster.version,
+            });
+        }
+        check_threshold(&next, &roster, &self.roster, &format!("version {trusted}"))?;
+        check_threshold(&next, &roster, &roster, "its own stewards")?;
+        check_not_expired(&roster, now)?;
+        self.roster = roster;
+        self.signed = next;
+        Ok(())
+    }
+
+    /// The trusted roster.
+    pub fn roster(&self) -> &Roster {
+        &self.roster
+    }
+
+    /// The trusted roster as signed, for storing and passing on.
+    pub fn signed(&self) -> &SignedRoster {
+        &self.signed
+    }
+
+    /// Verifies a signed notice: sender and key in the roster, key not
+    /// revoked and valid when the notice was created, signature over the
+    /// exact bytes, id matches content, body valid, signer is the sender,
+    /// sender allowed to issue the kind, recipients known, not expired and
+    /// not from the future.
+    ///
+    /// # Errors
+    /// The first check that fails, as a [`VerifyError`].
+    pub fn verify_notice(
+        &self,
+        notice: &SignedNotice,
+        now: Timestamp,
+    ) -> Result<VerifiedNotice, VerifyError> {
+        let roster = &self.roster;
+        if now >= roster.expires_at {
+            return Err(VerifyError::RosterExpired {
+                version: roster.version,
+                expires_at: roster.expires_at,
+            });
+        }
+        let agency = roster
+            .agency(notice.signer())
+            .ok_or_else(|| VerifyError::UnknownSender(notice.signer().clone()))?;
+        let key = agency
+            .key(notice.key_id())
+            .ok_or_else(|| VerifyError::UnknownKey {
+                agency: agency.agency_id.clone(),
+                key_id: notice.key_id().clone(),
+            })?;
+        if let Some(revocation) = &key.revocation {
+            return Err(VerifyError::KeyRevoked {
+                key_id: key.key_id.clone(),
+                revoked_at: revocation.revoked_at,
+                reason: revocation.reason.clone(),
+            });
+        }
+        if !key
+            .public_key
+            .verify_strict(&notice.signed_message(), notice.signature())
+        {
+            return Err(VerifyError::BadSignature {
+                key_id: key.key_id.clone(),
+            });
+        }
+        // Only now, with the bytes authenticated, are they decoded.
+        let (id, body) = decode_notice_body(notice.body_bytes()).map_err(|e| match e {
+            BodyError::IdMismatch { claimed, computed } => {
+                VerifyError::IdMismatch { claimed, computed }
+            }
+            BodyError::Invalid(v) => VerifyError::InvalidBody(v),
+        })?;
+        if &body.sender != notice.signer() {
+            return Err(VerifyError::SignerNotSender {
+                signer: notice.signer().clone(),
+                sender: body.sender.clone(),
+            });
+        }
+        if !key.valid_at(body.created_at) {
+            return Err(VerifyError::KeyNotValidAtCreation {
+                key_id: key.key_id.clone(),
+                valid_from: key.valid_from,
+                valid_until: key.valid_until,
+                created_at: body.created_at,
+            });
+        }
+        if !agency.may_issue.contains(&body.kind()) {
+            return Err(VerifyError::KindNotPermitted {
+                sender: body.sender.clone(),
+                kind: body.kind(),
+            });
+        }
+        if let Some(unknown) = body.recipients.iter().find(|r| roster.agency(r).is_none()) {
+            return Err(VerifyError::UnknownRecipient(unknown.clone()));
+        }
+        if now >= body.expires_at {
+            return Err(VerifyError::Expired {
+                expires_at: body.expires_at,
+            });
+        }
+        if body.created_at > now.plus_seconds(MAX_CLOCK_SKEW_SECONDS) {
+            return Err(VerifyError::CreatedInFuture {
+                created_at: body.created_at,
+                now,
+            });
+        }
+        Ok(VerifiedNotice {
+            id,
+            body,
+            envelope: notice.clone(),
+            roster_version: roster.version,
+        })
+    }
+}
+
+fn check_threshold(
+    signed: &SignedRoster,
+    roster: &Roster,
+    counted_by: &Roster,
+    whose: &str,
+) -> Result<(), RosterError> {
+    let valid = signed.valid_signers(&counted_by.stewards).len();
+    if valid < counted_by.threshold as usize {
+        return Err(RosterError::ThresholdNotMet {
+            version: roster.version,
+            whose: whose.to_owned(),
+            valid,
+            needed: counted_by.threshold,
+        });
+    }
+    Ok(())
+}
+
+fn check_not_expired(roster: &Roster, now: Timestamp) -> Result<(), RosterError> {
+    if now >= roster.expires_at {
+        return Err(RosterError::Expired {
+            version: roster.version,
+            expires_at: roster.expires_at,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,325 @@
+//! The signing rules, all in one place (docs/PROTOCOL.md, "Signing").
+//!
+//! 1. A body is encoded once, by its signer. Those exact bytes travel with
+//!    the signature; receivers verify them and only then decode them. No one
+//!    re-encodes a body to verify it: protobuf encoding is not canonical.
+//! 2. The signature covers a pre-authentication encoding (PAE) that binds
+//!    the protocol and version, the payload type, the signer, the key id and
+//!    the body bytes, each length-prefixed, so no field can be moved into
+//!    another and a body cannot be replayed as another payload type.
+//! 3. A notice body starts with its id: the bytes `0x0A 0x20` (field 1,
+//!    32 bytes) and then SHA-256 over `"lintas.v1.notice-id" || 0x00 ||
+//!    rest`, where `rest` is every body byte after those 34. The id is
+//!    derived from the content, so any party recognises a duplicate.
+
+use prost::Message;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Problem, ValidationError};
+use crate::ids::{AgencyId, KeyId, NoticeId};
+use crate::keys::SigningKey;
+use crate::notice::NoticeBody;
+use crate::pb;
+
+/// First item of every PAE: the protocol and its version.
+pub const PROTOCOL: &str = "lintas/v1";
+/// Payload type of a signed notice body.
+pub const NOTICE_PAYLOAD_TYPE: &str = "lintas.v1.NoticeBody";
+/// Payload type of a signed roster.
+pub const ROSTER_PAYLOAD_TYPE: &str = "lintas.v1.Roster";
+/// Domain-separation prefix of the notice-id hash (followed by one 0x00).
+pub const NOTICE_ID_DOMAIN: &str = "lintas.v1.notice-id";
+/// The first two bytes of every notice body: tag of field 1
+/// (length-delimited) and the length 32.
+pub const NOTICE_BODY_PREFIX: [u8; 2] = [0x0A, 0x20];
+
+/// The pre-authentication encoding signed and verified:
+///
+/// ```text
+/// PAE = LEN(PROTOCOL) || PROTOCOL
+///    || LEN(payload_type) || payload_type
+///    || LEN(signer) || signer
+///    || LEN(key_id) || key_id
+///    || LEN(body) || body
+/// ```
+///
+/// where `LEN(x)` is the byte length of `x` as an unsigned 64-bit
+/// big-endian integer and strings are UTF-8.
+pub fn pae(payload_type: &str, signer: &str, key_id: &str, body: &[u8]) -> Vec<u8> {
+    let items: [&[u8]; 5] = [
+        PROTOCOL.as_bytes(),
+        payload_type.as_bytes(),
+        signer.as_bytes(),
+        key_id.as_bytes(),
+        body,
+    ];
+    let mut out = Vec::with_capacity(items.iter().map(|i| i.len() + 8).sum());
+    for item in items {
+        out.extend_from_slice(&(item.len() as u64).to_be_bytes());
+        out.extend_from_slice(item);
+    }
+    out
+}
+
+/// The notice id of a body whose bytes after the 34-byte id prefix are
+/// `rest`.
+pub fn notice_id_of(rest: &[u8]) -> NoticeId {
+    let mut hash = Sha256::new();
+    hash.update(NOTICE_ID_DOMAIN.as_bytes());
+    hash.update([0u8]);
+    hash.update(rest);
+    NoticeId::from_bytes(hash.finalize().into())
+}
+
+/// Encodes a notice body the way the protocol prescribes: its wire form
+/// without the id, hashed to the id, with the id field put in front.
+/// Returns the id and the exact bytes to sign.
+///
+/// # Errors
+/// When the body breaks any rule a receiver would check: a signer must
+/// never sign what every receiver refuses.
+pub fn encode_notice_body(body: &NoticeBody) -> Result<(NoticeId, Vec<u8>), ValidationError> {
+    let wire = body.to_wire();
+    // Run the receiver's own checks on exactly what will be sent.
+    let mut probe = wire.clone();
+    probe.notice_id = vec![0; 32];
+    NoticeBody::from_wire(probe)?;
+
+    let rest = wire.encode_to_vec();
+    let id = notice_id_of(&rest);
+    let mut bytes = Vec::with_capacity(34 + rest.len());
+    bytes.extend_from_slice(&NOTICE_BODY_PREFIX);
+    bytes.extend_from_slice(id.as_bytes());
+    bytes.extend_from_slice(&rest);
+    Ok((id, bytes))
+}
+
+/// Reads signed body bytes: checks the id prefix and that the id is the
+/// hash of the rest, decodes, checks the decoded id is the same (a second
+/// field 1 later in the bytes would change it), then validates.
+///
+/// # Errors
+/// [`BodyError::IdMismatch`] when the id is not the content's hash;
+/// [`BodyError::Invalid`] for a bad encoding or an invalid field.
+pub fn decode_notice_body(bytes: &[u8]) -> Result<(NoticeId, NoticeBody), BodyError> {
+    if bytes.len() < 34 || bytes[..2] != NOTICE_BODY_PREFIX {
+        return Err(BodyError::Invalid(ValidationError::rule(
+            "notice_id",
+            "the body must start with field 1 holding the 32-byte notice id",
+        )));
+    }
+    let claimed = NoticeId::from_wire(&bytes[2..34]).map_err(BodyError::Invalid)?;
+    let computed = notice_id_of(&bytes[34..]);
+    if claimed != computed {
+        return Err(BodyError::IdMismatch { claimed, computed });
+    }
+    let wire = pb::NoticeBody::decode(bytes).map_err(|e| {
+        BodyError::Invalid(ValidationError::new("", Problem::Decode(e.to_string())))
+    })?;
+    if wire.notice_id.as_slice() != claimed.as_bytes() {
+        return Err(BodyError::Invalid(ValidationError::rule(
+            "notice_id",
+            "the notice id field appears more than once",
+        )));
+    }
+    let (id, body) = NoticeBody::from_wire(wire).map_err(BodyError::Invalid)?;
+    Ok((id, body))
+}
+
+/// Why signed body bytes could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BodyError {
+    /// The id in the body is not the hash of its content.
+    #[error("notice id {claimed} does not match the content, whose id is {computed}")]
+    IdMismatch {
+        /// The id the body carries.
+        claimed: NoticeId,
+        /// The id of the content.
+        computed: NoticeId,
+    },
+    /// The body is not a valid notice.
+    #[error("invalid notice body: {0}")]
+    Invalid(#[source] ValidationError),
+}
+
+/// A signed notice as it travels and is stored: the exact body bytes, who
+/// signed them with which key, and the signature. Holding one says nothing
+/// about whether it verifies; see [`crate::roster::TrustedRoster::verify_notice`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct SignedNotice {
+    signer: AgencyId,
+    key_id: KeyId,
+    body: Vec<u8>,
+    signature: [u8; 64],
+}
+
+impl SignedNotice {
+    /// Signs `body` with `key` as the body's sender.
+    ///
+    /// # Errors
+    /// When the body breaks a rule a receiver would check.
+    pub fn sign(
+        body: &NoticeBody,
+        key: &SigningKey,
+    ) -> Result<(NoticeId, SignedNotice), ValidationError> {
+        let (id, bytes) = encode_notice_body(body)?;
+        let signer = body.sender.clone();
+        let message = pae(
+            NOTICE_PAYLOAD_TYPE,
+            signer.as_str(),
+            key.key_id().as_str(),
+            &bytes,
+        );
+        let signature = key.sign(&message);
+        Ok((
+            id,
+            SignedNotice {
+                signer,
+                key_id: key.key_id().clone(),
+                body: bytes,
+                signature,
+            },
+        ))
+    }
+
+    /// The agency that says it signed.
+    pub fn signer(&self) -> &AgencyId {
+        &self.signer
+    }
+
+    /// The key it says it used.
+    pub fn key_id(&self) -> &KeyId {
+        &self.key_id
+    }
+
+    /// The exact signed body bytes.
+    pub fn body_bytes(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The signature.
+    pub fn signature(&self) -> &[u8; 64] {
+        &self.signature
+    }
+
+    /// The PAE this notice's signature must cover.
+    pub fn signed_message(&self) -> Vec<u8> {
+        pae(
+            NOTICE_PAYLOAD_TYPE,
+            self.signer.as_str(),
+            self.key_id.as_str(),
+            &self.body,
+        )
+    }
+
+    /// The notice id the body claims (checked only on verification).
+    pub fn claimed_id(&self) -> Option<NoticeId> {
+        self.body
+            .get(2..34)
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .map(NoticeId::from_bytes)
+    }
+
+    /// Encodes the envelope as protobuf bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        pb::SignedNotice::from(self.clone()).encode_to_vec()
+    }
+
+    /// Decodes an envelope from protobuf bytes (structure only; verify it
+    /// against a roster before trusting it).
+    ///
+    /// # Errors
+    /// Bad encoding or a malformed envelope field.
+    pub fn decode(bytes: &[u8]) -> Result<Self, ValidationError> {
+        let wire = pb::SignedNotice::decode(bytes)
+            .map_err(|e| ValidationError::new("", Problem::Decode(e.to_string())))?;
+        SignedNotice::try_from(wire)
+    }
+}
+
+impl std::fmt::Debug for SignedNotice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedNotice")
+            .field("claimed_id", &self.claimed_id())
+            .field("signer", &self.signer)
+            .field("key_id", &self.key_id)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TryFrom<pb::SignedNotice> for SignedNotice {
+    type Error = ValidationError;
+    fn try_from(s: pb::SignedNotice) -> Result<Self, Self::Error> {
+        use crate::error::At;
+        if s.payload_type != NOTICE_PAYLOAD_TYPE {
+            return Err(ValidationError::invalid(
+                "payload_type",
+                "\"lintas.v1.NoticeBody\"",
+                &s.payload_type,
+            ));
+        }
+        let signature = <[u8; 64]>::try_from(s.signature.as_slice()).map_err(|_| {
+            ValidationError::invalid(
+                "signature",
+                "an Ed25519 signature of 64 bytes",
+                format!("{} bytes", s.signature.len()),
+            )
+        })?;
+        if s.body.is_empty() {
+            return Err(ValidationError::missing("body"));
+        }
+        Ok(SignedNotice {
+            signer: AgencyId::from_wire(&s.signer).at("signer")?,
+            key_id: KeyId::from_wire(&s.key_id).at("key_id")?,
+            body: s.body,
+            signature,
+        })
+    }
+}
+
+impl From<SignedNotice> for pb::SignedNotice {
+    fn from(s: SignedNotice) -> Self {
+        pb::SignedNotice {
+            payload_type: NOTICE_PAYLOAD_TYPE.to_owned(),
+            signer: s.signer.to_string(),
+            key_id: s.key_id.to_string(),
+            body: s.body,
+            signature: s.signature.to_vec(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pae_is_length_prefixed_and_binds_every_item() {
+        let a = pae("t", "IDN.X", "k", b"body");
+        let mut expected = Vec::new();
+        for item in [&b"lintas/v1"[..], b"t", b"IDN.X", b"k", b"body"] {
+            expected.extend_from_slice(&(item.len() as u64).to_be_bytes());
+            expected.extend_from_slice(item);
+        }
+        assert_eq!(a, expected);
+        // Moving a byte from one item to the next changes the encoding.
+        assert_ne!(pae("t", "IDN.Xk", "", b"body"), a);
+        assert_ne!(pae("t", "IDN.X", "kb", b"ody"), a);
+    }
+
+    #[test]
+    fn body_without_id_prefix_is_refused() {
+        assert!(matches!(
+            decode_notice_body(&[0x12, 0x00]),
+            Err(BodyError::Invalid(_))
+        ));
+        let mut forged = vec![0x0A, 0x20];
+        forged.extend_from_slice(&[0u8; 32]);
+        assert!(matches!(
+            decode_notice_body(&forged),
+            Err(BodyError::IdMismatch { .. })
+        ));
+    }
+}

@@ -1,0 +1,103 @@
+//! Helpers shared by the wire-to-domain conversions.
+
+use std::collections::BTreeSet;
+
+use crate::error::{At, ValidationError};
+
+/// Converts each element of a repeated message field, naming the element
+/// that fails.
+pub(crate) fn convert_list<W, D>(values: Vec<W>, field: &str) -> Result<Vec<D>, ValidationError>
+where
+    D: TryFrom<W, Error = ValidationError>,
+{
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| D::try_from(v).at_item(field, i))
+        .collect()
+}
+
+/// Parses each element of a repeated scalar field (strings, enum numbers)
+/// with `parse`, naming the element that fails.
+pub(crate) fn parse_list<W, D>(
+    values: Vec<W>,
+    field: &str,
+    parse: impl Fn(W) -> Result<D, ValidationError>,
+) -> Result<Vec<D>, ValidationError> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| parse(v).at_item(field, i))
+        .collect()
+}
+
+/// Reads a required sub-message and converts it.
+pub(crate) fn required<W, D>(value: Option<W>, field: &str) -> Result<D, ValidationError>
+where
+    D: TryFrom<W, Error = ValidationError>,
+{
+    value
+        .ok_or_else(|| ValidationError::missing(""))
+        .and_then(D::try_from)
+        .at(field)
+}
+
+/// Reads an optional sub-message and converts it.
+pub(crate) fn optional<W, D>(value: Option<W>, field: &str) -> Result<Option<D>, ValidationError>
+where
+    D: TryFrom<W, Error = ValidationError>,
+{
+    value.map(D::try_from).transpose().at(field)
+}
+
+/// Reads an optional enum field: 0 (UNSPECIFIED) means absent.
+pub(crate) fn optional_enum<D>(
+    value: i32,
+    field: &str,
+    parse: impl Fn(i32) -> Result<D, ValidationError>,
+) -> Result<Option<D>, ValidationError> {
+    if value == 0 {
+        Ok(None)
+    } else {
+        parse(value).map(Some).at(field)
+    }
+}
+
+/// Refuses an empty list.
+pub(crate) fn non_empty<T>(values: &[T], field: &str) -> Result<(), ValidationError> {
+    if values.is_empty() {
+        Err(ValidationError::missing(field))
+    } else {
+        Ok(())
+    }
+}
+
+/// Refuses a list whose keys repeat, naming the second occurrence.
+pub(crate) fn unique<'a, T, K>(
+    values: &'a [T],
+    field: &str,
+    key: impl Fn(&'a T) -> K,
+) -> Result<(), ValidationError>
+where
+    K: Ord + ToString,
+{
+    let mut seen = BTreeSet::new();
+    for (i, value) in values.iter().enumerate() {
+        let k = key(value);
+        let shown = k.to_string();
+        if !seen.insert(k) {
+            return Err(ValidationError::duplicate("", shown).within_item(field, i));
+        }
+    }
+    Ok(())
+}
+
+/// Converts a list of domain values to wire values.
+pub(crate) fn to_wire_list<D, W: From<D>>(values: Vec<D>) -> Vec<W> {
+    values.into_iter().map(W::from).collect()
+}
+
+/// Converts a list of domain values to their wire strings.
+pub(crate) fn to_strings<D: ToString>(values: &[D]) -> Vec<String> {
+    values.iter().map(ToString::to_string).collect()
+}

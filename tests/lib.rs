@@ -1,0 +1,1 @@
+//! Shared fixtures for the Lintas cross-crate tests and examples.
