@@ -66,3 +66,4 @@ mod text;
 mod wire;
 
 pub use error::{Problem, ValidationError};
+pub use zeroize::Zeroizing;

@@ -47,6 +47,14 @@ impl Handling {
         }
     }
 
+    /// The same handling, letting recipients forward the notice (refused
+    /// under TLP:RED).
+    #[must_use]
+    pub fn forwardable(mut self) -> Self {
+        self.may_forward = true;
+        self
+    }
+
     /// The same handling with a response deadline.
     #[must_use]
     pub fn with_deadline(mut self, deadline: Timestamp) -> Self {

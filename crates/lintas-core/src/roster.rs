@@ -180,6 +180,28 @@ pub struct RosterAgency {
 }
 
 impl RosterAgency {
+    /// An agency entry with no keys and no kinds yet: push at least one of
+    /// each into `keys` and `may_issue`.
+    pub fn new(
+        agency_id: AgencyId,
+        kind: AgencyKind,
+        name: impl Into<String>,
+        contact: ContactPoint,
+        endpoint: impl Into<String>,
+        tls_identity: impl Into<String>,
+    ) -> Self {
+        RosterAgency {
+            agency_id,
+            kind,
+            name: name.into(),
+            contact,
+            may_issue: BTreeSet::new(),
+            keys: Vec::new(),
+            endpoint: endpoint.into(),
+            tls_identity: tls_identity.into(),
+        }
+    }
+
     /// The agency's member state.
     pub fn state(&self) -> MemberState {
         self.agency_id.state()
@@ -280,6 +302,29 @@ pub struct Roster {
 }
 
 impl Roster {
+    /// A roster version. Every rule is checked when it is signed
+    /// ([`SignedRoster::new`]).
+    pub fn new(
+        version: u64,
+        issued_at: Timestamp,
+        expires_at: Timestamp,
+        threshold: u32,
+        stewards: Vec<StewardKey>,
+        agencies: impl IntoIterator<Item = RosterAgency>,
+    ) -> Self {
+        Roster {
+            version,
+            issued_at,
+            expires_at,
+            threshold,
+            stewards,
+            agencies: agencies
+                .into_iter()
+                .map(|a| (a.agency_id.clone(), a))
+                .collect(),
+        }
+    }
+
     /// The agency with this id.
     pub fn agency(&self, id: &AgencyId) -> Option<&RosterAgency> {
         self.agencies.get(id)

@@ -42,11 +42,13 @@ impl SignedRoster {
     /// Encodes a roster for signing, with no signatures yet.
     ///
     /// # Errors
-    /// When the roster breaks one of its rules.
+    /// When the roster breaks any rule a receiver checks: stewards must
+    /// never sign what every party refuses.
     pub fn new(roster: &Roster) -> Result<Self, ValidationError> {
-        roster.validate()?;
+        let wire = pb::Roster::from(roster.clone());
+        Roster::try_from(wire.clone())?;
         Ok(SignedRoster {
-            roster: pb::Roster::from(roster.clone()).encode_to_vec(),
+            roster: wire.encode_to_vec(),
             signatures: Vec::new(),
         })
     }

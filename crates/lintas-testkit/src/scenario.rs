@@ -1,0 +1,444 @@
+//! A realistic online-scam trafficking case and one notice of every kind
+//! about it.
+//!
+//! Two Indonesians answer a Facebook advert for "customer service" work in
+//! Bangkok. A recruiter on Telegram arranges their flights; in Bangkok they
+//! are driven to the Aranyaprathet-Poipet crossing and taken to a guarded
+//! compound in Sihanoukville, Cambodia, where they are forced to run
+//! crypto-investment scams. One manages to message her family. Indonesia is
+//! the origin state, Thailand the transit state, Cambodia the destination.
+//! Names, numbers, handles and addresses are invented.
+
+use lintas_core::case::{
+    Case, FinancialIndicator, Instrument, RecruitmentChannel, ScamCompound, Suspect, Victim,
+};
+use lintas_core::ids::{AgencyId, CaseId, Country, Currency, Language, PhoneNumber, RecordId};
+use lintas_core::notice::{
+    AssistanceRequest, AssistanceResponse, Checkpoint, CompoundAlert, Handling, ModusOperandiAlert,
+    NoticeBody, NoticeContent, RepatriationPlan, RepatriationStep, RescueRequest, SuspectAlert,
+    TransitWatchRequest, VictimStatusUpdate, Withdrawal,
+};
+use lintas_core::place::{GeoPoint, Handle, Location, Money};
+use lintas_core::signing::encode_notice_body;
+use lintas_core::time::Timestamp;
+use lintas_core::vocab::*;
+
+use crate::world::{IDN_KEMLU, IDN_POLRI, KHM_POLICE, THA_IMMIGRATION, THA_POLICE};
+
+/// The case id used throughout the scenario.
+pub const CASE_ID: &str = "IDN-KEMLU-2026-0417";
+
+fn id(text: &str) -> RecordId {
+    RecordId::parse(text).unwrap_or_else(|e| panic!("fixture record id {text}: {e}"))
+}
+
+fn country(code: &str) -> Country {
+    Country::parse(code).unwrap_or_else(|e| panic!("fixture country {code}: {e}"))
+}
+
+fn agency(text: &str) -> AgencyId {
+    AgencyId::parse(text).unwrap_or_else(|e| panic!("fixture agency {text}: {e}"))
+}
+
+fn place(code: &str, admin_area: &str, locality: &str, point: Option<(f64, f64)>) -> Location {
+    let mut location = Location::in_country(country(code));
+    location.admin_area = Some(admin_area.to_owned());
+    location.locality = Some(locality.to_owned());
+    location.point = point.and_then(|(lat, lon)| GeoPoint::new(lat, lon).ok());
+    location
+}
+
+/// The scam compound in Sihanoukville.
+pub fn compound() -> ScamCompound {
+    let mut compound = ScamCompound::active(
+        id("C-01"),
+        "Golden Coast Tower compound (invented name)",
+        place(
+            "KHM",
+            "Preah Sihanouk",
+            "Sihanoukville",
+            Some((10.6093, 103.5296)),
+        ),
+    );
+    compound.operator = Some("unregistered company, operators known as 'Boss Lim'".to_owned());
+    compound
+}
+
+/// The recruiter.
+pub fn recruiter() -> Suspect {
+    let mut suspect = Suspect::new(id("S-01"), SuspectRole::Recruiter);
+    suspect.aliases.push("Kak Rina".to_owned());
+    suspect.phone_numbers.push(
+        PhoneNumber::parse("+6281200000001").unwrap_or_else(|e| panic!("fixture phone: {e}")),
+    );
+    suspect
+        .handles
+        .push(Handle::new(Platform::Telegram, "@lowongan_cs_bkk_example"));
+    suspect.nationalities.push(country("IDN"));
+    suspect
+}
+
+/// The fake job advert.
+pub fn advert() -> RecruitmentChannel {
+    let mut channel = RecruitmentChannel::new(id("R-01"), RecruitmentMethod::OnlineAdvertisement);
+    channel.platform = Some(Platform::Facebook);
+    channel.advert_text = Some(
+        "Dibutuhkan customer service untuk perusahaan di Bangkok. Gaji 25 juta/bulan, tiket \
+         dan visa ditanggung. Hubungi Telegram."
+            .to_owned(),
+    );
+    channel.job_offered = Some("Customer service, Bangkok".to_owned());
+    channel.promised_monthly_salary = Some(Money {
+        currency: Currency::parse("IDR").unwrap_or_else(|e| panic!("fixture currency: {e}")),
+        amount_minor: 25_000_000_00,
+    });
+    channel
+        .contact_handles
+        .push(Handle::new(Platform::Telegram, "@lowongan_cs_bkk_example"));
+    channel
+}
+
+/// The case as the Indonesian foreign ministry knows it at `now`.
+pub fn scam_case(now: Timestamp) -> Case {
+    let opened = now.plus_seconds(-3 * 86_400);
+    let mut case = Case::open(
+        CaseId::parse(CASE_ID).unwrap_or_else(|e| panic!("fixture case id: {e}")),
+        agency(IDN_KEMLU),
+        opened,
+        StateRole::Origin,
+    );
+    case.states.push(lintas_core::case::StateInvolvement {
+        state: lintas_core::ids::MemberState::Thailand,
+        role: StateRole::Transit,
+    });
+    case.states.push(lintas_core::case::StateInvolvement {
+        state: lintas_core::ids::MemberState::Cambodia,
+        role: StateRole::Destination,
+    });
+
+    let mut first = Victim::identified(id("V-001"), country("IDN"));
+    first.nationality_verification = NationalityVerification::DocumentsSeen;
+    first.age_band = AgeBand::From25To34;
+    first.gender = Gender::Feminine;
+    first.languages = vec![lang("ind"), lang("jav")];
+    first.consent = Consent::Given;
+    first.held_in_compound = Some(id("C-01"));
+    first.status = VictimStatus::Located;
+    first.legal_treatment = LegalTreatment::Victim;
+    first.non_punishment = true;
+    first.exploitation = vec![Exploitation::ForcedCriminality, Exploitation::ForcedLabour];
+    first.control_methods = vec![
+        ControlMethod::FalsePromises,
+        ControlMethod::WithholdsDocuments,
+        ControlMethod::Confinement,
+        ControlMethod::PhoneConfiscation,
+        ControlMethod::QuotasAndFines,
+        ControlMethod::RansomDemand,
+    ];
+    first.forced_scam_types = vec![ScamType::CryptoInvestment, ScamType::RomanceInvestment];
+    first.last_known_location = Some(compound().location);
+
+    let mut second = Victim::identified(id("V-002"), country("IDN"));
+    second.age_band = AgeBand::From18To24;
+    second.gender = Gender::Masculine;
+    second.languages = vec![lang("ind")];
+    second.vulnerabilities = vec![Vulnerability::Injured, Vulnerability::Undocumented];
+    second.medical_urgency = MedicalUrgency::Urgent;
+    second.consent = Consent::VitalInterest;
+    second.held_in_compound = Some(id("C-01"));
+    second.exploitation = vec![Exploitation::ForcedCriminality];
+    second.control_methods = vec![ControlMethod::PhysicalAbuse, ControlMethod::Confinement];
+
+    case.victims = vec![first, second];
+    let mut operator = Suspect::new(id("S-02"), SuspectRole::CompoundOperator);
+    operator.aliases.push("Boss Lim".to_owned());
+    operator.linked_compounds.push(id("C-01"));
+    case.suspects = vec![recruiter(), operator];
+    case.compounds = vec![compound()];
+    case.recruitment = vec![advert()];
+    case.financial_indicators = vec![
+        FinancialIndicator::new(
+            id("F-01"),
+            FinancialUse::Ransom,
+            Instrument::CryptoWallet {
+                chain: Chain::Tron,
+                chain_name: None,
+                address: "TLintasExampleWa11etAddre55000001".to_owned(),
+                asset: Some("USDT".to_owned()),
+            },
+        ),
+        FinancialIndicator::new(
+            id("F-02"),
+            FinancialUse::RecruitmentFee,
+            Instrument::BankAccount {
+                country: country("IDN"),
+                bank_name: Some("Example Bank".to_owned()),
+                account_number: "0000-1234-5678".to_owned(),
+                holder_name: Some("R. (recruiter's nominee)".to_owned()),
+                bic: None,
+            },
+        ),
+    ];
+    let mut recruited = lintas_core::case::TimelineEvent::new(
+        now.plus_seconds(-40 * 86_400),
+        EventKind::Recruitment,
+    );
+    recruited.location = Some(place("IDN", "Jawa Barat", "Bekasi", None));
+    recruited.victims = vec![id("V-001"), id("V-002")];
+    let mut flew =
+        lintas_core::case::TimelineEvent::new(now.plus_seconds(-30 * 86_400), EventKind::Transit);
+    flew.location = Some(place("THA", "Samut Prakan", "Suvarnabhumi Airport", None));
+    flew.victims = vec![id("V-001"), id("V-002")];
+    let mut crossed =
+        lintas_core::case::TimelineEvent::new(now.plus_seconds(-29 * 86_400), EventKind::Transit);
+    crossed.location = Some(place(
+        "THA",
+        "Sa Kaeo",
+        "Aranyaprathet",
+        Some((13.6582, 102.5530)),
+    ));
+    crossed.description = Some("Driven across the border to Poipet at night".to_owned());
+    crossed.victims = vec![id("V-001"), id("V-002")];
+    case.timeline = vec![recruited, flew, crossed];
+    case.summary = Some(
+        "Two Indonesians recruited through a fake customer-service advert, moved through \
+         Thailand and held in a scam compound in Sihanoukville. V-001 messaged her family on \
+         the date of this notice; V-002 is injured."
+            .to_owned(),
+    );
+    case
+}
+
+fn lang(code: &str) -> Language {
+    Language::parse(code).unwrap_or_else(|e| panic!("fixture language {code}: {e}"))
+}
+
+fn body(
+    sender: &str,
+    sequence: u64,
+    now: Timestamp,
+    recipients: &[&str],
+    handling: Handling,
+    content: NoticeContent,
+) -> NoticeBody {
+    let mut body = NoticeBody::new(
+        agency(sender),
+        sequence,
+        now,
+        now.plus_seconds(30 * 86_400),
+        recipients.iter().map(|r| agency(r)).collect(),
+        handling,
+        content,
+    );
+    if !matches!(
+        body.kind(),
+        NoticeKind::CompoundAlert | NoticeKind::ModusOperandiAlert | NoticeKind::SuspectAlert
+    ) {
+        body.case_id = Some(CaseId::parse(CASE_ID).unwrap_or_else(|e| panic!("case id: {e}")));
+    }
+    body
+}
+
+/// The urgent rescue request from Indonesia's foreign ministry to the
+/// Cambodian and Thai police.
+pub fn rescue_request(now: Timestamp) -> NoticeBody {
+    let mut request = RescueRequest::new(
+        scam_case(now),
+        vec![id("V-001"), id("V-002")],
+        vec![
+            RescueAction::Locate,
+            RescueAction::Rescue,
+            RescueAction::MedicalCare,
+            RescueAction::ConsularAccess,
+            RescueAction::ProtectFromProsecution,
+        ],
+    );
+    request.situation = Some(
+        "V-001 sent her location to her family through a borrowed phone; guards demand \
+         USD 3,000 each for release."
+            .to_owned(),
+    );
+    body(
+        IDN_KEMLU,
+        1,
+        now,
+        &[KHM_POLICE, THA_POLICE],
+        Handling::new(Tlp::AmberStrict, Priority::Urgent).with_deadline(now.plus_seconds(6 * 3600)),
+        NoticeContent::RescueRequest(request),
+    )
+}
+
+/// One notice of every kind, in the order the case unfolds.
+pub fn one_of_each_kind(now: Timestamp) -> Vec<NoticeBody> {
+    let routine = Handling::new(Tlp::Amber, Priority::Routine);
+    let high = Handling::new(Tlp::AmberStrict, Priority::High);
+
+    let mut rescued = VictimStatusUpdate::new(
+        id("V-002"),
+        VictimStatus::Rescued,
+        LegalTreatment::Victim,
+        now.plus_seconds(3600),
+    );
+    rescued.non_punishment = true;
+    rescued.location = Some(place(
+        "KHM",
+        "Preah Sihanouk",
+        "Provincial police shelter",
+        None,
+    ));
+
+    let mut suspect_alert = SuspectAlert::new(vec![recruiter()]);
+    suspect_alert.recruitment = vec![advert()];
+    suspect_alert.summary = Some("Recruiter still posting the same advert".to_owned());
+
+    let mut compound_alert = CompoundAlert::new(compound());
+    compound_alert.estimated_people_held = Some(300);
+    compound_alert.victim_nationalities = vec![country("IDN"), country("VNM"), country("CHN")];
+    compound_alert.scam_types = vec![ScamType::CryptoInvestment];
+
+    let mut mo = ModusOperandiAlert::new(vec![advert()]);
+    mo.targeted_nationalities = vec![country("IDN")];
+    mo.advice =
+        Some("Verify overseas job offers with the labour ministry before travelling.".to_owned());
+
+    let mut checkpoint_location = place("THA", "Sa Kaeo", "Aranyaprathet", None);
+    checkpoint_location.address = Some("Rong Kluea border crossing".to_owned());
+    let mut watch = TransitWatchRequest::new(
+        vec![Checkpoint::new(
+            "Aranyaprathet - Poipet",
+            CheckpointKind::LandBorder,
+            checkpoint_location,
+        )],
+        now,
+        now.plus_seconds(14 * 86_400),
+        WatchAction::ScreenAndProtect,
+    );
+    watch.suspects = vec![recruiter()];
+
+    let plan = RepatriationPlan::new(
+        id("P-01"),
+        vec![id("V-002")],
+        vec![
+            RepatriationStep::planned(
+                RepatriationStepKind::NationalityVerification,
+                agency(IDN_KEMLU),
+                Some(now.plus_seconds(86_400)),
+            ),
+            RepatriationStep::planned(
+                RepatriationStepKind::TravelDocument,
+                agency(IDN_KEMLU),
+                Some(now.plus_seconds(2 * 86_400)),
+            ),
+            RepatriationStep::planned(
+                RepatriationStepKind::TransitHandover,
+                agency(THA_IMMIGRATION),
+                Some(now.plus_seconds(3 * 86_400)),
+            ),
+            RepatriationStep::planned(
+                RepatriationStepKind::Arrival,
+                agency(IDN_KEMLU),
+                Some(now.plus_seconds(4 * 86_400)),
+            ),
+            RepatriationStep::planned(
+                RepatriationStepKind::ReferralToRehabilitation,
+                agency(IDN_KEMLU),
+                None,
+            ),
+        ],
+    );
+
+    let assistance = body(
+        IDN_POLRI,
+        3,
+        now,
+        &[KHM_POLICE],
+        high,
+        NoticeContent::AssistanceRequest(AssistanceRequest::new(
+            AssistanceKind::FinancialRecords,
+            "ASEAN Treaty on Mutual Legal Assistance in Criminal Matters (2004)",
+            "Records of the wallet used to collect ransom (F-01) from exchanges in Cambodia.",
+        )),
+    );
+    let transit = body(
+        IDN_POLRI,
+        2,
+        now,
+        &[THA_IMMIGRATION],
+        high,
+        NoticeContent::TransitWatchRequest(watch),
+    );
+    let assistance_id = notice_id(&assistance);
+    let transit_id = notice_id(&transit);
+
+    vec![
+        rescue_request(now),
+        body(
+            KHM_POLICE,
+            1,
+            now,
+            &[IDN_KEMLU],
+            high,
+            NoticeContent::VictimStatusUpdate(rescued),
+        ),
+        body(
+            IDN_POLRI,
+            1,
+            now,
+            &[THA_POLICE, KHM_POLICE],
+            routine,
+            NoticeContent::SuspectAlert(suspect_alert),
+        ),
+        body(
+            KHM_POLICE,
+            2,
+            now,
+            &[IDN_KEMLU, THA_POLICE],
+            routine,
+            NoticeContent::CompoundAlert(compound_alert),
+        ),
+        body(
+            IDN_KEMLU,
+            2,
+            now,
+            &[THA_POLICE, KHM_POLICE, IDN_POLRI],
+            Handling::new(Tlp::Green, Priority::Routine).forwardable(),
+            NoticeContent::ModusOperandiAlert(mo),
+        ),
+        transit,
+        body(
+            IDN_KEMLU,
+            3,
+            now,
+            &[KHM_POLICE, THA_IMMIGRATION],
+            high,
+            NoticeContent::RepatriationPlan(plan),
+        ),
+        assistance,
+        body(
+            KHM_POLICE,
+            3,
+            now,
+            &[IDN_POLRI],
+            routine,
+            NoticeContent::AssistanceResponse(AssistanceResponse::new(
+                assistance_id,
+                AssistanceOutcome::PartiallyGranted,
+                "Exchange records for F-01 attached to the formal channel; KYC data pending court order.",
+            )),
+        ),
+        body(
+            IDN_POLRI,
+            4,
+            now,
+            &[THA_IMMIGRATION],
+            routine,
+            NoticeContent::Withdrawal(Withdrawal::new(transit_id, "Suspect arrested in Jakarta")),
+        ),
+    ]
+}
+
+fn notice_id(body: &NoticeBody) -> lintas_core::ids::NoticeId {
+    encode_notice_body(body)
+        .unwrap_or_else(|e| panic!("fixture notice invalid: {e}"))
+        .0
+}

@@ -1,1 +1,0 @@
-//! Shared fixtures for the Lintas cross-crate tests and examples.

@@ -1,0 +1,1 @@
+//! Lintas integration tests live in `it/`; see README.md.
