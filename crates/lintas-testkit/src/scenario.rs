@@ -90,7 +90,7 @@ pub fn advert() -> RecruitmentChannel {
     channel.job_offered = Some("Customer service, Bangkok".to_owned());
     channel.promised_monthly_salary = Some(Money {
         currency: Currency::parse("IDR").unwrap_or_else(|e| panic!("fixture currency: {e}")),
-        amount_minor: 25_000_000_00,
+        amount_minor: 2_500_000_000, // IDR 25,000,000.00
     });
     channel
         .contact_handles
