@@ -89,7 +89,7 @@ impl From<Handling> for pb::Handling {
 
 /// The content of a notice: exactly one typed kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum NoticeContent {
     /// Urgent request to locate and rescue victims.
