@@ -60,7 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "\nCambodia verified notice {} against roster version {}:",
         verified.id, verified.roster_version
     );
-    println!("{}", serde_json::to_string_pretty(&verified.body)?);
+    println!("{}", serde_json::to_string_pretty(&verified)?);
 
     // Someone changes the victims' compound on the way: one byte of the
     // signed body. The signature no longer covers the bytes.

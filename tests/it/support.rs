@@ -36,3 +36,18 @@ pub(crate) fn wire(body: &NoticeBody) -> pb::NoticeBody {
     wire.notice_id = vec![7; 32];
     wire
 }
+
+/// Adds the Ed25519 group order L to a signature's S half: the classic
+/// malleation that lenient verifiers accept and strict ones refuse.
+pub(crate) fn add_group_order(signature: &mut [u8]) {
+    const L: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    let mut carry = 0u16;
+    for (s, l) in signature[32..64].iter_mut().zip(L) {
+        let sum = u16::from(*s) + u16::from(l) + carry;
+        *s = sum as u8;
+        carry = sum >> 8;
+    }
+}

@@ -180,6 +180,21 @@ pub struct VerifiedNotice {
     pub roster_version: u64,
 }
 
+impl serde::Serialize for VerifiedNotice {
+    /// Exports what was verified: id, signer, key, roster version and the
+    /// body (the signature bytes stay in the envelope).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("VerifiedNotice", 5)?;
+        out.serialize_field("id", &self.id)?;
+        out.serialize_field("signer", self.envelope.signer())?;
+        out.serialize_field("key_id", self.envelope.key_id())?;
+        out.serialize_field("roster_version", &self.roster_version)?;
+        out.serialize_field("body", &self.body)?;
+        out.end()
+    }
+}
+
 /// The roster version a party trusts now. It only moves forward.
 #[derive(Debug, Clone)]
 pub struct TrustedRoster {
