@@ -12,7 +12,7 @@ use lintas_core::vocab::NoticeKind;
 use lintas_testkit::world::{self, IDN_KEMLU, IDN_POLRI, KHM_POLICE, THA_IMMIGRATION};
 use prost::Message;
 
-use crate::support::{bodies, now, sign, trusted};
+use crate::support::{bodies, now, raw_envelope, sign, trusted};
 
 const IDN: MemberState = MemberState::Indonesia;
 const THA: MemberState = MemberState::Thailand;
@@ -298,21 +298,7 @@ fn the_signer_must_be_the_sender() {
     let body = bodies()[0].clone();
     let police = world::agency_key(IDN_POLRI);
     let (_, bytes) = lintas_core::signing::encode_notice_body(&body).unwrap();
-    let message = lintas_core::signing::pae(
-        lintas_core::signing::NOTICE_PAYLOAD_TYPE,
-        IDN_POLRI,
-        police.key_id().as_str(),
-        &bytes,
-    );
-    use ed25519_dalek::Signer;
-    let dalek = ed25519_dalek::SigningKey::from_bytes(&police.seed());
-    let wire = pb::SignedNotice {
-        payload_type: lintas_core::signing::NOTICE_PAYLOAD_TYPE.into(),
-        signer: IDN_POLRI.into(),
-        key_id: police.key_id().to_string(),
-        body: bytes,
-        signature: dalek.sign(&message).to_bytes().to_vec(),
-    };
+    let wire = raw_envelope(IDN_POLRI, police.key_id().as_str(), bytes, &police);
     let result = trusted.verify_notice(&SignedNotice::try_from(wire).unwrap(), now());
     assert!(
         matches!(result, Err(VerifyError::SignerNotSender { .. })),

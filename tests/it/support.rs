@@ -51,3 +51,25 @@ pub(crate) fn add_group_order(signature: &mut [u8]) {
         carry = sum >> 8;
     }
 }
+
+/// An envelope signed over arbitrary body bytes, as a misbehaving or buggy
+/// peer could produce: signed directly with ed25519-dalek, bypassing the
+/// checks lintas-core's signer makes.
+pub(crate) fn raw_envelope(
+    signer: &str,
+    key_id: &str,
+    body: Vec<u8>,
+    key: &lintas_core::keys::SigningKey,
+) -> pb::SignedNotice {
+    use ed25519_dalek::Signer;
+    let signing = lintas_core::signing::NOTICE_PAYLOAD_TYPE;
+    let message = lintas_core::signing::pae(signing, signer, key_id, &body);
+    let dalek = ed25519_dalek::SigningKey::from_bytes(&key.seed());
+    pb::SignedNotice {
+        payload_type: signing.into(),
+        signer: signer.into(),
+        key_id: key_id.into(),
+        body,
+        signature: dalek.sign(&message).to_bytes().to_vec(),
+    }
+}

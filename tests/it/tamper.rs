@@ -6,7 +6,7 @@ use lintas_core::roster::VerifyError;
 use lintas_core::signing::SignedNotice;
 use prost::Message;
 
-use crate::support::{add_group_order, bodies, now, sign, trusted};
+use crate::support::{add_group_order, bodies, now, raw_envelope, sign, trusted};
 
 #[test]
 fn flipping_any_body_byte_is_detected() {
@@ -111,29 +111,13 @@ fn a_body_with_a_forged_id_is_refused_even_when_validly_signed() {
     // The sender signs bytes whose id is not the content's hash: the
     // signature verifies but the id check does not.
     let body = &bodies()[1];
-    let key_id = format!("{}#1", body.sender);
-    let seed = lintas_testkit::world::seed_for(&key_id);
-    let dalek = ed25519_dalek::SigningKey::from_bytes(&seed);
-
+    let key = lintas_testkit::world::agency_key(body.sender.as_str());
     let mut rest = body.to_wire();
     rest.notice_id.clear();
     let mut bytes = vec![0x0A, 0x20];
     bytes.extend_from_slice(&[0x42; 32]);
     bytes.extend_from_slice(&rest.encode_to_vec());
-    let message = lintas_core::signing::pae(
-        lintas_core::signing::NOTICE_PAYLOAD_TYPE,
-        body.sender.as_str(),
-        &key_id,
-        &bytes,
-    );
-    use ed25519_dalek::Signer;
-    let wire = pb::SignedNotice {
-        payload_type: lintas_core::signing::NOTICE_PAYLOAD_TYPE.into(),
-        signer: body.sender.to_string(),
-        key_id,
-        body: bytes,
-        signature: dalek.sign(&message).to_bytes().to_vec(),
-    };
+    let wire = raw_envelope(body.sender.as_str(), key.key_id().as_str(), bytes, &key);
     let result = trusted().verify_notice(&SignedNotice::try_from(wire).unwrap(), now());
     assert!(
         matches!(result, Err(VerifyError::IdMismatch { .. })),
@@ -146,8 +130,7 @@ fn a_second_id_field_inside_the_body_is_refused() {
     // Protobuf keeps the last of repeated scalar fields; a body that carries
     // the right id first and another one later must not pass as either.
     let body = &bodies()[1];
-    let key_id = format!("{}#1", body.sender);
-    let dalek = ed25519_dalek::SigningKey::from_bytes(&lintas_testkit::world::seed_for(&key_id));
+    let key = lintas_testkit::world::agency_key(body.sender.as_str());
     let mut rest = body.to_wire().encode_to_vec();
     rest.extend_from_slice(&[0x0A, 0x20]);
     rest.extend_from_slice(&[0x99; 32]);
@@ -155,20 +138,7 @@ fn a_second_id_field_inside_the_body_is_refused() {
     let mut bytes = vec![0x0A, 0x20];
     bytes.extend_from_slice(id.as_bytes());
     bytes.extend_from_slice(&rest);
-    let message = lintas_core::signing::pae(
-        lintas_core::signing::NOTICE_PAYLOAD_TYPE,
-        body.sender.as_str(),
-        &key_id,
-        &bytes,
-    );
-    use ed25519_dalek::Signer;
-    let wire = pb::SignedNotice {
-        payload_type: lintas_core::signing::NOTICE_PAYLOAD_TYPE.into(),
-        signer: body.sender.to_string(),
-        key_id,
-        body: bytes,
-        signature: dalek.sign(&message).to_bytes().to_vec(),
-    };
+    let wire = raw_envelope(body.sender.as_str(), key.key_id().as_str(), bytes, &key);
     let result = trusted().verify_notice(&SignedNotice::try_from(wire).unwrap(), now());
     match result {
         Err(VerifyError::InvalidBody(e)) => assert_eq!(e.path, "notice_id"),

@@ -25,7 +25,7 @@ use prost::Message;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::support::bodies;
+use crate::support::{bodies, raw_envelope};
 
 fn path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors/lintas-v1.json")
@@ -308,23 +308,6 @@ fn generate() -> Value {
     })
 }
 
-fn envelope(
-    signer: &str,
-    key_id: &str,
-    body: Vec<u8>,
-    key: &lintas_core::keys::SigningKey,
-) -> pb::SignedNotice {
-    let pae = lintas_core::signing::pae(NOTICE_PAYLOAD_TYPE, signer, key_id, &body);
-    let dalek = SigningKey::from_bytes(&key.seed());
-    pb::SignedNotice {
-        payload_type: NOTICE_PAYLOAD_TYPE.into(),
-        signer: signer.into(),
-        key_id: key_id.into(),
-        body,
-        signature: dalek.sign(&pae).to_bytes().to_vec(),
-    }
-}
-
 fn rejected(all: &[NoticeBody], now: Timestamp) -> Vec<Value> {
     let update = all
         .iter()
@@ -358,14 +341,14 @@ fn rejected(all: &[NoticeBody], now: Timestamp) -> Vec<Value> {
     cases.push((
         "notice_id_not_content_hash",
         "id_mismatch",
-        envelope(&good.signer, &good.key_id, forged_id, &key),
+        raw_envelope(&good.signer, &good.key_id, forged_id, &key),
     ));
 
     let police = world::agency_key(world::IDN_POLRI);
     cases.push((
         "signed_by_another_agency_than_the_sender",
         "signer_not_sender",
-        envelope(
+        raw_envelope(
             world::IDN_POLRI,
             police.key_id().as_str(),
             good.body.clone(),
@@ -425,7 +408,7 @@ fn rejected(all: &[NoticeBody], now: Timestamp) -> Vec<Value> {
     cases.push((
         "sequence_zero",
         "invalid_body",
-        envelope(&good.signer, &good.key_id, bad_body, &key),
+        raw_envelope(&good.signer, &good.key_id, bad_body, &key),
     ));
 
     cases
