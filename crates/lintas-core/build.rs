@@ -9,7 +9,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "lintas/v1/common.proto",
         "lintas/v1/case.proto",
         "lintas/v1/notice.proto",
+        "lintas/v1/receipt.proto",
         "lintas/v1/roster.proto",
+        // Only the messages: lintas-grpc generates the services.
+        "lintas/v1/node.proto",
     ];
     for file in &files {
         println!("cargo:rerun-if-changed={}", proto_root.join(file).display());

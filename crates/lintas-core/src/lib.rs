@@ -13,6 +13,7 @@
 //! - [`notice`]: the typed notice kinds and handling rules.
 //! - [`signing`]: the signing rules, in one file.
 //! - [`roster`]: the threshold-signed trust roster and notice verification.
+//! - [`receipt`]: signed receipts for each stage of handling a notice.
 //! - [`pb`]: the generated wire types; convert them with `TryFrom`.
 //!
 //! ```
@@ -57,6 +58,7 @@ pub mod keys;
 pub mod notice;
 pub mod pb;
 pub mod place;
+pub mod receipt;
 pub mod roster;
 pub mod signing;
 pub mod time;

@@ -27,6 +27,8 @@ pub const PROTOCOL: &str = "lintas/v1";
 pub const NOTICE_PAYLOAD_TYPE: &str = "lintas.v1.NoticeBody";
 /// Payload type of a signed roster.
 pub const ROSTER_PAYLOAD_TYPE: &str = "lintas.v1.Roster";
+/// Payload type of a signed receipt.
+pub const RECEIPT_PAYLOAD_TYPE: &str = "lintas.v1.Receipt";
 /// Domain-separation prefix of the notice-id hash (followed by one 0x00).
 pub const NOTICE_ID_DOMAIN: &str = "lintas.v1.notice-id";
 /// The first two bytes of every notice body: tag of field 1

@@ -753,6 +753,20 @@ closed_enum! {
     }
 }
 
+closed_enum! {
+    /// How far a recipient has handled a notice, in order.
+    ReceiptStage => ReceiptStage {
+        /// Verified and stored by the recipient's node.
+        Accepted = Accepted,
+        /// Handed to the recipient agency's case system.
+        Delivered = Delivered,
+        /// Read by an officer.
+        Read = Read,
+        /// Acted on.
+        Actioned = Actioned,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

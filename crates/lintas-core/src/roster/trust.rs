@@ -1,7 +1,8 @@
 //! The roster a party trusts now, how it moves forward, and verifying
 //! notices against it.
 
-use super::{Roster, SignedRoster};
+use super::{AgencyKey, Roster, RosterAgency, SignedRoster};
+use crate::receipt::{Receipt, SignedReceipt};
 use crate::error::ValidationError;
 use crate::ids::{AgencyId, KeyId, NoticeId};
 use crate::notice::NoticeBody;
@@ -353,6 +354,90 @@ impl TrustedRoster {
             envelope: notice.clone(),
             roster_version: roster.version,
         })
+    }
+}
+
+impl TrustedRoster {
+    /// Checks that `signer` and `key_id` are in the roster, the key is not
+    /// revoked, and `signature` strictly verifies over `message`.
+    fn authenticate(
+        &self,
+        signer: &AgencyId,
+        key_id: &KeyId,
+        message: &[u8],
+        signature: &[u8; 64],
+    ) -> Result<(&RosterAgency, &AgencyKey), VerifyError> {
+        let roster = &self.roster;
+        let agency = roster
+            .agency(signer)
+            .ok_or_else(|| VerifyError::UnknownSender(signer.clone()))?;
+        let key = agency.key(key_id).ok_or_else(|| VerifyError::UnknownKey {
+            agency: agency.agency_id.clone(),
+            key_id: key_id.clone(),
+        })?;
+        if let Some(revocation) = &key.revocation {
+            return Err(VerifyError::KeyRevoked {
+                key_id: key.key_id.clone(),
+                revoked_at: revocation.revoked_at,
+                reason: revocation.reason.clone(),
+            });
+        }
+        if !key.public_key.verify_strict(message, signature) {
+            return Err(VerifyError::BadSignature {
+                key_id: key.key_id.clone(),
+            });
+        }
+        Ok((agency, key))
+    }
+
+    /// Verifies a signed receipt: signer and key in the roster, key not
+    /// revoked and valid at the receipt's time, strict signature over the
+    /// exact bytes, receipt valid, its receiver the signer, not from the
+    /// future.
+    ///
+    /// # Errors
+    /// The first check that fails.
+    pub fn verify_receipt(
+        &self,
+        signed: &SignedReceipt,
+        now: Timestamp,
+    ) -> Result<Receipt, VerifyError> {
+        if now >= self.roster.expires_at {
+            return Err(VerifyError::RosterExpired {
+                version: self.roster.version,
+                expires_at: self.roster.expires_at,
+            });
+        }
+        let (_, key) = self.authenticate(
+            signed.signer(),
+            signed.key_id(),
+            &signed.signed_message(),
+            signed.signature(),
+        )?;
+        let receipt = signed
+            .receipt_unverified()
+            .map_err(VerifyError::InvalidBody)?;
+        if &receipt.receiver != signed.signer() {
+            return Err(VerifyError::SignerNotSender {
+                signer: signed.signer().clone(),
+                sender: receipt.receiver.clone(),
+            });
+        }
+        if !key.valid_at(receipt.at) {
+            return Err(VerifyError::KeyNotValidAtCreation {
+                key_id: key.key_id.clone(),
+                valid_from: key.valid_from,
+                valid_until: key.valid_until,
+                created_at: receipt.at,
+            });
+        }
+        if receipt.at > now.plus_seconds(MAX_CLOCK_SKEW_SECONDS) {
+            return Err(VerifyError::CreatedInFuture {
+                created_at: receipt.at,
+                now,
+            });
+        }
+        Ok(receipt)
     }
 }
 

@@ -1,0 +1,234 @@
+//! Signed receipts: a recipient's proof that it accepted, delivered, read or
+//! acted on a notice, bound to the exact bytes it received.
+
+use prost::Message;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{At, Problem, ValidationError};
+use crate::ids::{AgencyId, KeyId, NoticeId};
+use crate::keys::SigningKey;
+use crate::pb;
+use crate::signing::{RECEIPT_PAYLOAD_TYPE, SignedNotice, pae};
+use crate::text::{self, SHORT};
+use crate::time::Timestamp;
+use crate::vocab::ReceiptStage;
+
+/// A recipient's statement about a notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Receipt {
+    /// The notice.
+    pub notice_id: NoticeId,
+    /// SHA-256 of the exact body bytes received, as lower-case hex in JSON.
+    #[serde(with = "hex_bytes")]
+    pub body_sha256: [u8; 32],
+    /// The recipient.
+    pub receiver: AgencyId,
+    /// The stage reached.
+    pub stage: ReceiptStage,
+    /// When.
+    pub at: Timestamp,
+    /// What was done, briefly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let text = String::deserialize(d)?;
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(&text, &mut out).map_err(serde::de::Error::custom)?;
+        Ok(out)
+    }
+}
+
+/// SHA-256 of a notice's exact body bytes.
+pub fn body_digest(notice: &SignedNotice) -> [u8; 32] {
+    Sha256::digest(notice.body_bytes()).into()
+}
+
+impl Receipt {
+    /// A receipt by `receiver` for `notice` at `stage`.
+    pub fn new(
+        notice_id: NoticeId,
+        notice: &SignedNotice,
+        receiver: AgencyId,
+        stage: ReceiptStage,
+        at: Timestamp,
+    ) -> Self {
+        Receipt {
+            notice_id,
+            body_sha256: body_digest(notice),
+            receiver,
+            stage,
+            at,
+            note: None,
+        }
+    }
+}
+
+impl TryFrom<pb::Receipt> for Receipt {
+    type Error = ValidationError;
+    fn try_from(r: pb::Receipt) -> Result<Self, Self::Error> {
+        let body_sha256 = <[u8; 32]>::try_from(r.body_sha256.as_slice()).map_err(|_| {
+            ValidationError::invalid(
+                "body_sha256",
+                "a SHA-256 digest of 32 bytes",
+                format!("{} bytes", r.body_sha256.len()),
+            )
+        })?;
+        Ok(Receipt {
+            notice_id: NoticeId::from_wire(&r.notice_id).at("notice_id")?,
+            body_sha256,
+            receiver: AgencyId::from_wire(&r.receiver).at("receiver")?,
+            stage: ReceiptStage::from_wire(r.stage).at("stage")?,
+            at: Timestamp::from_wire(r.at.as_ref()).at("at")?,
+            note: text::optional(r.note, SHORT).at("note")?,
+        })
+    }
+}
+
+impl From<Receipt> for pb::Receipt {
+    fn from(r: Receipt) -> Self {
+        pb::Receipt {
+            notice_id: r.notice_id.as_bytes().to_vec(),
+            body_sha256: r.body_sha256.to_vec(),
+            receiver: r.receiver.to_string(),
+            stage: r.stage.to_wire(),
+            at: Some(r.at.into()),
+            note: text::or_empty(r.note),
+        }
+    }
+}
+
+/// A receipt as it travels: exact bytes, signer, key and signature.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SignedReceipt {
+    receipt: Vec<u8>,
+    signer: AgencyId,
+    key_id: KeyId,
+    signature: [u8; 64],
+}
+
+impl std::fmt::Debug for SignedReceipt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedReceipt")
+            .field("signer", &self.signer)
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignedReceipt {
+    /// Signs `receipt` as its receiver.
+    ///
+    /// # Errors
+    /// When the receipt breaks a rule a receiver would check.
+    pub fn sign(receipt: &Receipt, key: &SigningKey) -> Result<Self, ValidationError> {
+        let wire = pb::Receipt::from(receipt.clone());
+        Receipt::try_from(wire.clone())?;
+        let bytes = wire.encode_to_vec();
+        let message = pae(
+            RECEIPT_PAYLOAD_TYPE,
+            receipt.receiver.as_str(),
+            key.key_id().as_str(),
+            &bytes,
+        );
+        Ok(SignedReceipt {
+            signature: key.sign(&message),
+            receipt: bytes,
+            signer: receipt.receiver.clone(),
+            key_id: key.key_id().clone(),
+        })
+    }
+
+    /// The signer.
+    pub fn signer(&self) -> &AgencyId {
+        &self.signer
+    }
+
+    /// The key id.
+    pub fn key_id(&self) -> &KeyId {
+        &self.key_id
+    }
+
+    /// The signature.
+    pub fn signature(&self) -> &[u8; 64] {
+        &self.signature
+    }
+
+    /// The PAE the signature covers.
+    pub fn signed_message(&self) -> Vec<u8> {
+        pae(
+            RECEIPT_PAYLOAD_TYPE,
+            self.signer.as_str(),
+            self.key_id.as_str(),
+            &self.receipt,
+        )
+    }
+
+    /// Decodes the receipt inside without checking the signature.
+    ///
+    /// # Errors
+    /// Bad encoding or invalid fields.
+    pub fn receipt_unverified(&self) -> Result<Receipt, ValidationError> {
+        let wire = pb::Receipt::decode(self.receipt.as_slice())
+            .map_err(|e| ValidationError::new("", Problem::Decode(e.to_string())))?;
+        Receipt::try_from(wire)
+    }
+
+    /// Encodes as protobuf bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        pb::SignedReceipt::from(self.clone()).encode_to_vec()
+    }
+
+    /// Decodes from protobuf bytes.
+    ///
+    /// # Errors
+    /// Bad encoding or malformed fields.
+    pub fn decode(bytes: &[u8]) -> Result<Self, ValidationError> {
+        let wire = pb::SignedReceipt::decode(bytes)
+            .map_err(|e| ValidationError::new("", Problem::Decode(e.to_string())))?;
+        SignedReceipt::try_from(wire)
+    }
+}
+
+impl TryFrom<pb::SignedReceipt> for SignedReceipt {
+    type Error = ValidationError;
+    fn try_from(s: pb::SignedReceipt) -> Result<Self, Self::Error> {
+        let signature = <[u8; 64]>::try_from(s.signature.as_slice()).map_err(|_| {
+            ValidationError::invalid(
+                "signature",
+                "an Ed25519 signature of 64 bytes",
+                format!("{} bytes", s.signature.len()),
+            )
+        })?;
+        if s.receipt.is_empty() {
+            return Err(ValidationError::missing("receipt"));
+        }
+        Ok(SignedReceipt {
+            receipt: s.receipt,
+            signer: AgencyId::from_wire(&s.signer).at("signer")?,
+            key_id: KeyId::from_wire(&s.key_id).at("key_id")?,
+            signature,
+        })
+    }
+}
+
+impl From<SignedReceipt> for pb::SignedReceipt {
+    fn from(s: SignedReceipt) -> Self {
+        pb::SignedReceipt {
+            receipt: s.receipt,
+            signer: s.signer.to_string(),
+            key_id: s.key_id.to_string(),
+            signature: s.signature.to_vec(),
+        }
+    }
+}
