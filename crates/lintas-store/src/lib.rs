@@ -1,0 +1,46 @@
+//! Durable storage for a Lintas node.
+//!
+//! The embedded default keeps everything in one [redb](https://docs.rs/redb)
+//! file: no server to run. Every state change is one transaction, so a crash
+//! at any point leaves either the whole change or none of it:
+//!
+//! - a received notice, its inbox entry and the receipt answering it are
+//!   written together, keyed by notice id, so a duplicate delivery can only
+//!   ever find the original and a notice enters the inbox once;
+//! - a sent notice and one outbox entry per recipient are written together;
+//! - an outbox entry leaves the outbox in the same transaction that stores
+//!   the receipt proving its delivery.
+//!
+//! A PostgreSQL store for agencies running several node replicas will offer
+//! the same operations.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod records;
+mod store;
+
+pub use records::{Direction, OutboxEntry, OutboxPayload, StoredNotice};
+pub use store::{InboxEntry, ReceiveOutcome, Store};
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database file could not be read or written.
+    #[error("database error: {0}")]
+    Database(#[from] redb::Error),
+    /// A stored record could not be decoded: the file is damaged or was
+    /// written by an incompatible version.
+    #[error("stored record {what} is unreadable: {detail}")]
+    Corrupt {
+        /// Which record.
+        what: String,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+/// Converts any redb error.
+pub(crate) fn db<E: Into<redb::Error>>(e: E) -> StoreError {
+    StoreError::Database(e.into())
+}

@@ -1,0 +1,112 @@
+//! The records kept in the store, encoded with protobuf (prost) so they can
+//! grow new fields without migrations.
+
+use prost::Message;
+
+use crate::StoreError;
+
+/// Whether this node sent or received a notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, prost::Enumeration)]
+#[repr(i32)]
+pub enum Direction {
+    /// Unknown (never stored).
+    Unspecified = 0,
+    /// Signed and sent by this node's agency.
+    Sent = 1,
+    /// Received from a peer.
+    Received = 2,
+}
+
+/// A notice as stored: the exact envelope plus what the node indexes it by.
+#[derive(Clone, PartialEq, Message)]
+pub struct StoredNotice {
+    /// The `SignedNotice` envelope, exactly as signed or received.
+    #[prost(bytes = "vec", tag = "1")]
+    pub envelope: Vec<u8>,
+    /// Sent or received.
+    #[prost(enumeration = "Direction", tag = "2")]
+    pub direction: i32,
+    /// When this node stored it (Unix seconds).
+    #[prost(int64, tag = "3")]
+    pub stored_at: i64,
+    /// Case id, empty if none.
+    #[prost(string, tag = "4")]
+    pub case_id: String,
+    /// Notice kind (wire value).
+    #[prost(int32, tag = "5")]
+    pub kind: i32,
+    /// Sender agency id.
+    #[prost(string, tag = "6")]
+    pub sender: String,
+    /// Recipient agency ids.
+    #[prost(string, repeated, tag = "7")]
+    pub recipients: Vec<String>,
+    /// Creation time (Unix seconds).
+    #[prost(int64, tag = "8")]
+    pub created_at: i64,
+    /// Response deadline (Unix seconds), 0 if none.
+    #[prost(int64, tag = "9")]
+    pub response_deadline: i64,
+    /// Expiry (Unix seconds).
+    #[prost(int64, tag = "10")]
+    pub expires_at: i64,
+    /// Inbox cursor, for received notices.
+    #[prost(uint64, tag = "11")]
+    pub inbox_cursor: u64,
+    /// The agency that delivered it to us (the sender, or a relay).
+    #[prost(string, tag = "12")]
+    pub delivered_by: String,
+}
+
+/// What an outbox entry carries.
+#[derive(Clone, PartialEq, prost::Oneof)]
+pub enum OutboxPayload {
+    /// Deliver this notice (by id; the envelope is in the notices table).
+    #[prost(bytes, tag = "10")]
+    Notice(Vec<u8>),
+    /// Report this signed receipt to the notice's sender.
+    #[prost(bytes, tag = "11")]
+    Receipt(Vec<u8>),
+}
+
+/// Something waiting to be sent to a peer.
+#[derive(Clone, PartialEq, Message)]
+pub struct OutboxEntry {
+    /// Position in the outbox (assigned by the store; order of enqueueing).
+    #[prost(uint64, tag = "1")]
+    pub seq: u64,
+    /// The agency to send it to.
+    #[prost(string, tag = "2")]
+    pub recipient: String,
+    /// Case id, empty if none: entries of one case go to a recipient in
+    /// order.
+    #[prost(string, tag = "3")]
+    pub case_id: String,
+    /// 1 urgent, 2 high, 3 routine: lower goes first.
+    #[prost(uint32, tag = "4")]
+    pub priority: u32,
+    /// Delivery attempts so far.
+    #[prost(uint32, tag = "5")]
+    pub attempts: u32,
+    /// Not before this time (Unix milliseconds).
+    #[prost(int64, tag = "6")]
+    pub next_attempt_ms: i64,
+    /// The last failure, for operators.
+    #[prost(string, tag = "7")]
+    pub last_error: String,
+    /// After this time (Unix seconds) the entry is dropped: the notice has
+    /// expired.
+    #[prost(int64, tag = "8")]
+    pub expires_at: i64,
+    /// What to send.
+    #[prost(oneof = "OutboxPayload", tags = "10, 11")]
+    pub payload: Option<OutboxPayload>,
+}
+
+/// Decodes a stored record, naming it if it is damaged.
+pub(crate) fn decode<M: Message + Default>(bytes: &[u8], what: &str) -> Result<M, StoreError> {
+    M::decode(bytes).map_err(|e| StoreError::Corrupt {
+        what: what.to_owned(),
+        detail: e.to_string(),
+    })
+}
