@@ -1,0 +1,41 @@
+//! # Lintas gRPC
+//!
+//! Agency nodes that exchange signed notices over mutual-TLS gRPC.
+//!
+//! - [`node`]: the node runtime and its builder: serve, store, deliver.
+//! - [`peer`]: the `PeerExchange` service nodes speak to each other.
+//! - [`agency`]: the `AgencyApi` service an agency's case system speaks to
+//!   its own node.
+//! - [`delivery`]: the store-and-forward delivery loop.
+//! - [`tls`]: mutual TLS and mapping a peer certificate to a roster agency.
+//! - [`pki`]: a development PKI (CA and node certificates) for tests and
+//!   trials; never for production.
+//! - [`status`]: the one place errors become gRPC statuses.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod agency;
+pub mod delivery;
+pub mod node;
+pub mod peer;
+pub mod pki;
+pub mod status;
+pub mod tls;
+
+mod outbound;
+mod state;
+
+pub use outbound::SubmitError;
+
+/// Generated service stubs (`lintas.v1.PeerExchange`, `lintas.v1.AgencyApi`);
+/// messages are [`lintas_core::pb`].
+pub mod pb {
+    #![allow(missing_docs, unreachable_pub, missing_debug_implementations, clippy::all)]
+    include!(concat!(env!("OUT_DIR"), "/lintas.v1.rs"));
+
+    /// The encoded descriptor set of `lintas.v1`, for server reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/lintas_descriptor.bin"));
+}
+
+pub use node::{Limits, Node, NodeBuilder, NodeError, NodeHandle};

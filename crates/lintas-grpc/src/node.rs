@@ -1,0 +1,376 @@
+//! The node runtime: a builder that wires the store, the trusted roster,
+//! TLS, the services and the delivery loop, and a handle to the running
+//! node.
+//!
+//! ```no_run
+//! # async fn run(
+//! #     agency: lintas_core::ids::AgencyId,
+//! #     key: lintas_core::keys::SigningKey,
+//! #     roster: lintas_core::roster::TrustedRoster,
+//! #     tls: lintas_grpc::tls::TlsMaterial,
+//! # ) -> Result<(), Box<dyn std::error::Error>> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let node = lintas_grpc::Node::builder(agency, key)
+//!     .roster(roster)
+//!     .tls(tls)
+//!     .store_path("node.redb")
+//!     .api_client("casesys.pwni.kemlu.lintas.test")
+//!     .serve(listener)
+//!     .await?;
+//! println!("serving on {}", node.local_addr());
+//! node.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use lintas_core::ids::{AgencyId, NoticeId};
+use lintas_core::keys::SigningKey;
+use lintas_core::notice::NoticeBody;
+use lintas_core::roster::{RosterError, SignedRoster, TrustedRoster};
+use lintas_core::time::Timestamp;
+use lintas_store::{InboxEntry, Store, StoreError};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tonic::transport::Server;
+use tracing::{error, info};
+
+use crate::agency::AgencyService;
+use crate::outbound::SubmitError;
+use crate::pb::agency_api_server::AgencyApiServer;
+use crate::pb::peer_exchange_server::PeerExchangeServer;
+use crate::peer::PeerService;
+use crate::state::NodeState;
+use crate::tls::TlsMaterial;
+
+/// Limits a node enforces on every connection.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Largest message accepted or sent, in bytes.
+    pub max_message_bytes: usize,
+    /// Concurrent HTTP/2 streams per connection.
+    pub max_concurrent_streams: u32,
+    /// Requests in flight per connection.
+    pub concurrency_per_connection: usize,
+    /// Request timeout on the server.
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 1024 * 1024,
+            max_concurrent_streams: 64,
+            concurrency_per_connection: 32,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Limits {
+    /// The defaults with another message size limit.
+    pub fn with_max_message_bytes(mut self, bytes: usize) -> Self {
+        self.max_message_bytes = bytes;
+        self
+    }
+}
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// A required builder step was skipped.
+    #[error("node configuration incomplete: {0}")]
+    Incomplete(&'static str),
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The roster offered is older than the one stored, or invalid.
+    #[error("roster: {0}")]
+    Roster(#[from] RosterError),
+    /// This node's agency or key is not in the roster.
+    #[error("{0}")]
+    NotInRoster(String),
+    /// TLS or listener setup failed.
+    #[error("transport: {0}")]
+    Transport(String),
+}
+
+/// Builds a node. Security choices are explicit steps: a roster and TLS
+/// material are required; there is no plaintext default.
+#[derive(Debug)]
+pub struct NodeBuilder {
+    agency: AgencyId,
+    key: SigningKey,
+    roster: Option<TrustedRoster>,
+    tls: Option<TlsMaterial>,
+    store_path: Option<PathBuf>,
+    api_clients: Vec<String>,
+    endpoints: BTreeMap<AgencyId, String>,
+    limits: Limits,
+}
+
+/// Entry point.
+#[derive(Debug)]
+pub struct Node;
+
+impl Node {
+    /// A builder for the node of `agency`, signing with `key`.
+    pub fn builder(agency: AgencyId, key: SigningKey) -> NodeBuilder {
+        NodeBuilder {
+            agency,
+            key,
+            roster: None,
+            tls: None,
+            store_path: None,
+            api_clients: Vec::new(),
+            endpoints: BTreeMap::new(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl NodeBuilder {
+    /// The roster to trust. If the store holds a newer trusted version,
+    /// that one is kept; an older one is refused (no rollback across
+    /// restarts).
+    pub fn roster(mut self, roster: TrustedRoster) -> Self {
+        self.roster = Some(roster);
+        self
+    }
+
+    /// TLS material: CA, certificate and key.
+    pub fn tls(mut self, tls: TlsMaterial) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Where the store file lives.
+    pub fn store_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.store_path = Some(path.into());
+        self
+    }
+
+    /// Allows a case-system client certificate with this DNS name on the
+    /// agency API.
+    pub fn api_client(mut self, dns_name: impl Into<String>) -> Self {
+        self.api_clients.push(dns_name.into());
+        self
+    }
+
+    /// Reaches `agency` at `endpoint` instead of its roster endpoint (for
+    /// tests and networks with address translation).
+    pub fn peer_endpoint(mut self, agency: AgencyId, endpoint: impl Into<String>) -> Self {
+        self.endpoints.insert(agency, endpoint.into());
+        self
+    }
+
+    /// Limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Opens the store, settles the roster, and serves on `listener` until
+    /// [`NodeHandle::shutdown`].
+    ///
+    /// # Errors
+    /// Missing configuration, store failure, roster rollback, or TLS setup.
+    pub async fn serve(self, listener: TcpListener) -> Result<NodeHandle, NodeError> {
+        let offered = self.roster.ok_or(NodeError::Incomplete("roster"))?;
+        let tls = self.tls.ok_or(NodeError::Incomplete("tls"))?;
+        let path = self.store_path.ok_or(NodeError::Incomplete("store_path"))?;
+        let store = tokio::task::spawn_blocking(move || Store::open(&path))
+            .await
+            .map_err(|e| NodeError::Transport(e.to_string()))??;
+        let roster = settle_roster(&store, offered)?;
+        {
+            let entry = roster.roster().agency(&self.agency).ok_or_else(|| {
+                NodeError::NotInRoster(format!("agency {} is not in the roster", self.agency))
+            })?;
+            if entry.key(self.key.key_id()).map(|k| k.public_key) != Some(self.key.public_key()) {
+                return Err(NodeError::NotInRoster(format!(
+                    "key {} is not {}'s key in the roster",
+                    self.key.key_id(),
+                    self.agency
+                )));
+            }
+        }
+        let newest = store.inbox_after(0, usize::MAX).map(|v| v.last().map_or(0, |e| e.cursor))?;
+        let (inbox, _) = watch::channel(newest);
+        let state = Arc::new(NodeState {
+            agency: self.agency,
+            key: self.key,
+            roster: RwLock::new(roster),
+            store: Arc::new(store),
+            tls,
+            api_clients: self.api_clients,
+            endpoints: self.endpoints,
+            inbox,
+            outbox_wake: Notify::new(),
+            limits: self.limits,
+        });
+        let local_addr = listener
+            .local_addr()
+            .map_err(|e| NodeError::Transport(e.to_string()))?;
+
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_serving::<PeerExchangeServer<PeerService>>()
+            .await;
+        health.set_serving::<AgencyApiServer<AgencyService>>().await;
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .map_err(|e| NodeError::Transport(e.to_string()))?;
+
+        let limits = state.limits;
+        let peer = PeerExchangeServer::new(PeerService::new(Arc::clone(&state)))
+            .max_decoding_message_size(limits.max_message_bytes)
+            .max_encoding_message_size(limits.max_message_bytes);
+        let agency = AgencyApiServer::new(AgencyService::new(Arc::clone(&state)))
+            .max_decoding_message_size(limits.max_message_bytes)
+            .max_encoding_message_size(limits.max_message_bytes);
+
+        let shutdown = CancellationToken::new();
+        let tasks = TaskTracker::new();
+        let router = Server::builder()
+            .tls_config(state.tls.server_config())
+            .map_err(|e| NodeError::Transport(e.to_string()))?
+            .max_concurrent_streams(limits.max_concurrent_streams)
+            .concurrency_limit_per_connection(limits.concurrency_per_connection)
+            .timeout(limits.request_timeout)
+            .add_service(health_service)
+            .add_service(reflection)
+            .add_service(peer)
+            .add_service(agency);
+        let stop = shutdown.clone();
+        let me = state.agency.clone();
+        tasks.spawn(async move {
+            let incoming = TcpListenerStream::new(listener);
+            if let Err(e) = router
+                .serve_with_incoming_shutdown(incoming, stop.cancelled_owned())
+                .await
+            {
+                error!(node = %me, error = %e, "server stopped with an error");
+            }
+        });
+        tasks.spawn(crate::delivery::run(Arc::clone(&state), shutdown.clone()));
+        tasks.close();
+        info!(node = %state.agency, %local_addr, "node serving (mutual TLS)");
+        Ok(NodeHandle {
+            state,
+            local_addr,
+            shutdown,
+            tasks,
+        })
+    }
+}
+
+/// Keeps the newer of the offered roster and the stored one; refuses an
+/// offered version older than the stored one.
+fn settle_roster(store: &Store, offered: TrustedRoster) -> Result<TrustedRoster, NodeError> {
+    let now = Timestamp::now();
+    let Some(bytes) = store.roster()? else {
+        store.save_roster(&offered.signed().encode())?;
+        return Ok(offered);
+    };
+    let signed = SignedRoster::decode(&bytes).map_err(RosterError::Invalid)?;
+    let mut stored = TrustedRoster::bootstrap(signed, now)?;
+    let stored_version = stored.roster().version;
+    let offered_version = offered.roster().version;
+    if offered_version < stored_version {
+        return Err(RosterError::Rollback {
+            trusted: stored_version,
+            offered: offered_version,
+        }
+        .into());
+    }
+    if offered_version > stored_version {
+        stored.update(offered.signed().clone(), now)?;
+        store.save_roster(&stored.signed().encode())?;
+    }
+    Ok(stored)
+}
+
+/// A running node.
+#[derive(Debug)]
+pub struct NodeHandle {
+    state: Arc<NodeState>,
+    local_addr: SocketAddr,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl NodeHandle {
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Its agency.
+    pub fn agency(&self) -> &AgencyId {
+        &self.state.agency
+    }
+
+    /// Signs `body` as this node's agency and queues it for delivery (the
+    /// sender and sequence in `body` are replaced).
+    ///
+    /// # Errors
+    /// Invalid notice, refused by the roster's rules, or store failure.
+    pub async fn submit(&self, body: NoticeBody) -> Result<(NoticeId, u64), SubmitError> {
+        self.state.sign_and_queue(body).await
+    }
+
+    /// Received notices with a cursor above `after`, in order (for an
+    /// embedding case system; the gRPC `SubscribeInbox` streams the same).
+    ///
+    /// # Errors
+    /// Store failure.
+    pub async fn inbox_after(&self, after: u64) -> Result<Vec<InboxEntry>, StoreError> {
+        self.state.store(move |s| s.inbox_after(after, 1024)).await
+    }
+
+    /// Waits until the inbox holds a cursor above `after`.
+    pub async fn wait_for_inbox(&self, after: u64) {
+        let mut newest = self.state.inbox.subscribe();
+        while *newest.borrow_and_update() <= after {
+            if newest.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Entries waiting in the outbox.
+    ///
+    /// # Errors
+    /// Store failure.
+    pub async fn outbox_len(&self) -> Result<usize, StoreError> {
+        self.state.store(|s| s.outbox().map(|o| o.len())).await
+    }
+
+    /// Receipts stored for a notice: (stage, receiver, SignedReceipt bytes).
+    ///
+    /// # Errors
+    /// Store failure.
+    pub async fn receipts(&self, id: NoticeId) -> Result<Vec<(u8, String, Vec<u8>)>, StoreError> {
+        self.state.store(move |s| s.receipts(&id)).await
+    }
+
+    /// Stops serving and delivering, and waits for both to finish.
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        self.tasks.wait().await;
+        info!(node = %self.state.agency, "node stopped");
+    }
+}
