@@ -3,6 +3,7 @@
 //! vectors and property tests that no input panics the decoders.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod nodes;
 mod properties;
 mod roster;
 mod round_trip;

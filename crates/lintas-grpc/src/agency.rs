@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use lintas_core::ValidationError;
 use lintas_core::ids::{CaseId, NoticeId};
 use lintas_core::notice::{AssistanceResponse, Handling, NoticeBody, NoticeContent};
 use lintas_core::pb as wire;
@@ -12,7 +13,6 @@ use lintas_core::receipt::{Receipt, SignedReceipt};
 use lintas_core::signing::{SignedNotice, decode_notice_body};
 use lintas_core::time::Timestamp;
 use lintas_core::vocab::{AssistanceOutcome, NoticeKind, Priority, ReceiptStage, Tlp};
-use lintas_core::ValidationError;
 use lintas_store::{Direction, OutboxEntry, OutboxPayload, StoredNotice};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
@@ -45,7 +45,12 @@ impl AgencyService {
         let Some(leaf) = certs.first() else {
             return Err(status::peer(&PeerIdentity::NoCertificate));
         };
-        if self.state.api_clients.iter().any(|name| cert_matches(leaf, name)) {
+        if self
+            .state
+            .api_clients
+            .iter()
+            .any(|name| cert_matches(leaf, name))
+        {
             Ok(())
         } else {
             Err(status::denied(
@@ -55,7 +60,10 @@ impl AgencyService {
         }
     }
 
-    async fn received(&self, id: NoticeId) -> Result<(StoredNotice, SignedNotice, NoticeBody), Status> {
+    async fn received(
+        &self,
+        id: NoticeId,
+    ) -> Result<(StoredNotice, SignedNotice, NoticeBody), Status> {
         let notice = self
             .state
             .store(move |s| s.notice(&id))
@@ -63,9 +71,14 @@ impl AgencyService {
             .map_err(status::store)?
             .filter(|n| n.direction == Direction::Received as i32)
             .ok_or_else(|| status::not_found(format!("no received notice {id}")))?;
-        let envelope = SignedNotice::decode(&notice.envelope).map_err(|e| status::invalid(&e, "stored"))?;
-        let (_, body) = decode_notice_body(envelope.body_bytes())
-            .map_err(|e| status::invalid(&ValidationError::rule("", "stored notice unreadable").within(&e.to_string()), ""))?;
+        let envelope =
+            SignedNotice::decode(&notice.envelope).map_err(|e| status::invalid(&e, "stored"))?;
+        let (_, body) = decode_notice_body(envelope.body_bytes()).map_err(|e| {
+            status::invalid(
+                &ValidationError::rule("", "stored notice unreadable").within(&e.to_string()),
+                "",
+            )
+        })?;
         Ok((notice, envelope, body))
     }
 }
@@ -75,7 +88,11 @@ fn notice_id(bytes: &[u8], field: &str) -> Result<NoticeId, Status> {
         .map(NoticeId::from_bytes)
         .map_err(|_| {
             status::invalid(
-                &ValidationError::invalid(field, "a notice id of 32 bytes", format!("{} bytes", bytes.len())),
+                &ValidationError::invalid(
+                    field,
+                    "a notice id of 32 bytes",
+                    format!("{} bytes", bytes.len()),
+                ),
                 "",
             )
         })
@@ -140,7 +157,10 @@ impl AgencyApi for AgencyService {
         let stream = async_stream(move |tx| async move {
             loop {
                 let after = cursor;
-                let batch = match state.store(move |s| s.inbox_after(after, INBOX_BATCH)).await {
+                let batch = match state
+                    .store(move |s| s.inbox_after(after, INBOX_BATCH))
+                    .await
+                {
                     Ok(batch) => batch,
                     Err(e) => {
                         let _ = tx.send(Err(status::store(e))).await;
@@ -149,8 +169,9 @@ impl AgencyApi for AgencyService {
                 };
                 if batch.is_empty() {
                     // Wait for a newer cursor, or the node shutting down.
-                    if newest.changed().await.is_err() {
-                        return;
+                    tokio::select! {
+                        () = state.shutdown.cancelled() => return,
+                        changed = newest.changed() => if changed.is_err() { return },
                     }
                     continue;
                 }
@@ -205,7 +226,8 @@ impl AgencyApi for AgencyService {
                 .into_iter()
                 .filter_map(|(_, _, bytes)| SignedReceipt::decode(&bytes).ok().map(Into::into))
                 .collect();
-            let envelope = SignedNotice::decode(&notice.envelope).map_err(|e| status::invalid(&e, "stored"))?;
+            let envelope = SignedNotice::decode(&notice.envelope)
+                .map_err(|e| status::invalid(&e, "stored"))?;
             entries.push(wire::TimelineEntry {
                 notice_id: id.as_bytes().to_vec(),
                 kind: notice.kind,
@@ -232,17 +254,28 @@ impl AgencyApi for AgencyService {
         self.authorise(&request)?;
         let request = request.into_inner();
         let id = notice_id(&request.notice_id, "notice_id")?;
-        let stage = ReceiptStage::from_wire(request.stage).map_err(|e| status::invalid(&e, "stage"))?;
+        let stage =
+            ReceiptStage::from_wire(request.stage).map_err(|e| status::invalid(&e, "stage"))?;
         if stage == ReceiptStage::Accepted {
             return Err(status::invalid(
-                &ValidationError::rule("stage", "the node itself records ACCEPTED; acknowledge DELIVERED, READ or ACTIONED"),
+                &ValidationError::rule(
+                    "stage",
+                    "the node itself records ACCEPTED; acknowledge DELIVERED, READ or ACTIONED",
+                ),
                 "",
             ));
         }
         let (stored, envelope, body) = self.received(id).await?;
-        let mut receipt = Receipt::new(id, &envelope, self.state.agency.clone(), stage, Timestamp::now());
+        let mut receipt = Receipt::new(
+            id,
+            &envelope,
+            self.state.agency.clone(),
+            stage,
+            Timestamp::now(),
+        );
         receipt.note = (!request.note.is_empty()).then_some(request.note);
-        let signed = SignedReceipt::sign(&receipt, &self.state.key).map_err(|e| status::invalid(&e, ""))?;
+        let signed =
+            SignedReceipt::sign(&receipt, &self.state.key).map_err(|e| status::invalid(&e, ""))?;
         let bytes = signed.encode();
         let report = OutboxEntry {
             seq: 0,
@@ -279,7 +312,8 @@ impl AgencyApi for AgencyService {
         self.authorise(&request)?;
         let request = request.into_inner();
         let id = notice_id(&request.request, "request")?;
-        let outcome = AssistanceOutcome::from_wire(request.outcome).map_err(|e| status::invalid(&e, "outcome"))?;
+        let outcome = AssistanceOutcome::from_wire(request.outcome)
+            .map_err(|e| status::invalid(&e, "outcome"))?;
         let tlp = if request.tlp == 0 {
             None
         } else {
@@ -321,7 +355,11 @@ impl AgencyApi for AgencyService {
     ) -> Result<Response<wire::ListOverdueResponse>, Status> {
         self.authorise(&request)?;
         let now = Timestamp::now().unix_seconds();
-        let notices = self.state.store(|s| s.all_notices()).await.map_err(status::store)?;
+        let notices = self
+            .state
+            .store(|s| s.all_notices())
+            .await
+            .map_err(status::store)?;
         let me = self.state.agency.to_string();
         let actioned = ReceiptStage::Actioned.to_wire() as u8;
         let mut out = Vec::new();
@@ -339,7 +377,12 @@ impl AgencyApi for AgencyService {
                 .map(|(_, receiver, _)| receiver)
                 .collect();
             let awaiting: Vec<String> = if notice.direction == Direction::Sent as i32 {
-                notice.recipients.iter().filter(|r| !done.contains(*r)).cloned().collect()
+                notice
+                    .recipients
+                    .iter()
+                    .filter(|r| !done.contains(*r))
+                    .cloned()
+                    .collect()
             } else if done.contains(&me) {
                 Vec::new()
             } else {
@@ -374,4 +417,3 @@ where
     tokio::spawn(run(tx));
     tokio_stream::wrappers::ReceiverStream::new(rx)
 }
-

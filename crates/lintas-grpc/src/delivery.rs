@@ -72,7 +72,8 @@ pub fn next_batch(
             continue;
         }
         if entry.next_attempt_ms > now_ms {
-            earliest = Some(earliest.map_or(entry.next_attempt_ms, |e| e.min(entry.next_attempt_ms)));
+            earliest =
+                Some(earliest.map_or(entry.next_attempt_ms, |e| e.min(entry.next_attempt_ms)));
             continue;
         }
         let slot = best.entry(entry.recipient.as_str()).or_insert(entry);
@@ -250,7 +251,8 @@ async fn send(
             let signed = response
                 .receipt
                 .ok_or_else(|| AttemptError::BadReceipt("no receipt".into()))?;
-            let signed = SignedReceipt::try_from(signed).map_err(|e| AttemptError::BadReceipt(e.to_string()))?;
+            let signed = SignedReceipt::try_from(signed)
+                .map_err(|e| AttemptError::BadReceipt(e.to_string()))?;
             let receipt = state
                 .roster()
                 .verify_receipt(&signed, Timestamp::now())
@@ -272,7 +274,8 @@ async fn send(
             )))
         }
         Some(OutboxPayload::Receipt(bytes)) => {
-            let signed = SignedReceipt::decode(bytes).map_err(|e| AttemptError::Store(e.to_string()))?;
+            let signed =
+                SignedReceipt::decode(bytes).map_err(|e| AttemptError::Store(e.to_string()))?;
             client
                 .report_receipt(wire::ReportReceiptRequest {
                     receipt: Some(signed.into()),

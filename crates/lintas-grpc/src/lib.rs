@@ -30,7 +30,12 @@ pub use outbound::SubmitError;
 /// Generated service stubs (`lintas.v1.PeerExchange`, `lintas.v1.AgencyApi`);
 /// messages are [`lintas_core::pb`].
 pub mod pb {
-    #![allow(missing_docs, unreachable_pub, missing_debug_implementations, clippy::all)]
+    #![allow(
+        missing_docs,
+        unreachable_pub,
+        missing_debug_implementations,
+        clippy::all
+    )]
     include!(concat!(env!("OUT_DIR"), "/lintas.v1.rs"));
 
     /// The encoded descriptor set of `lintas.v1`, for server reflection.

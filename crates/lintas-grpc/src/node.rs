@@ -205,7 +205,9 @@ impl NodeBuilder {
                 )));
             }
         }
-        let newest = store.inbox_after(0, usize::MAX).map(|v| v.last().map_or(0, |e| e.cursor))?;
+        let newest = store
+            .inbox_after(0, usize::MAX)
+            .map(|v| v.last().map_or(0, |e| e.cursor))?;
         let (inbox, _) = watch::channel(newest);
         let state = Arc::new(NodeState {
             agency: self.agency,
@@ -218,6 +220,7 @@ impl NodeBuilder {
             inbox,
             outbox_wake: Notify::new(),
             limits: self.limits,
+            shutdown: CancellationToken::new(),
         });
         let local_addr = listener
             .local_addr()
@@ -242,7 +245,7 @@ impl NodeBuilder {
             .max_decoding_message_size(limits.max_message_bytes)
             .max_encoding_message_size(limits.max_message_bytes);
 
-        let shutdown = CancellationToken::new();
+        let shutdown = state.shutdown.clone();
         let tasks = TaskTracker::new();
         let router = Server::builder()
             .tls_config(state.tls.server_config())
@@ -367,10 +370,16 @@ impl NodeHandle {
         self.state.store(move |s| s.receipts(&id)).await
     }
 
-    /// Stops serving and delivering, and waits for both to finish.
+    /// Stops serving and delivering, ends inbox streams, and waits (at
+    /// most ten seconds) for in-flight requests and deliveries to finish.
     pub async fn shutdown(self) {
         self.shutdown.cancel();
-        self.tasks.wait().await;
+        if tokio::time::timeout(Duration::from_secs(10), self.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(node = %self.state.agency, "stopped without waiting for every connection to close");
+        }
         info!(node = %self.state.agency, "node stopped");
     }
 }

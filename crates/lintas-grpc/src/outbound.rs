@@ -50,7 +50,8 @@ impl NodeState {
             Priority::Routine => 3,
         };
         let record = stored(&verified, Direction::Sent, &self.agency);
-        self.store(move |s| s.record_sent(&id, &record, priority)).await?;
+        self.store(move |s| s.record_sent(&id, &record, priority))
+            .await?;
         info!(notice = %id, kind = body.kind().wire_name(), sequence, recipients = body.recipients.len(), "notice signed and queued");
         self.outbox_wake.notify_one();
         Ok((id, sequence))

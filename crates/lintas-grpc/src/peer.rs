@@ -50,7 +50,11 @@ pub(crate) fn stored(
         envelope: verified.envelope.encode(),
         direction: direction as i32,
         stored_at: Timestamp::now().unix_seconds(),
-        case_id: body.case_id.as_ref().map(ToString::to_string).unwrap_or_default(),
+        case_id: body
+            .case_id
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
         kind: body.kind().to_wire(),
         sender: body.sender.to_string(),
         recipients: body.recipients.iter().map(ToString::to_string).collect(),
@@ -102,11 +106,12 @@ impl PeerExchange for PeerService {
                     *stage == ReceiptStage::Accepted.to_wire() as u8 && receiver == me.as_str()
                 });
                 if let Some((_, _, bytes)) = accepted {
-                    let receipt = SignedReceipt::decode(&bytes)
-                        .map_err(|e| status::store(lintas_store::StoreError::Corrupt {
+                    let receipt = SignedReceipt::decode(&bytes).map_err(|e| {
+                        status::store(lintas_store::StoreError::Corrupt {
                             what: format!("receipt of {claimed}"),
                             detail: e.to_string(),
-                        }))?;
+                        })
+                    })?;
                     info!(notice = %claimed, %peer, "duplicate delivery answered with the original receipt");
                     return Ok(Response::new(wire::DeliverResponse {
                         receipt: Some(receipt.into()),
@@ -141,7 +146,13 @@ impl PeerExchange for PeerService {
             ));
         }
 
-        let mut receipt = Receipt::new(verified.id, &notice, me.clone(), ReceiptStage::Accepted, now);
+        let mut receipt = Receipt::new(
+            verified.id,
+            &notice,
+            me.clone(),
+            ReceiptStage::Accepted,
+            now,
+        );
         receipt.note = relayed.then(|| format!("forwarded by {peer}"));
         let signed = SignedReceipt::sign(&receipt, &self.state.key)
             .map_err(|e| status::invalid(&e, "receipt"))?;
@@ -270,8 +281,8 @@ impl PeerExchange for PeerService {
         });
         match notice {
             Some(n) if entitled => {
-                let envelope = SignedNotice::decode(&n.envelope)
-                    .map_err(|e| status::invalid(&e, "stored"))?;
+                let envelope =
+                    SignedNotice::decode(&n.envelope).map_err(|e| status::invalid(&e, "stored"))?;
                 Ok(Response::new(wire::FetchNoticeResponse {
                     notice: Some(envelope.into()),
                 }))

@@ -34,6 +34,8 @@ pub(crate) struct NodeState {
     pub(crate) outbox_wake: Notify,
     /// Limits.
     pub(crate) limits: Limits,
+    /// Cancelled when the node stops: long-lived streams end with it.
+    pub(crate) shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl std::fmt::Debug for NodeState {

@@ -110,7 +110,12 @@ pub fn exhausted(message: String, reason: &str) -> Status {
 /// internals.
 pub fn store(error: StoreError) -> Status {
     tracing::error!(%error, "store failure");
-    with_reason(Code::Internal, "the node's store failed".into(), "store_failure", None)
+    with_reason(
+        Code::Internal,
+        "the node's store failed".into(),
+        "store_failure",
+        None,
+    )
 }
 
 /// A notice this node was asked to send and could not.

@@ -61,7 +61,10 @@ pub fn cert_matches(cert: &CertificateDer<'_>, name: &str) -> bool {
 }
 
 /// The roster agency whose `tls_identity` the peer's certificate carries.
-pub fn peer_agency(certs: Option<Arc<Vec<CertificateDer<'static>>>>, roster: &Roster) -> PeerIdentity {
+pub fn peer_agency(
+    certs: Option<Arc<Vec<CertificateDer<'static>>>>,
+    roster: &Roster,
+) -> PeerIdentity {
     let Some(certs) = certs else {
         return PeerIdentity::NoCertificate;
     };

@@ -84,7 +84,12 @@ fn notice_id(bytes: &[u8], what: &str) -> Result<NoticeId, StoreError> {
 /// Hands out the next value of a counter, inside `txn`.
 fn next(txn: &WriteTransaction, name: &str) -> Result<u64, StoreError> {
     let mut counters = txn.open_table(COUNTERS).map_err(db)?;
-    let value = counters.get(name).map_err(db)?.map(|v| v.value()).unwrap_or(0) + 1;
+    let value = counters
+        .get(name)
+        .map_err(db)?
+        .map(|v| v.value())
+        .unwrap_or(0)
+        + 1;
     counters.insert(name, value).map_err(db)?;
     Ok(value)
 }
@@ -257,7 +262,11 @@ impl Store {
         let inbox = txn.open_table(INBOX).map_err(db)?;
         let notices = txn.open_table(NOTICES).map_err(db)?;
         let mut out = Vec::new();
-        for row in inbox.range(after.saturating_add(1)..).map_err(db)?.take(limit) {
+        for row in inbox
+            .range(after.saturating_add(1)..)
+            .map_err(db)?
+            .take(limit)
+        {
             let (cursor, id) = row.map_err(db)?;
             let id = notice_id(id.value(), "inbox entry")?;
             let notice = notices
@@ -310,7 +319,10 @@ impl Store {
         let mut out = Vec::new();
         for row in notices.iter().map_err(db)? {
             let (id, n) = row.map_err(db)?;
-            out.push((notice_id(id.value(), "notice key")?, decode(n.value(), "notice")?));
+            out.push((
+                notice_id(id.value(), "notice key")?,
+                decode(n.value(), "notice")?,
+            ));
         }
         Ok(out)
     }
@@ -327,7 +339,10 @@ impl Store {
         let mut end = start.clone();
         end.push(0xff);
         let mut out = Vec::new();
-        for row in receipts.range(start.as_slice()..end.as_slice()).map_err(db)? {
+        for row in receipts
+            .range(start.as_slice()..end.as_slice())
+            .map_err(db)?
+        {
             let (key, value) = row.map_err(db)?;
             let key = key.value();
             if key.len() < 33 || key[..32] != start[..] {
@@ -486,18 +501,28 @@ mod tests {
         let id = NoticeId::from_bytes([9; 32]);
         {
             let store = Store::open(&path)?;
-            let first = store.record_received(&id, &notice("C1", &["KHM.X"]), "KHM.X", 1, b"receipt")?;
+            let first =
+                store.record_received(&id, &notice("C1", &["KHM.X"]), "KHM.X", 1, b"receipt")?;
             assert_eq!(first, ReceiveOutcome::New { cursor: 1 });
         }
         // Reopen, as after a restart: the duplicate finds the original.
         let store = Store::open(&path)?;
         let again = store.record_received(&id, &notice("C1", &["KHM.X"]), "KHM.X", 1, b"other")?;
-        assert_eq!(again, ReceiveOutcome::Duplicate { receipt: b"receipt".to_vec() });
+        assert_eq!(
+            again,
+            ReceiveOutcome::Duplicate {
+                receipt: b"receipt".to_vec()
+            }
+        );
         let inbox = store.inbox_after(0, 10)?;
         assert_eq!(inbox.len(), 1);
         assert_eq!(inbox[0].notice.inbox_cursor, 1);
         assert_eq!(store.case_notices("C1")?.len(), 1);
-        assert_eq!(store.case_notices("C")?.len(), 0, "prefixes do not match other cases");
+        assert_eq!(
+            store.case_notices("C")?.len(),
+            0,
+            "prefixes do not match other cases"
+        );
         Ok(())
     }
 
@@ -515,7 +540,10 @@ mod tests {
         let outbox = store.outbox()?;
         assert_eq!(outbox.len(), 1);
         assert_eq!((outbox[0].attempts, outbox[0].next_attempt_ms), (1, 5_000));
-        assert_eq!(store.receipts(&id)?, vec![(1, "B".to_string(), b"r".to_vec())]);
+        assert_eq!(
+            store.receipts(&id)?,
+            vec![(1, "B".to_string(), b"r".to_vec())]
+        );
         assert_eq!(store.reserve_sequence()?, 1);
         assert_eq!(store.reserve_sequence()?, 2);
         Ok(())

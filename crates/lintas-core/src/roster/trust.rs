@@ -2,10 +2,10 @@
 //! notices against it.
 
 use super::{AgencyKey, Roster, RosterAgency, SignedRoster};
-use crate::receipt::{Receipt, SignedReceipt};
 use crate::error::ValidationError;
 use crate::ids::{AgencyId, KeyId, NoticeId};
 use crate::notice::NoticeBody;
+use crate::receipt::{Receipt, SignedReceipt};
 use crate::signing::{BodyError, SignedNotice, decode_notice_body};
 use crate::time::Timestamp;
 use crate::vocab::NoticeKind;
