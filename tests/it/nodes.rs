@@ -139,3 +139,405 @@ async fn a_rescue_request_reaches_its_recipients_with_receipts() {
     assert_eq!(timeline.entries[0].receipts.len(), 4);
     net.shutdown().await;
 }
+
+/// A notice from `sender` to `recipients`, created now, signed with the
+/// sender's development key.
+fn signed_now(
+    kind: lintas_core::vocab::NoticeKind,
+    sender: &str,
+    recipients: &[&str],
+) -> (NoticeId, SignedNotice) {
+    let now = lintas_core::time::Timestamp::now();
+    let mut body = scenario::one_of_each_kind(now)
+        .into_iter()
+        .find(|b| b.kind() == kind)
+        .unwrap();
+    body.sender = lintas_core::ids::AgencyId::parse(sender).unwrap();
+    body.recipients = recipients
+        .iter()
+        .map(|r| lintas_core::ids::AgencyId::parse(r).unwrap())
+        .collect();
+    SignedNotice::sign(&body, &lintas_testkit::world::agency_key(sender)).unwrap()
+}
+
+fn deliver_request(notice: &SignedNotice) -> pb::DeliverRequest {
+    pb::DeliverRequest {
+        notice: Some(notice.clone().into()),
+    }
+}
+
+/// Describes how `result` differs from a refusal with `code` and `why`.
+fn check(
+    what: &str,
+    result: Result<tonic::Response<pb::DeliverResponse>, tonic::Status>,
+    code: tonic::Code,
+    why: &str,
+) -> Option<String> {
+    match result {
+        Ok(_) => Some(format!("{what}: accepted")),
+        Err(status) if status.code() != code || reason(&status) != why => Some(format!(
+            "{what}: expected {code:?}/{why}, got {:?}/{} ({})",
+            status.code(),
+            reason(&status),
+            status.message()
+        )),
+        Err(_) => None,
+    }
+}
+
+fn reason(status: &tonic::Status) -> String {
+    status
+        .metadata()
+        .get("lintas-reason")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_delivery_gets_the_original_receipt() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = DevNet::start(&[KHM_POLICE], dir.path()).await.unwrap();
+    let (id, notice) = signed_now(
+        lintas_core::vocab::NoticeKind::VictimStatusUpdate,
+        IDN_KEMLU,
+        &[KHM_POLICE],
+    );
+    let mut peer = net.peer(IDN_KEMLU, KHM_POLICE).await.unwrap();
+    let first = peer
+        .deliver(deliver_request(&notice))
+        .await
+        .unwrap()
+        .into_inner();
+    let second = peer
+        .deliver(deliver_request(&notice))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!first.duplicate);
+    assert!(second.duplicate);
+    assert_eq!(
+        first.receipt, second.receipt,
+        "the original receipt, byte for byte"
+    );
+    let receipt = SignedReceipt::try_from(first.receipt.unwrap()).unwrap();
+    let receipt = net
+        .roster
+        .verify_receipt(&receipt, lintas_core::time::Timestamp::now())
+        .unwrap();
+    assert_eq!(
+        (receipt.notice_id, receipt.stage),
+        (id, ReceiptStage::Accepted)
+    );
+    assert_eq!(net.node(KHM_POLICE).inbox_after(0).await.unwrap().len(), 1);
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_is_down_gets_the_notice_when_it_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = DevNet::start(&[IDN_KEMLU, KHM_POLICE], dir.path())
+        .await
+        .unwrap();
+    net.stop(KHM_POLICE).await.unwrap();
+
+    let request = scenario::rescue_request(lintas_core::time::Timestamp::now());
+    let mut only_cambodia = request.clone();
+    only_cambodia.recipients = vec![lintas_core::ids::AgencyId::parse(KHM_POLICE).unwrap()];
+    let (id, _) = net.node(IDN_KEMLU).submit(only_cambodia).await.unwrap();
+    // It waits in the outbox while Cambodia is down, across failed attempts.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(net.node(IDN_KEMLU).outbox_len().await.unwrap(), 1);
+
+    net.restart(KHM_POLICE).await.unwrap();
+    eventually("delivery after the peer came back", || async {
+        net.node(IDN_KEMLU).outbox_len().await.unwrap() == 0
+    })
+    .await;
+    let inbox = net.node(KHM_POLICE).inbox_after(0).await.unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].id, id);
+    assert_eq!(
+        stages(&net, IDN_KEMLU, id).await,
+        vec![(1, KHM_POLICE.to_string())]
+    );
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarting_the_sender_mid_delivery_loses_nothing_and_duplicates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = DevNet::start(&[IDN_KEMLU, KHM_POLICE, THA_POLICE], dir.path())
+        .await
+        .unwrap();
+    net.stop(KHM_POLICE).await.unwrap();
+    // Three notices to Cambodia (down) and Thailand (up).
+    let now = lintas_core::time::Timestamp::now();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (id, _) = net
+            .node(IDN_KEMLU)
+            .submit(scenario::rescue_request(now))
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    eventually("Thailand has all three", || async {
+        net.node(THA_POLICE).inbox_after(0).await.unwrap().len() == 3
+    })
+    .await;
+    // The sender goes down with Cambodia's deliveries still queued, and
+    // comes back; then Cambodia comes back.
+    net.stop(IDN_KEMLU).await.unwrap();
+    net.restart(IDN_KEMLU).await.unwrap();
+    assert_eq!(
+        net.node(IDN_KEMLU).outbox_len().await.unwrap(),
+        3,
+        "the outbox survived"
+    );
+    net.restart(KHM_POLICE).await.unwrap();
+    eventually("Cambodia has all three", || async {
+        net.node(IDN_KEMLU).outbox_len().await.unwrap() == 0
+    })
+    .await;
+    // Also restart Cambodia after delivery: its inbox keeps one of each.
+    net.stop(KHM_POLICE).await.unwrap();
+    net.restart(KHM_POLICE).await.unwrap();
+    for agency in [KHM_POLICE, THA_POLICE] {
+        let inbox = net.node(agency).inbox_after(0).await.unwrap();
+        let got: Vec<NoticeId> = inbox.iter().map(|e| e.id).collect();
+        assert_eq!(got, ids, "{agency}: each notice once, in order");
+        let cursors: Vec<u64> = inbox.iter().map(|e| e.cursor).collect();
+        assert_eq!(cursors, vec![1, 2, 3]);
+    }
+    // A new sequence number after restart continues from the stored one.
+    let (_, sequence) = net
+        .node(IDN_KEMLU)
+        .submit(scenario::rescue_request(now))
+        .await
+        .unwrap();
+    assert_eq!(sequence, 4);
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_carry_the_right_status_and_store_nothing() {
+    use lintas_core::vocab::NoticeKind::{RescueRequest, VictimStatusUpdate};
+    use tonic::Code;
+
+    let dir = tempfile::tempdir().unwrap();
+    let net = DevNet::start_custom(
+        &[KHM_POLICE],
+        dir.path(),
+        lintas_grpc::Limits::default().with_max_message_bytes(64 * 1024),
+        |roster| {
+            let tha = lintas_core::ids::AgencyId::parse(THA_POLICE).unwrap();
+            roster.agencies.get_mut(&tha).unwrap().keys[0].revocation =
+                Some(lintas_core::roster::Revocation {
+                    revoked_at: lintas_core::time::Timestamp::now(),
+                    reason: "key compromised".into(),
+                });
+        },
+    )
+    .await
+    .unwrap();
+    let mut as_indonesia = net.peer(IDN_KEMLU, KHM_POLICE).await.unwrap();
+    let mut as_thailand = net.peer(THA_POLICE, KHM_POLICE).await.unwrap();
+    let mut failures = Vec::new();
+
+    // The Thai police deliver a notice the Indonesian ministry signed, not
+    // forwardable: the sender is not the authenticated peer.
+    let (_, from_indonesia) = signed_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]);
+    failures.extend(check(
+        "sender/certificate mismatch",
+        as_thailand.deliver(deliver_request(&from_indonesia)).await,
+        Code::PermissionDenied,
+        "sender_not_peer",
+    ));
+
+    // Signed with the Thai key, which the roster revoked.
+    let (_, revoked) = signed_now(VictimStatusUpdate, THA_POLICE, &[KHM_POLICE]);
+    failures.extend(check(
+        "revoked key",
+        as_thailand.deliver(deliver_request(&revoked)).await,
+        Code::PermissionDenied,
+        "key_revoked",
+    ));
+
+    // A sender the roster does not know.
+    let (_, mut stranger) = signed_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]);
+    {
+        let mut wire = pb::SignedNotice::from(stranger);
+        wire.signer = "PHL.PNP.ACG".into();
+        stranger = SignedNotice::try_from(wire).unwrap();
+    }
+    failures.extend(check(
+        "unknown sender",
+        as_indonesia.deliver(deliver_request(&stranger)).await,
+        Code::PermissionDenied,
+        "unknown_sender",
+    ));
+
+    // Expired.
+    let expired = {
+        let now = lintas_core::time::Timestamp::now();
+        let mut body = scenario::one_of_each_kind(now)
+            .into_iter()
+            .find(|b| b.kind() == VictimStatusUpdate)
+            .unwrap();
+        body.sender = lintas_core::ids::AgencyId::parse(IDN_KEMLU).unwrap();
+        body.recipients = vec![lintas_core::ids::AgencyId::parse(KHM_POLICE).unwrap()];
+        body.created_at = now.plus_seconds(-7200);
+        body.expires_at = now.plus_seconds(-60);
+        SignedNotice::sign(&body, &lintas_testkit::world::agency_key(IDN_KEMLU))
+            .unwrap()
+            .1
+    };
+    failures.extend(check(
+        "expired notice",
+        as_indonesia.deliver(deliver_request(&expired)).await,
+        Code::FailedPrecondition,
+        "expired",
+    ));
+
+    // Tampered bytes.
+    let (_, good) = signed_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]);
+    let mut wire = pb::SignedNotice::from(good.clone());
+    let last = wire.body.len() - 1;
+    wire.body[last] ^= 1;
+    failures.extend(check(
+        "tampered bytes",
+        as_indonesia
+            .deliver(pb::DeliverRequest { notice: Some(wire) })
+            .await,
+        Code::InvalidArgument,
+        "bad_signature",
+    ));
+
+    // Malformed envelope: the field is named.
+    let mut short_signature = pb::SignedNotice::from(good.clone());
+    short_signature.signature.truncate(10);
+    match as_indonesia
+        .deliver(pb::DeliverRequest {
+            notice: Some(short_signature),
+        })
+        .await
+    {
+        Err(status) => {
+            assert_eq!(status.code(), Code::InvalidArgument);
+            assert_eq!(
+                status.metadata().get("lintas-field").unwrap(),
+                "notice.signature"
+            );
+        }
+        Ok(_) => failures.push("short signature accepted".into()),
+    }
+
+    // Not addressed to Cambodia.
+    let (_, elsewhere) = signed_now(VictimStatusUpdate, IDN_KEMLU, &[THA_POLICE]);
+    failures.extend(check(
+        "not a recipient",
+        as_indonesia.deliver(deliver_request(&elsewhere)).await,
+        Code::PermissionDenied,
+        "not_a_recipient",
+    ));
+
+    // Oversized.
+    let mut huge = pb::SignedNotice::from(good.clone());
+    huge.body.extend(std::iter::repeat_n(0u8, 100 * 1024));
+    match as_indonesia
+        .deliver(pb::DeliverRequest { notice: Some(huge) })
+        .await
+    {
+        Err(status) if matches!(status.code(), Code::ResourceExhausted | Code::OutOfRange) => {}
+        other => failures.push(format!("oversized: {other:?}")),
+    }
+
+    // Nothing of the above was stored.
+    assert_eq!(net.node(KHM_POLICE).inbox_after(0).await.unwrap().len(), 0);
+
+    // A non-recipient asking for a notice is refused; a recipient is served.
+    let (id, to_cambodia) = signed_now(RescueRequest, IDN_KEMLU, &[KHM_POLICE]);
+    as_indonesia
+        .deliver(deliver_request(&to_cambodia))
+        .await
+        .unwrap();
+    let mut thai_fetch = net.peer(THA_POLICE, KHM_POLICE).await.unwrap();
+    match thai_fetch
+        .fetch_notice(pb::FetchNoticeRequest {
+            notice_id: id.as_bytes().to_vec(),
+        })
+        .await
+    {
+        Err(status) => {
+            assert_eq!(status.code(), Code::PermissionDenied);
+            assert_eq!(reason(&status), "not_entitled");
+        }
+        Ok(_) => failures.push("non-recipient served".into()),
+    }
+    let served = as_indonesia
+        .fetch_notice(pb::FetchNoticeRequest {
+            notice_id: id.as_bytes().to_vec(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        SignedNotice::try_from(served.notice.unwrap()).unwrap(),
+        to_cambodia
+    );
+
+    // A node's certificate is not a case-system client.
+    let channel = net
+        .channel("atpd.rtp.lintas.test", KHM_POLICE)
+        .await
+        .unwrap();
+    let mut api = lintas_grpc::pb::agency_api_client::AgencyApiClient::new(channel);
+    match api.list_overdue(pb::ListOverdueRequest {}).await {
+        Err(status) => assert_eq!(status.code(), Code::PermissionDenied),
+        Ok(_) => failures.push("peer certificate used the agency API".into()),
+    }
+
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificates_from_another_ca_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = DevNet::start(&[KHM_POLICE], dir.path()).await.unwrap();
+    // A certificate for the Indonesian ministry's name, from a CA nobody
+    // trusts.
+    let rogue = lintas_grpc::pki::DevCa::new("rogue").unwrap();
+    let material = lintas_grpc::tls::TlsMaterial {
+        ca_pem: net.ca.cert_pem(),
+        identity: rogue.issue("pwni.kemlu.lintas.test").unwrap(),
+    };
+    let addr = net.addr(KHM_POLICE).unwrap();
+    let channel = tonic::transport::Endpoint::from_shared(format!("https://{addr}"))
+        .unwrap()
+        .tls_config(material.client_config("athp.moi.lintas.test"))
+        .unwrap()
+        .connect()
+        .await;
+    let refused = match channel {
+        Err(_) => true,
+        Ok(channel) => {
+            let (_, notice) = signed_now(
+                lintas_core::vocab::NoticeKind::VictimStatusUpdate,
+                IDN_KEMLU,
+                &[KHM_POLICE],
+            );
+            lintas_grpc::pb::peer_exchange_client::PeerExchangeClient::new(channel)
+                .deliver(deliver_request(&notice))
+                .await
+                .is_err()
+        }
+    };
+    assert!(
+        refused,
+        "a certificate from another CA must not get through"
+    );
+    assert_eq!(net.node(KHM_POLICE).inbox_after(0).await.unwrap().len(), 0);
+    net.shutdown().await;
+}

@@ -67,6 +67,20 @@ impl DevNet {
         dir: &Path,
         limits: Limits,
     ) -> Result<DevNet, Error> {
+        Self::start_custom(agencies, dir, limits, |_| {}).await
+    }
+
+    /// As [`DevNet::start_with`], letting `edit` change the roster (revoke a
+    /// key, drop a permission) before it is signed.
+    ///
+    /// # Errors
+    /// Binding, PKI, roster or node start-up failures.
+    pub async fn start_custom(
+        agencies: &[&str],
+        dir: &Path,
+        limits: Limits,
+        edit: impl FnOnce(&mut Roster),
+    ) -> Result<DevNet, Error> {
         let mut listeners = BTreeMap::new();
         let mut addrs = BTreeMap::new();
         for id in agencies {
@@ -75,7 +89,8 @@ impl DevNet {
             addrs.insert(agency.clone(), listener.local_addr()?);
             listeners.insert(agency, listener);
         }
-        let roster = roster_with_endpoints(&addrs);
+        let mut roster = roster_with_endpoints(&addrs);
+        edit(&mut roster);
         let signed = world::sign_roster(&roster, &[MemberState::Indonesia, MemberState::Cambodia]);
         let roster = TrustedRoster::bootstrap(signed, Timestamp::now())?;
 
