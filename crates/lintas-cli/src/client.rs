@@ -1,0 +1,164 @@
+//! The case-system commands: submit, tail, timeline, over the agency API
+//! with mutual TLS.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use lintas_core::notice::NoticeBody;
+use lintas_core::pb;
+use lintas_core::signing::{SignedNotice, decode_notice_body};
+use lintas_grpc::pb::agency_api_client::AgencyApiClient;
+use lintas_grpc::pki::PemPair;
+use lintas_grpc::tls::TlsMaterial;
+use tokio_stream::StreamExt;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::Error;
+
+/// How to reach a node's agency API.
+#[derive(Debug, Args)]
+pub(crate) struct Connection {
+    /// The node, e.g. https://127.0.0.1:50051.
+    #[arg(long)]
+    node: String,
+    /// The node's TLS name (its roster tls_identity).
+    #[arg(long)]
+    server_name: String,
+    /// CA certificate (PEM).
+    #[arg(long)]
+    ca: PathBuf,
+    /// This case system's certificate (PEM).
+    #[arg(long)]
+    cert: PathBuf,
+    /// This case system's key (PEM).
+    #[arg(long)]
+    key: PathBuf,
+}
+
+fn read(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()).into())
+}
+
+async fn connect(conn: &Connection) -> Result<AgencyApiClient<Channel>, Error> {
+    let tls = TlsMaterial {
+        ca_pem: read(&conn.ca)?,
+        identity: PemPair {
+            cert: read(&conn.cert)?,
+            key: read(&conn.key)?,
+        },
+    };
+    let channel = Endpoint::from_shared(conn.node.clone())?
+        .tls_config(tls.client_config(&conn.server_name))?
+        .connect()
+        .await
+        .map_err(|e| format!("cannot connect to {}: {e}", conn.node))?;
+    Ok(AgencyApiClient::new(channel))
+}
+
+fn status(e: tonic::Status) -> Error {
+    let field = e
+        .metadata()
+        .get("lintas-field")
+        .and_then(|v| v.to_str().ok())
+        .map(|f| format!(" [field {f}]"))
+        .unwrap_or_default();
+    format!("{:?}: {}{field}", e.code(), e.message()).into()
+}
+
+pub(crate) async fn submit(
+    conn: &Connection,
+    notice: &Path,
+    rebase_times: bool,
+) -> Result<(), Error> {
+    let text = read(notice)?;
+    let mut body: NoticeBody =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", notice.display()))?;
+    if rebase_times {
+        // A template: keep every time's distance from created_at, with
+        // created_at now.
+        let now = lintas_core::time::Timestamp::now();
+        let shift = now.unix_seconds() - body.created_at.unix_seconds();
+        body.created_at = now;
+        body.expires_at = body.expires_at.plus_seconds(shift);
+        body.handling.response_deadline = body
+            .handling
+            .response_deadline
+            .map(|d| d.plus_seconds(shift));
+    }
+    let mut draft = body.to_wire();
+    draft.sender.clear();
+    draft.sequence = 0;
+    let mut client = connect(conn).await?;
+    let response = client
+        .submit_notice(pb::SubmitNoticeRequest { draft: Some(draft) })
+        .await
+        .map_err(status)?
+        .into_inner();
+    println!(
+        "{}",
+        serde_json::json!({
+            "notice_id": hex::encode(&response.notice_id),
+            "sequence": response.sequence,
+        })
+    );
+    Ok(())
+}
+
+pub(crate) async fn tail(conn: &Connection, after: u64, limit: Option<usize>) -> Result<(), Error> {
+    let mut client = connect(conn).await?;
+    let mut stream = client
+        .subscribe_inbox(pb::SubscribeInboxRequest {
+            after_cursor: after,
+        })
+        .await
+        .map_err(status)?
+        .into_inner();
+    let mut seen = 0;
+    while let Some(item) = stream.next().await {
+        let item = item.map_err(status)?;
+        let envelope = SignedNotice::try_from(item.notice.ok_or("inbox item without notice")?)?;
+        // The node verified it on arrival; decoding here is for display.
+        let (id, body) = decode_notice_body(envelope.body_bytes())?;
+        println!(
+            "{}",
+            serde_json::json!({ "cursor": item.cursor, "notice_id": id, "body": body })
+        );
+        seen += 1;
+        if limit.is_some_and(|l| seen >= l) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn timeline(conn: &Connection, case: &str) -> Result<(), Error> {
+    let mut client = connect(conn).await?;
+    let response = client
+        .get_case_timeline(pb::GetCaseTimelineRequest {
+            case_id: case.to_owned(),
+        })
+        .await
+        .map_err(status)?
+        .into_inner();
+    for entry in response.entries {
+        let receipts: Vec<serde_json::Value> = entry
+            .receipts
+            .into_iter()
+            .filter_map(|r| lintas_core::receipt::SignedReceipt::try_from(r).ok())
+            .filter_map(|r| r.receipt_unverified().ok())
+            .map(|r| serde_json::json!({ "receiver": r.receiver, "stage": r.stage, "at": r.at }))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "notice_id": hex::encode(&entry.notice_id),
+                "kind": pb::NoticeKind::try_from(entry.kind).map(|k| k.as_str_name()).unwrap_or("?"),
+                "direction": pb::Direction::try_from(entry.direction).map(|d| d.as_str_name()).unwrap_or("?"),
+                "sender": entry.sender,
+                "recipients": entry.recipients,
+                "receipts": receipts,
+            })
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! The node configuration file (TOML). Unknown keys are errors, so a typo
+//! is reported rather than ignored.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::Error;
+
+/// `lintas.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NodeConfig {
+    /// This node's agency id.
+    pub(crate) agency: String,
+    /// Address to serve on.
+    pub(crate) listen: SocketAddr,
+    /// Directory for the store file.
+    pub(crate) data_dir: PathBuf,
+    /// The agency's signing key file.
+    pub(crate) signing_key: PathBuf,
+    /// The signed roster (SignedRoster protobuf bytes). A newer version
+    /// stored by the node wins; an older one is refused.
+    pub(crate) roster: PathBuf,
+    /// DNS names of case-system client certificates allowed on the agency
+    /// API.
+    #[serde(default)]
+    pub(crate) api_clients: Vec<String>,
+    /// TLS files.
+    pub(crate) tls: TlsFiles,
+    /// Endpoint overrides by agency id.
+    #[serde(default)]
+    pub(crate) peers: BTreeMap<String, String>,
+    /// Limits.
+    #[serde(default)]
+    pub(crate) limits: LimitsConfig,
+}
+
+/// PEM files.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TlsFiles {
+    pub(crate) ca: PathBuf,
+    pub(crate) cert: PathBuf,
+    pub(crate) key: PathBuf,
+}
+
+/// Optional limits.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LimitsConfig {
+    pub(crate) max_message_bytes: Option<usize>,
+}
+
+impl NodeConfig {
+    /// Reads a config; relative paths are relative to the file's directory.
+    pub(crate) fn load(path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
+        let mut config: NodeConfig =
+            toml::from_str(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in [
+            &mut config.data_dir,
+            &mut config.signing_key,
+            &mut config.roster,
+            &mut config.tls.ca,
+            &mut config.tls.cert,
+            &mut config.tls.key,
+        ] {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        Ok(config)
+    }
+}

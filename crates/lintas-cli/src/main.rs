@@ -1,0 +1,147 @@
+//! `lintas`: run a Lintas agency node and work with its keys, PKI, roster
+//! and inbox from the command line.
+//!
+//! Exit codes: 0 success, 1 failure (the reason on stderr), 2 bad usage.
+#![forbid(unsafe_code)]
+
+mod client;
+mod config;
+mod keyfile;
+mod node;
+mod roster;
+mod setup;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Boxed error for command failures: each carries a message that says what
+/// failed and on which file or address.
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, Parser)]
+#[command(name = "lintas", version, about = "Lintas agency node and tools", long_about = None)]
+struct Cli {
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run an agency node.
+    Node {
+        /// The node's configuration file (TOML).
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Generate an Ed25519 signing key.
+    Keygen {
+        /// The key id to list it under in the roster.
+        #[arg(long)]
+        key_id: String,
+        /// Where to write the key (JSON, readable only by its owner).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Generate a development PKI: a CA and a certificate per DNS name.
+    DevPki {
+        /// Directory to write ca.pem and <name>.pem / <name>.key into.
+        #[arg(long)]
+        out: PathBuf,
+        /// DNS names to issue certificates for.
+        #[arg(long = "name", required = true)]
+        names: Vec<String>,
+    },
+    /// Build, sign and inspect rosters.
+    #[command(subcommand)]
+    Roster(roster::RosterCommand),
+    /// Set up a development network: keys, PKI, roster and a config per
+    /// agency, ready for `lintas node --config`.
+    DevSetup(setup::SetupArgs),
+    /// Submit a notice (JSON) to be signed and sent by a node.
+    Submit {
+        #[command(flatten)]
+        conn: client::Connection,
+        /// The notice body as JSON (sender and sequence are set by the node).
+        #[arg(long)]
+        notice: PathBuf,
+        /// Treat the file as a template: set created_at to now and move
+        /// expires_at and the response deadline by the same amount.
+        #[arg(long)]
+        rebase_times: bool,
+    },
+    /// Stream the inbox of a node, one JSON object per line.
+    Tail {
+        #[command(flatten)]
+        conn: client::Connection,
+        /// Start after this cursor.
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        /// Stop after this many notices.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Show a case's timeline as a node sees it.
+    Timeline {
+        #[command(flatten)]
+        conn: client::Connection,
+        /// The case id.
+        #[arg(long)]
+        case: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("lintas: error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result: Result<(), Error> = runtime.block_on(async move {
+        match cli.command {
+            Command::Node { config } => node::run(&config).await,
+            Command::Keygen { key_id, out } => keyfile::generate(&key_id, &out),
+            Command::DevPki { out, names } => setup::dev_pki(&out, &names),
+            Command::Roster(command) => roster::run(command),
+            Command::DevSetup(args) => setup::run(&args),
+            Command::Submit {
+                conn,
+                notice,
+                rebase_times,
+            } => client::submit(&conn, &notice, rebase_times).await,
+            Command::Tail { conn, after, limit } => client::tail(&conn, after, limit).await,
+            Command::Timeline { conn, case } => client::timeline(&conn, &case).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lintas: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LINTAS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

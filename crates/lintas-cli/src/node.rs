@@ -1,0 +1,86 @@
+//! `lintas node`: run a node until interrupted.
+
+use std::path::Path;
+
+use lintas_core::ids::AgencyId;
+use lintas_core::roster::{SignedRoster, TrustedRoster};
+use lintas_core::time::Timestamp;
+use lintas_grpc::pki::PemPair;
+use lintas_grpc::tls::TlsMaterial;
+use lintas_grpc::{Limits, Node};
+use tokio::net::TcpListener;
+use tracing::info;
+
+use crate::config::NodeConfig;
+use crate::{Error, keyfile};
+
+fn read(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()).into())
+}
+
+pub(crate) async fn run(config_path: &Path) -> Result<(), Error> {
+    let config = NodeConfig::load(config_path)?;
+    let agency = AgencyId::parse(&config.agency).map_err(|e| format!("config agency: {e}"))?;
+    let key = keyfile::read(&config.signing_key)?;
+    let roster_bytes = std::fs::read(&config.roster)
+        .map_err(|e| format!("cannot read roster {}: {e}", config.roster.display()))?;
+    let signed = SignedRoster::decode(&roster_bytes)
+        .map_err(|e| format!("roster {}: {e}", config.roster.display()))?;
+    let roster = TrustedRoster::bootstrap(signed, Timestamp::now())
+        .map_err(|e| format!("roster {}: {e}", config.roster.display()))?;
+    let tls = TlsMaterial {
+        ca_pem: read(&config.tls.ca)?,
+        identity: PemPair {
+            cert: read(&config.tls.cert)?,
+            key: read(&config.tls.key)?,
+        },
+    };
+    std::fs::create_dir_all(&config.data_dir)?;
+    let mut limits = Limits::default();
+    if let Some(bytes) = config.limits.max_message_bytes {
+        limits = limits.with_max_message_bytes(bytes);
+    }
+    let mut builder = Node::builder(agency, key)
+        .roster(roster)
+        .tls(tls)
+        .store_path(config.data_dir.join("node.redb"))
+        .limits(limits);
+    for client in &config.api_clients {
+        builder = builder.api_client(client.clone());
+    }
+    for (peer, endpoint) in &config.peers {
+        builder = builder.peer_endpoint(AgencyId::parse(peer)?, endpoint.clone());
+    }
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let node = builder.serve(listener).await?;
+    // Scripts wait for this line to know the node is up.
+    println!("listening on {}", node.local_addr());
+    shutdown_signal().await;
+    info!("shutting down");
+    node.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

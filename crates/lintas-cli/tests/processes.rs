@@ -1,0 +1,243 @@
+//! `lintas` as separate processes: `dev-setup`, `node`, `submit`, `tail`,
+//! `timeline`, with nodes killed (SIGKILL) and restarted mid-delivery.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const IDN: &str = "IDN.KEMLU.PWNI";
+const KHM: &str = "KHM.MOI.ATHP";
+
+fn lintas() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lintas"));
+    command.env("LINTAS_LOG", "warn");
+    command
+}
+
+/// A node process, killed when dropped.
+struct NodeProcess(Child);
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl NodeProcess {
+    fn start(dir: &Path, agency: &str) -> NodeProcess {
+        let mut child = lintas()
+            .args(["node", "--config"])
+            .arg(dir.join(agency).join("lintas.toml"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        assert!(
+            line.starts_with("listening on"),
+            "node {agency} did not start: {line:?}"
+        );
+        NodeProcess(child)
+    }
+
+    /// SIGKILL: no graceful shutdown, as in a crash or power loss.
+    fn kill(mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn dns(agency: &str) -> String {
+    let mut labels: Vec<String> = agency.split('.').map(str::to_lowercase).collect();
+    labels.reverse();
+    format!("{}.lintas.test", labels.join("."))
+}
+
+fn connection(dir: &Path, agency: &str, port: u16) -> Vec<String> {
+    let pki = dir.join("pki");
+    let client = format!("casesys.{}", dns(agency));
+    vec![
+        "--node".into(),
+        format!("https://127.0.0.1:{port}"),
+        "--server-name".into(),
+        dns(agency),
+        "--ca".into(),
+        pki.join("ca.pem").display().to_string(),
+        "--cert".into(),
+        pki.join(format!("{client}.pem")).display().to_string(),
+        "--key".into(),
+        pki.join(format!("{client}.key")).display().to_string(),
+    ]
+}
+
+/// Runs `lintas tail` for at most `wait` and returns the lines it printed.
+fn tail(
+    dir: &Path,
+    agency: &str,
+    port: u16,
+    limit: usize,
+    wait: Duration,
+) -> Vec<serde_json::Value> {
+    let mut child = lintas()
+        .arg("tail")
+        .args(connection(dir, agency, port))
+        .args(["--limit", &limit.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while start.elapsed() < wait {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn notices_survive_killed_nodes_and_reach_the_case_system_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir: PathBuf = tmp.path().to_path_buf();
+    let (idn_port, khm_port) = (free_port(), free_port());
+    // dev-setup gives consecutive ports; rewrite them to the free ones.
+    let status = lintas()
+        .args(["dev-setup", "--dir"])
+        .arg(&dir)
+        .args([
+            "--agency",
+            &format!("{IDN}:foreign_ministry"),
+            "--agency",
+            KHM,
+            "--base-port",
+            "1",
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for agency in [IDN, KHM] {
+        let path = dir.join(agency).join("lintas.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut text = text
+            .replace("127.0.0.1:1\"", &format!("127.0.0.1:{idn_port}\""))
+            .replace("127.0.0.1:2\"", &format!("127.0.0.1:{khm_port}\""));
+        // Roster endpoints still say ports 1 and 2: point peers at the real ones.
+        text.push_str(&format!("\n[peers]\n\"{IDN}\" = \"https://127.0.0.1:{idn_port}\"\n\"{KHM}\" = \"https://127.0.0.1:{khm_port}\"\n"));
+        std::fs::write(&path, text).unwrap();
+    }
+
+    // A rescue request template addressed to Cambodia only.
+    let now = lintas_core::time::Timestamp::now();
+    let mut body = lintas_testkit::scenario::rescue_request(now);
+    body.recipients = vec![lintas_core::ids::AgencyId::parse(KHM).unwrap()];
+    let notice = dir.join("rescue.json");
+    std::fs::write(&notice, serde_json::to_string_pretty(&body).unwrap()).unwrap();
+
+    // Indonesia is up, Cambodia is down: the notice waits in the outbox.
+    let indonesia = NodeProcess::start(&dir, IDN);
+    let output = lintas()
+        .arg("submit")
+        .args(connection(&dir, IDN, idn_port))
+        .arg("--notice")
+        .arg(&notice)
+        .arg("--rebase-times")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let submitted: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let id = submitted["notice_id"].as_str().unwrap().to_owned();
+
+    // Indonesia's node is killed mid-delivery and comes back.
+    std::thread::sleep(Duration::from_millis(300));
+    indonesia.kill();
+    let _indonesia = NodeProcess::start(&dir, IDN);
+
+    // Cambodia comes up; the notice arrives once.
+    let cambodia = NodeProcess::start(&dir, KHM);
+    let got = tail(&dir, KHM, khm_port, 1, Duration::from_secs(20));
+    assert_eq!(got.len(), 1, "the notice reached Cambodia");
+    assert_eq!(got[0]["notice_id"], id.as_str());
+    assert_eq!(got[0]["cursor"], 1);
+
+    // Cambodia's node is killed and restarted: its case system, reading
+    // from the start, still sees the notice exactly once.
+    cambodia.kill();
+    let _cambodia = NodeProcess::start(&dir, KHM);
+    let again = tail(&dir, KHM, khm_port, 5, Duration::from_secs(2));
+    assert_eq!(again.len(), 1, "exactly once after restart");
+
+    // Indonesia's timeline shows Cambodia's ACCEPTED receipt.
+    let start = Instant::now();
+    loop {
+        let output = lintas()
+            .arg("timeline")
+            .args(connection(&dir, IDN, idn_port))
+            .args(["--case", lintas_testkit::scenario::CASE_ID])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = String::from_utf8(output.stdout).unwrap();
+        if text.contains("\"receiver\":\"KHM.MOI.ATHP\"") {
+            assert!(text.contains(&id));
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no receipt in the timeline: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn usage_errors_and_bad_files_are_reported() {
+    let output = lintas().arg("node").output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "missing --config is a usage error"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("lintas.toml");
+    std::fs::write(
+        &config,
+        "agency = \"IDN.KEMLU.PWNI\"\nlisten = \"127.0.0.1:0\"\ntypo = 1\n",
+    )
+    .unwrap();
+    let output = lintas()
+        .args(["node", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("typo"), "unknown keys are named: {stderr}");
+}
