@@ -235,14 +235,19 @@ impl AgencyApi for AgencyService {
                 recipients: notice.recipients.clone(),
                 created_at: Some(prost_types::Timestamp {
                     seconds: notice.created_at,
-                    nanos: 0,
+                    nanos: i32::try_from(notice.created_at_nanos).unwrap_or(0),
                 }),
                 direction: notice.direction,
                 receipts,
                 notice: Some(envelope.into()),
             });
         }
-        entries.sort_by_key(|e| (e.created_at.map(|t| t.seconds), e.notice_id.clone()));
+        entries.sort_by_key(|e| {
+            (
+                e.created_at.map(|t| (t.seconds, t.nanos)),
+                e.notice_id.clone(),
+            )
+        });
         Ok(Response::new(wire::GetCaseTimelineResponse { entries }))
     }
 

@@ -67,6 +67,7 @@ pub(crate) fn stored(
         expires_at: body.expires_at.unix_seconds(),
         inbox_cursor: 0,
         delivered_by: delivered_by.to_string(),
+        created_at_nanos: body.created_at.subsec_nanos(),
     }
 }
 

@@ -56,6 +56,9 @@ pub struct StoredNotice {
     /// The agency that delivered it to us (the sender, or a relay).
     #[prost(string, tag = "12")]
     pub delivered_by: String,
+    /// Nanoseconds of the creation time.
+    #[prost(uint32, tag = "13")]
+    pub created_at_nanos: u32,
 }
 
 /// What an outbox entry carries.
