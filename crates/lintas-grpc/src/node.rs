@@ -63,6 +63,11 @@ pub struct Limits {
     pub concurrency_per_connection: usize,
     /// Request timeout on the server.
     pub request_timeout: Duration,
+    /// Sustained peer-exchange requests per second allowed to each peer
+    /// agency.
+    pub peer_requests_per_second: u32,
+    /// Requests a peer may burst above the sustained rate.
+    pub peer_burst: u32,
 }
 
 impl Default for Limits {
@@ -72,11 +77,20 @@ impl Default for Limits {
             max_concurrent_streams: 64,
             concurrency_per_connection: 32,
             request_timeout: Duration::from_secs(30),
+            peer_requests_per_second: 50,
+            peer_burst: 200,
         }
     }
 }
 
 impl Limits {
+    /// The same limits with another per-peer rate.
+    pub fn with_peer_rate(mut self, per_second: u32, burst: u32) -> Self {
+        self.peer_requests_per_second = per_second;
+        self.peer_burst = burst;
+        self
+    }
+
     /// The defaults with another message size limit.
     pub fn with_max_message_bytes(mut self, bytes: usize) -> Self {
         self.max_message_bytes = bytes;
@@ -221,6 +235,7 @@ impl NodeBuilder {
             outbox_wake: Notify::new(),
             limits: self.limits,
             shutdown: CancellationToken::new(),
+            peer_rate: peer_rate_limiter(&self.limits),
         });
         let local_addr = listener
             .local_addr()
@@ -278,6 +293,13 @@ impl NodeBuilder {
             tasks,
         })
     }
+}
+
+fn peer_rate_limiter(limits: &Limits) -> crate::state::PeerRateLimiter {
+    use std::num::NonZeroU32;
+    let per_second = NonZeroU32::new(limits.peer_requests_per_second).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(limits.peer_burst).unwrap_or(per_second);
+    governor::RateLimiter::keyed(governor::Quota::per_second(per_second).allow_burst(burst))
 }
 
 /// Keeps the newer of the offered roster and the stored one; refuses an

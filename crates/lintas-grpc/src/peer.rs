@@ -32,10 +32,20 @@ impl PeerService {
     /// The agency on the other end, or the status refusing the call.
     fn caller<T>(&self, request: &Request<T>) -> Result<AgencyId, Status> {
         let roster = self.state.roster();
-        match peer_agency(request.peer_certs(), roster.roster()) {
-            PeerIdentity::Agency(agency) => Ok(agency),
-            other => Err(status::peer(&other)),
+        let agency = match peer_agency(request.peer_certs(), roster.roster()) {
+            PeerIdentity::Agency(agency) => agency,
+            other => return Err(status::peer(&other)),
+        };
+        if self.state.peer_rate.check_key(&agency).is_err() {
+            return Err(status::exhausted(
+                format!(
+                    "{agency} exceeded {} requests per second; retry later",
+                    self.state.limits.peer_requests_per_second
+                ),
+                "rate_limited",
+            ));
         }
+        Ok(agency)
     }
 }
 

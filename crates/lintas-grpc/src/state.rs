@@ -12,6 +12,9 @@ use tokio::sync::{Notify, watch};
 use crate::node::Limits;
 use crate::tls::TlsMaterial;
 
+/// A rate limiter with one bucket per peer agency.
+pub(crate) type PeerRateLimiter = governor::DefaultKeyedRateLimiter<AgencyId>;
+
 /// The state of one running node.
 pub(crate) struct NodeState {
     /// This node's agency.
@@ -34,6 +37,8 @@ pub(crate) struct NodeState {
     pub(crate) outbox_wake: Notify,
     /// Limits.
     pub(crate) limits: Limits,
+    /// Per-peer request rate on the peer-exchange service.
+    pub(crate) peer_rate: PeerRateLimiter,
     /// Cancelled when the node stops: long-lived streams end with it.
     pub(crate) shutdown: tokio_util::sync::CancellationToken,
 }
