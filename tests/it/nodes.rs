@@ -137,6 +137,53 @@ async fn a_rescue_request_reaches_its_recipients_with_receipts() {
         .into_inner();
     assert_eq!(timeline.entries.len(), 1);
     assert_eq!(timeline.entries[0].receipts.len(), 4);
+
+    // Standard gRPC tooling works: health checking and reflection.
+    let channel = net
+        .channel("casesys.athp.moi.lintas.test", KHM_POLICE)
+        .await
+        .unwrap();
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+    for service in ["lintas.v1.PeerExchange", "lintas.v1.AgencyApi"] {
+        let answer = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            answer.status,
+            tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+        );
+    }
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    let request = tonic_reflection::pb::v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = ServerReflectionClient::new(channel)
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let Some(Ok(response)) = responses.next().await else {
+        panic!("no reflection answer")
+    };
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("unexpected reflection answer")
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    assert!(
+        names.contains(&"lintas.v1.PeerExchange".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"lintas.v1.AgencyApi".to_string()),
+        "{names:?}"
+    );
     net.shutdown().await;
 }
 
@@ -230,7 +277,32 @@ async fn a_duplicate_delivery_gets_the_original_receipt() {
         (id, ReceiptStage::Accepted)
     );
     assert_eq!(net.node(KHM_POLICE).inbox_after(0).await.unwrap().len(), 1);
+
+    // The metrics endpoint counts one accepted notice and one duplicate.
+    let metrics = scrape(net.metrics_addr(KHM_POLICE).unwrap()).await;
+    assert!(
+        metrics.contains("lintas_notices_accepted_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("lintas_notices_duplicate_total 1"),
+        "{metrics}"
+    );
     net.shutdown().await;
+}
+
+/// GET /metrics over plain HTTP/1.1.
+async fn scrape(addr: std::net::SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -502,6 +574,22 @@ async fn refusals_carry_the_right_status_and_store_nothing() {
     }
 
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let metrics = scrape(net.metrics_addr(KHM_POLICE).unwrap()).await;
+    for reason in [
+        "sender_not_peer",
+        "key_revoked",
+        "unknown_sender",
+        "expired",
+        "bad_signature",
+        "not_a_recipient",
+    ] {
+        assert!(
+            metrics.contains(&format!(
+                "lintas_notices_refused_total{{reason=\"{reason}\"}} 1"
+            )),
+            "{reason}: {metrics}"
+        );
+    }
     net.shutdown().await;
 }
 

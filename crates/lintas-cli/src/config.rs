@@ -36,6 +36,9 @@ pub(crate) struct NodeConfig {
     /// Limits.
     #[serde(default)]
     pub(crate) limits: LimitsConfig,
+    /// Where to serve Prometheus metrics (plain HTTP); off if absent.
+    #[serde(default)]
+    pub(crate) metrics_listen: Option<SocketAddr>,
 }
 
 /// PEM files.
@@ -52,6 +55,8 @@ pub(crate) struct TlsFiles {
 #[serde(deny_unknown_fields)]
 pub(crate) struct LimitsConfig {
     pub(crate) max_message_bytes: Option<usize>,
+    pub(crate) peer_requests_per_second: Option<u32>,
+    pub(crate) peer_burst: Option<u32>,
 }
 
 impl NodeConfig {

@@ -40,6 +40,12 @@ pub(crate) async fn run(config_path: &Path) -> Result<(), Error> {
     if let Some(bytes) = config.limits.max_message_bytes {
         limits = limits.with_max_message_bytes(bytes);
     }
+    if let (Some(rate), burst) = (
+        config.limits.peer_requests_per_second,
+        config.limits.peer_burst,
+    ) {
+        limits = limits.with_peer_rate(rate, burst.unwrap_or(rate));
+    }
     let mut builder = Node::builder(agency, key)
         .roster(roster)
         .tls(tls)
@@ -50,6 +56,12 @@ pub(crate) async fn run(config_path: &Path) -> Result<(), Error> {
     }
     for (peer, endpoint) in &config.peers {
         builder = builder.peer_endpoint(AgencyId::parse(peer)?, endpoint.clone());
+    }
+    if let Some(addr) = config.metrics_listen {
+        let metrics = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen for metrics on {addr}: {e}"))?;
+        builder = builder.metrics(metrics);
     }
     let listener = TcpListener::bind(config.listen)
         .await

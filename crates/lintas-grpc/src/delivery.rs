@@ -97,6 +97,10 @@ pub(crate) async fn run(state: Arc<NodeState>, shutdown: CancellationToken) {
                 Vec::new()
             }
         };
+        state
+            .metrics
+            .outbox_entries
+            .set(i64::try_from(outbox.len()).unwrap_or(i64::MAX));
         let (batch, earliest) = {
             let busy = busy.lock().await;
             next_batch(&outbox, &busy, now_ms())
@@ -141,6 +145,16 @@ async fn attempt(
         return;
     }
     let result = send(state, channels, &entry).await;
+    let outcome = if result.is_ok() {
+        "delivered"
+    } else {
+        "failed"
+    };
+    state
+        .metrics
+        .deliveries
+        .get_or_create(&crate::metrics::Outcome { outcome })
+        .inc();
     match result {
         Ok(receipt) => {
             let stored = state

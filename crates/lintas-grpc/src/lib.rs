@@ -22,6 +22,7 @@ pub mod pki;
 pub mod status;
 pub mod tls;
 
+mod metrics;
 mod outbound;
 mod state;
 

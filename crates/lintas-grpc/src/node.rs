@@ -131,6 +131,7 @@ pub struct NodeBuilder {
     api_clients: Vec<String>,
     endpoints: BTreeMap<AgencyId, String>,
     limits: Limits,
+    metrics: Option<TcpListener>,
 }
 
 /// Entry point.
@@ -149,6 +150,7 @@ impl Node {
             api_clients: Vec::new(),
             endpoints: BTreeMap::new(),
             limits: Limits::default(),
+            metrics: None,
         }
     }
 }
@@ -185,6 +187,13 @@ impl NodeBuilder {
     /// tests and networks with address translation).
     pub fn peer_endpoint(mut self, agency: AgencyId, endpoint: impl Into<String>) -> Self {
         self.endpoints.insert(agency, endpoint.into());
+        self
+    }
+
+    /// Serves Prometheus metrics (`GET /metrics`, plain HTTP) on this
+    /// listener; keep it on a management address.
+    pub fn metrics(mut self, listener: TcpListener) -> Self {
+        self.metrics = Some(listener);
         self
     }
 
@@ -236,6 +245,7 @@ impl NodeBuilder {
             limits: self.limits,
             shutdown: CancellationToken::new(),
             peer_rate: peer_rate_limiter(&self.limits),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
         });
         let local_addr = listener
             .local_addr()
@@ -284,6 +294,13 @@ impl NodeBuilder {
             }
         });
         tasks.spawn(crate::delivery::run(Arc::clone(&state), shutdown.clone()));
+        if let Some(listener) = self.metrics {
+            tasks.spawn(crate::metrics::serve(
+                Arc::clone(&state.metrics),
+                listener,
+                shutdown.clone(),
+            ));
+        }
         tasks.close();
         info!(node = %state.agency, %local_addr, "node serving (mutual TLS)");
         Ok(NodeHandle {

@@ -53,6 +53,7 @@ impl NodeState {
         self.store(move |s| s.record_sent(&id, &record, priority))
             .await?;
         info!(notice = %id, kind = body.kind().wire_name(), sequence, recipients = body.recipients.len(), "notice signed and queued");
+        self.metrics.notices_sent.inc();
         self.outbox_wake.notify_one();
         Ok((id, sequence))
     }

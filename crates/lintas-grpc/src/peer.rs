@@ -29,6 +29,27 @@ impl PeerService {
         PeerService { state }
     }
 
+    /// Counts a refused notice by its reason.
+    fn count_refusal(&self, status: &Status) {
+        let reason = status
+            .metadata()
+            .get("lintas-reason")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("other")
+            .to_owned();
+        self.state
+            .metrics
+            .notices_refused
+            .get_or_create(&crate::metrics::Reason { reason })
+            .inc();
+    }
+
+    /// Counts and returns a refusal.
+    fn refuse(&self, status: Status) -> Status {
+        self.count_refusal(&status);
+        status
+    }
+
     /// The agency on the other end, or the status refusing the call.
     fn caller<T>(&self, request: &Request<T>) -> Result<AgencyId, Status> {
         let roster = self.state.roster();
@@ -124,6 +145,7 @@ impl PeerExchange for PeerService {
                         })
                     })?;
                     info!(notice = %claimed, %peer, "duplicate delivery answered with the original receipt");
+                    self.state.metrics.notices_duplicate.inc();
                     return Ok(Response::new(wire::DeliverResponse {
                         receipt: Some(receipt.into()),
                         duplicate: true,
@@ -136,25 +158,27 @@ impl PeerExchange for PeerService {
             let roster = self.state.roster();
             roster.verify_notice(&notice, now).map_err(|e| {
                 warn!(%peer, error = %e, "notice refused");
-                status::rejected(&e)
+                let status = status::rejected(&e);
+                self.count_refusal(&status);
+                status
             })?
         };
         let body = &verified.body;
         let relayed = body.sender != peer;
         if relayed && !(body.handling.may_forward && body.recipients.contains(&peer)) {
-            return Err(status::denied(
+            return Err(self.refuse(status::denied(
                 format!(
                     "notice signed by {} delivered by {peer}, which is neither its sender nor a recipient allowed to forward it",
                     body.sender
                 ),
                 "sender_not_peer",
-            ));
+            )));
         }
         if !body.recipients.contains(&me) && !relayed {
-            return Err(status::denied(
+            return Err(self.refuse(status::denied(
                 format!("notice {} is not addressed to {me}", verified.id),
                 "not_a_recipient",
-            ));
+            )));
         }
 
         let mut receipt = Receipt::new(
@@ -188,6 +212,7 @@ impl PeerExchange for PeerService {
             ReceiveOutcome::New { cursor } => {
                 info!(notice = %id, kind = body.kind().wire_name(), sender = %body.sender, cursor, "notice accepted");
                 self.state.inbox.send_replace(cursor);
+                self.state.metrics.notices_accepted.inc();
                 Ok(Response::new(wire::DeliverResponse {
                     receipt: Some(signed.into()),
                     duplicate: false,

@@ -39,6 +39,8 @@ pub(crate) struct NodeState {
     pub(crate) limits: Limits,
     /// Per-peer request rate on the peer-exchange service.
     pub(crate) peer_rate: PeerRateLimiter,
+    /// Counters and gauges for monitoring.
+    pub(crate) metrics: Arc<crate::metrics::Metrics>,
     /// Cancelled when the node stops: long-lived streams end with it.
     pub(crate) shutdown: tokio_util::sync::CancellationToken,
 }

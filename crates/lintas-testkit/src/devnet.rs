@@ -35,6 +35,7 @@ pub struct DevNet {
     addrs: BTreeMap<AgencyId, SocketAddr>,
     certs: BTreeMap<String, PemPair>,
     nodes: BTreeMap<AgencyId, NodeHandle>,
+    metrics: BTreeMap<AgencyId, SocketAddr>,
     limits: Limits,
 }
 
@@ -108,11 +109,13 @@ impl DevNet {
             addrs,
             certs,
             nodes: BTreeMap::new(),
+            metrics: BTreeMap::new(),
             limits,
         };
         for (agency, listener) in listeners {
-            let node = net.launch(&agency, listener).await?;
-            net.nodes.insert(agency, node);
+            let (node, metrics) = net.launch(&agency, listener).await?;
+            net.nodes.insert(agency.clone(), node);
+            net.metrics.insert(agency, metrics);
         }
         Ok(net)
     }
@@ -142,17 +145,24 @@ impl DevNet {
         })
     }
 
-    async fn launch(&self, agency: &AgencyId, listener: TcpListener) -> Result<NodeHandle, Error> {
+    async fn launch(
+        &self,
+        agency: &AgencyId,
+        listener: TcpListener,
+    ) -> Result<(NodeHandle, SocketAddr), Error> {
         let identity = self.tls_identity(agency)?;
+        let metrics = TcpListener::bind("127.0.0.1:0").await?;
+        let metrics_addr = metrics.local_addr()?;
         let node = Node::builder(agency.clone(), world::agency_key(agency.as_str()))
             .roster(self.roster.clone())
             .tls(self.material(&identity)?)
             .store_path(self.store_path(agency))
             .api_client(case_system_name(&identity))
             .limits(self.limits)
+            .metrics(metrics)
             .serve(listener)
             .await?;
-        Ok(node)
+        Ok((node, metrics_addr))
     }
 
     /// Where `agency`'s store file is.
@@ -180,6 +190,14 @@ impl DevNet {
             .map(|(_, addr)| *addr)
     }
 
+    /// The address of `agency`'s metrics endpoint (plain HTTP).
+    pub fn metrics_addr(&self, agency: &str) -> Option<SocketAddr> {
+        self.metrics
+            .iter()
+            .find(|(a, _)| a.as_str() == agency)
+            .map(|(_, addr)| *addr)
+    }
+
     /// Stops `agency`'s node (its store stays).
     ///
     /// # Errors
@@ -199,8 +217,9 @@ impl DevNet {
         let id = AgencyId::parse(agency)?;
         let addr = *self.addrs.get(&id).ok_or("unknown agency")?;
         let listener = TcpListener::bind(addr).await?;
-        let node = self.launch(&id, listener).await?;
-        self.nodes.insert(id, node);
+        let (node, metrics) = self.launch(&id, listener).await?;
+        self.nodes.insert(id.clone(), node);
+        self.metrics.insert(id, metrics);
         Ok(())
     }
 
