@@ -675,3 +675,57 @@ async fn a_peer_over_its_rate_is_told_to_slow_down() {
         .unwrap();
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_embedded_handler_gets_each_verified_notice_once_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = DevNet::start(&[IDN_KEMLU, KHM_POLICE], dir.path())
+        .await
+        .unwrap();
+    // Cambodia's case system embeds the node and records the last cursor it
+    // handled.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    net.stop(KHM_POLICE).await.unwrap();
+    let first = tx.clone();
+    net.restart_with(KHM_POLICE, move |b| {
+        b.on_notice(0, move |n| first.send(n).unwrap())
+    })
+    .await
+    .unwrap();
+    let now = lintas_core::time::Timestamp::now();
+    let mut request = scenario::rescue_request(now);
+    request.recipients = vec![lintas_core::ids::AgencyId::parse(KHM_POLICE).unwrap()];
+    let (id, _) = net.node(IDN_KEMLU).submit(request.clone()).await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((got.id, got.cursor), (id, 1));
+    assert_eq!(got.body.content, request.content);
+    assert_eq!(got.delivered_by, IDN_KEMLU);
+    let last = got.cursor;
+
+    // Restarted, resuming from its cursor: only new notices arrive.
+    net.stop(KHM_POLICE).await.unwrap();
+    let second = tx.clone();
+    net.restart_with(KHM_POLICE, move |b| {
+        b.on_notice(last, move |n| second.send(n).unwrap())
+    })
+    .await
+    .unwrap();
+    let (next, _) = net.node(IDN_KEMLU).submit(request).await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((got.id, got.cursor), (next, 2), "no repeat of cursor 1");
+
+    // The Rust inbox stream gives the same, from any cursor.
+    let mut stream = Box::pin(net.node(KHM_POLICE).inbox(0));
+    let ids: Vec<NoticeId> = vec![
+        stream.next().await.unwrap().unwrap().id,
+        stream.next().await.unwrap().unwrap().id,
+    ];
+    assert_eq!(ids, vec![id, next]);
+    net.shutdown().await;
+}

@@ -14,7 +14,7 @@ use lintas_core::signing::{SignedNotice, decode_notice_body};
 use lintas_core::time::Timestamp;
 use lintas_core::vocab::{AssistanceOutcome, NoticeKind, Priority, ReceiptStage, Tlp};
 use lintas_store::{Direction, OutboxEntry, OutboxPayload, StoredNotice};
-use tokio_stream::Stream;
+use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 use tracing::{info, instrument};
 
@@ -22,9 +22,6 @@ use crate::pb::agency_api_server::AgencyApi;
 use crate::state::NodeState;
 use crate::status;
 use crate::tls::{PeerIdentity, cert_matches};
-
-/// How many inbox items one read of the store returns to a subscriber.
-const INBOX_BATCH: usize = 64;
 
 /// The agency API of one node.
 #[derive(Debug, Clone)]
@@ -151,53 +148,16 @@ impl AgencyApi for AgencyService {
         request: Request<wire::SubscribeInboxRequest>,
     ) -> Result<Response<Self::SubscribeInboxStream>, Status> {
         self.authorise(&request)?;
-        let mut cursor = request.into_inner().after_cursor;
-        let state = Arc::clone(&self.state);
-        let mut newest = state.inbox.subscribe();
-        let stream = async_stream(move |tx| async move {
-            loop {
-                let after = cursor;
-                let batch = match state
-                    .store(move |s| s.inbox_after(after, INBOX_BATCH))
-                    .await
-                {
-                    Ok(batch) => batch,
-                    Err(e) => {
-                        let _ = tx.send(Err(status::store(e))).await;
-                        return;
-                    }
-                };
-                if batch.is_empty() {
-                    // Wait for a newer cursor, or the node shutting down.
-                    tokio::select! {
-                        () = state.shutdown.cancelled() => return,
-                        changed = newest.changed() => if changed.is_err() { return },
-                    }
-                    continue;
-                }
-                for entry in batch {
-                    cursor = entry.cursor;
-                    let envelope = match SignedNotice::decode(&entry.notice.envelope) {
-                        Ok(e) => e,
-                        Err(e) => {
-                            let _ = tx.send(Err(status::invalid(&e, "stored"))).await;
-                            return;
-                        }
-                    };
-                    let item = wire::InboxItem {
-                        cursor: entry.cursor,
-                        notice_id: entry.id.as_bytes().to_vec(),
-                        notice: Some(envelope.into()),
-                        received_at: Some(prost_types::Timestamp {
-                            seconds: entry.notice.stored_at,
-                            nanos: 0,
-                        }),
-                    };
-                    if tx.send(Ok(item)).await.is_err() {
-                        return; // the subscriber went away
-                    }
-                }
-            }
+        let after = request.into_inner().after_cursor;
+        let stream = crate::inbox::follow(Arc::clone(&self.state), after).map(|item| match item {
+            Ok(n) => Ok(wire::InboxItem {
+                cursor: n.cursor,
+                notice_id: n.id.as_bytes().to_vec(),
+                notice: Some(n.envelope.into()),
+                received_at: Some(n.received_at.into()),
+            }),
+            Err(crate::inbox::InboxError::Store(e)) => Err(status::store(e)),
+            Err(e) => Err(Status::internal(e.to_string())),
         });
         Ok(Response::new(Box::pin(stream)))
     }
@@ -409,16 +369,4 @@ impl AgencyApi for AgencyService {
         }
         Ok(Response::new(wire::ListOverdueResponse { notices: out }))
     }
-}
-
-/// A stream fed by a task through a bounded channel: the task stops when
-/// the subscriber goes away.
-fn async_stream<F, Fut>(run: F) -> impl Stream<Item = Result<wire::InboxItem, Status>>
-where
-    F: FnOnce(tokio::sync::mpsc::Sender<Result<wire::InboxItem, Status>>) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let (tx, rx) = tokio::sync::mpsc::channel(INBOX_BATCH);
-    tokio::spawn(run(tx));
-    tokio_stream::wrappers::ReceiverStream::new(rx)
 }

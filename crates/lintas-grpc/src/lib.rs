@@ -16,6 +16,7 @@
 
 pub mod agency;
 pub mod delivery;
+pub mod inbox;
 pub mod node;
 pub mod peer;
 pub mod pki;
@@ -44,4 +45,5 @@ pub mod pb {
         include_bytes!(concat!(env!("OUT_DIR"), "/lintas_descriptor.bin"));
 }
 
+pub use inbox::{InboxError, ReceivedNotice};
 pub use node::{Limits, Node, NodeBuilder, NodeError, NodeHandle};

@@ -121,7 +121,6 @@ pub enum NodeError {
 
 /// Builds a node. Security choices are explicit steps: a roster and TLS
 /// material are required; there is no plaintext default.
-#[derive(Debug)]
 pub struct NodeBuilder {
     agency: AgencyId,
     key: SigningKey,
@@ -132,6 +131,18 @@ pub struct NodeBuilder {
     endpoints: BTreeMap<AgencyId, String>,
     limits: Limits,
     metrics: Option<TcpListener>,
+    handler: Option<(u64, NoticeHandler)>,
+}
+
+/// A function the embedding agency gives to receive verified notices.
+type NoticeHandler = Box<dyn FnMut(crate::ReceivedNotice) + Send + 'static>;
+
+impl std::fmt::Debug for NodeBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeBuilder")
+            .field("agency", &self.agency)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Entry point.
@@ -151,6 +162,7 @@ impl Node {
             endpoints: BTreeMap::new(),
             limits: Limits::default(),
             metrics: None,
+            handler: None,
         }
     }
 }
@@ -194,6 +206,19 @@ impl NodeBuilder {
     /// listener; keep it on a management address.
     pub fn metrics(mut self, listener: TcpListener) -> Self {
         self.metrics = Some(listener);
+        self
+    }
+
+    /// Calls `handler` with every received notice after cursor `after`, in
+    /// order, then with each new one as it arrives. The handler should
+    /// record each notice's cursor with it, and pass the last one as
+    /// `after` when the node starts again, so nothing is handled twice.
+    pub fn on_notice(
+        mut self,
+        after: u64,
+        handler: impl FnMut(crate::ReceivedNotice) + Send + 'static,
+    ) -> Self {
+        self.handler = Some((after, Box::new(handler)));
         self
     }
 
@@ -294,6 +319,22 @@ impl NodeBuilder {
             }
         });
         tasks.spawn(crate::delivery::run(Arc::clone(&state), shutdown.clone()));
+        if let Some((after, mut handler)) = self.handler {
+            let mut notices = Box::pin(crate::inbox::follow(Arc::clone(&state), after));
+            let me = state.agency.clone();
+            tasks.spawn(async move {
+                use tokio_stream::StreamExt;
+                while let Some(item) = notices.next().await {
+                    match item {
+                        Ok(notice) => handler(notice),
+                        Err(e) => {
+                            error!(node = %me, error = %e, "notice handler stopped");
+                            return;
+                        }
+                    }
+                }
+            });
+        }
         if let Some(listener) = self.metrics {
             tasks.spawn(crate::metrics::serve(
                 Arc::clone(&state.metrics),
@@ -381,6 +422,17 @@ impl NodeHandle {
     /// Store failure.
     pub async fn inbox_after(&self, after: u64) -> Result<Vec<InboxEntry>, StoreError> {
         self.state.store(move |s| s.inbox_after(after, 1024)).await
+    }
+
+    /// Received notices after `after`, then each new one as it arrives,
+    /// until the node stops: the embedded equivalent of `SubscribeInbox`.
+    /// Record each notice's cursor with it and resume from there.
+    pub fn inbox(
+        &self,
+        after: u64,
+    ) -> impl tokio_stream::Stream<Item = Result<crate::ReceivedNotice, crate::InboxError>> + use<>
+    {
+        crate::inbox::follow(Arc::clone(&self.state), after)
     }
 
     /// Waits until the inbox holds a cursor above `after`.

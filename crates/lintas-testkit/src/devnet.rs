@@ -14,7 +14,7 @@ use lintas_grpc::pb::agency_api_client::AgencyApiClient;
 use lintas_grpc::pb::peer_exchange_client::PeerExchangeClient;
 use lintas_grpc::pki::{DevCa, PemPair};
 use lintas_grpc::tls::TlsMaterial;
-use lintas_grpc::{Limits, Node, NodeHandle};
+use lintas_grpc::{Limits, Node, NodeBuilder, NodeHandle};
 use tokio::net::TcpListener;
 use tonic::transport::{Channel, Endpoint};
 
@@ -150,18 +150,26 @@ impl DevNet {
         agency: &AgencyId,
         listener: TcpListener,
     ) -> Result<(NodeHandle, SocketAddr), Error> {
+        self.launch_with(agency, listener, |b| b).await
+    }
+
+    async fn launch_with(
+        &self,
+        agency: &AgencyId,
+        listener: TcpListener,
+        customise: impl FnOnce(NodeBuilder) -> NodeBuilder,
+    ) -> Result<(NodeHandle, SocketAddr), Error> {
         let identity = self.tls_identity(agency)?;
         let metrics = TcpListener::bind("127.0.0.1:0").await?;
         let metrics_addr = metrics.local_addr()?;
-        let node = Node::builder(agency.clone(), world::agency_key(agency.as_str()))
+        let builder = Node::builder(agency.clone(), world::agency_key(agency.as_str()))
             .roster(self.roster.clone())
             .tls(self.material(&identity)?)
             .store_path(self.store_path(agency))
             .api_client(case_system_name(&identity))
             .limits(self.limits)
-            .metrics(metrics)
-            .serve(listener)
-            .await?;
+            .metrics(metrics);
+        let node = customise(builder).serve(listener).await?;
         Ok((node, metrics_addr))
     }
 
@@ -214,10 +222,23 @@ impl DevNet {
     /// # Errors
     /// The port could not be bound again, or start-up failed.
     pub async fn restart(&mut self, agency: &str) -> Result<(), Error> {
+        self.restart_with(agency, |b| b).await
+    }
+
+    /// As [`DevNet::restart`], with `customise` applied to the node's
+    /// builder (e.g. to add a notice handler).
+    ///
+    /// # Errors
+    /// The port could not be bound again, or start-up failed.
+    pub async fn restart_with(
+        &mut self,
+        agency: &str,
+        customise: impl FnOnce(NodeBuilder) -> NodeBuilder,
+    ) -> Result<(), Error> {
         let id = AgencyId::parse(agency)?;
         let addr = *self.addrs.get(&id).ok_or("unknown agency")?;
         let listener = TcpListener::bind(addr).await?;
-        let (node, metrics) = self.launch(&id, listener).await?;
+        let (node, metrics) = self.launch_with(&id, listener, customise).await?;
         self.nodes.insert(id.clone(), node);
         self.metrics.insert(id, metrics);
         Ok(())
