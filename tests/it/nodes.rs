@@ -729,3 +729,169 @@ async fn an_embedded_handler_gets_each_verified_notice_once_across_restarts() {
     assert_eq!(ids, vec![id, next]);
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plaintext_header_means_nothing_under_mutual_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = DevNet::start(&[KHM_POLICE], dir.path()).await.unwrap();
+    // A case-system certificate (no agency) claiming to be a ministry.
+    let channel = net
+        .channel("casesys.athp.moi.lintas.test", KHM_POLICE)
+        .await
+        .unwrap();
+    let mut client = lintas_grpc::pb::peer_exchange_client::PeerExchangeClient::new(channel);
+    let (_, notice) = signed_now(
+        lintas_core::vocab::NoticeKind::VictimStatusUpdate,
+        IDN_KEMLU,
+        &[KHM_POLICE],
+    );
+    let mut request = tonic::Request::new(deliver_request(&notice));
+    request.metadata_mut().insert(
+        lintas_grpc::tls::DEV_AGENCY_HEADER,
+        IDN_KEMLU.parse().unwrap(),
+    );
+    let status = client.deliver(request).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::PermissionDenied);
+    assert_eq!(reason(&status), "peer_not_in_roster");
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recipient_may_relay_a_forwardable_notice() {
+    use lintas_core::vocab::NoticeKind::ModusOperandiAlert;
+    let dir = tempfile::tempdir().unwrap();
+    let net = DevNet::start(&[KHM_POLICE], dir.path()).await.unwrap();
+    // Indonesia's GREEN, forwardable alert to Thailand; Thailand relays it
+    // to Cambodia, which is not listed.
+    let (id, alert) = signed_now(ModusOperandiAlert, IDN_KEMLU, &[THA_POLICE]);
+    let mut thailand = net.peer(THA_POLICE, KHM_POLICE).await.unwrap();
+    let response = thailand
+        .deliver(deliver_request(&alert))
+        .await
+        .unwrap()
+        .into_inner();
+    let receipt = SignedReceipt::try_from(response.receipt.unwrap()).unwrap();
+    let receipt = net
+        .roster
+        .verify_receipt(&receipt, lintas_core::time::Timestamp::now())
+        .unwrap();
+    assert_eq!(receipt.notice_id, id);
+    assert_eq!(receipt.note.as_deref(), Some("forwarded by THA.RTP.ATPD"));
+    let inbox = net.node(KHM_POLICE).inbox_after(0).await.unwrap();
+    assert_eq!(inbox[0].notice.delivered_by, THA_POLICE);
+    // The same relay with a notice that may not be forwarded is refused.
+    let (_, private) = signed_now(
+        lintas_core::vocab::NoticeKind::VictimStatusUpdate,
+        IDN_KEMLU,
+        &[THA_POLICE],
+    );
+    let status = thailand
+        .deliver(deliver_request(&private))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&status), "sender_not_peer");
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plaintext_development_mode_works_only_when_asked_for() {
+    use lintas_core::ids::{AgencyId, MemberState};
+    use lintas_core::roster::TrustedRoster;
+    let dir = tempfile::tempdir().unwrap();
+    let mut addrs = std::collections::BTreeMap::new();
+    let mut listeners = Vec::new();
+    for agency in [IDN_KEMLU, KHM_POLICE] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        addrs.insert(
+            AgencyId::parse(agency).unwrap(),
+            listener.local_addr().unwrap(),
+        );
+        listeners.push((agency, listener));
+    }
+    let roster = lintas_testkit::devnet::roster_with_endpoints(&addrs);
+    let signed = lintas_testkit::world::sign_roster(
+        &roster,
+        &[MemberState::Indonesia, MemberState::Cambodia],
+    );
+    let trusted = TrustedRoster::bootstrap(signed, lintas_core::time::Timestamp::now()).unwrap();
+
+    // Without TLS and without the explicit flag, a node does not start.
+    let refused = lintas_grpc::Node::builder(
+        AgencyId::parse(IDN_KEMLU).unwrap(),
+        lintas_testkit::world::agency_key(IDN_KEMLU),
+    )
+    .roster(trusted.clone())
+    .store_path(dir.path().join("refused.redb"))
+    .serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
+    .await;
+    assert!(matches!(
+        refused,
+        Err(lintas_grpc::NodeError::Incomplete(_))
+    ));
+
+    let mut nodes = Vec::new();
+    for (agency, listener) in listeners {
+        let node = lintas_grpc::Node::builder(
+            AgencyId::parse(agency).unwrap(),
+            lintas_testkit::world::agency_key(agency),
+        )
+        .roster(trusted.clone())
+        .insecure_plaintext_for_development()
+        .store_path(dir.path().join(format!("{agency}.redb")))
+        .serve(listener)
+        .await
+        .unwrap();
+        nodes.push(node);
+    }
+    let mut request = scenario::rescue_request(lintas_core::time::Timestamp::now());
+    request.recipients = vec![AgencyId::parse(KHM_POLICE).unwrap()];
+    let (id, _) = nodes[0].submit(request).await.unwrap();
+    nodes[1].wait_for_inbox(0).await;
+    assert_eq!(nodes[1].inbox_after(0).await.unwrap()[0].id, id);
+    eventually("receipt back in plaintext mode", || async {
+        nodes[0].outbox_len().await.unwrap() == 0
+    })
+    .await;
+    for node in nodes {
+        node.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_refuses_to_start_on_an_older_roster_than_it_stored() {
+    use lintas_core::ids::{AgencyId, MemberState};
+    use lintas_core::roster::TrustedRoster;
+    let dir = tempfile::tempdir().unwrap();
+    let now = lintas_core::time::Timestamp::now();
+    let v1 = lintas_testkit::world::roster(1, now.plus_seconds(-3600));
+    let mut v2 = v1.clone();
+    v2.version = 2;
+    let sign =
+        |r| lintas_testkit::world::sign_roster(r, &[MemberState::Indonesia, MemberState::Thailand]);
+    let trusted_v1 = TrustedRoster::bootstrap(sign(&v1), now).unwrap();
+    let mut trusted_v2 = trusted_v1.clone();
+    trusted_v2.update(sign(&v2), now).unwrap();
+    let start = |roster: TrustedRoster| {
+        let path = dir.path().join("node.redb");
+        async move {
+            lintas_grpc::Node::builder(
+                AgencyId::parse(KHM_POLICE).unwrap(),
+                lintas_testkit::world::agency_key(KHM_POLICE),
+            )
+            .roster(roster)
+            .insecure_plaintext_for_development()
+            .store_path(path)
+            .serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
+            .await
+        }
+    };
+    start(trusted_v1.clone()).await.unwrap().shutdown().await;
+    start(trusted_v2).await.unwrap().shutdown().await;
+    match start(trusted_v1).await {
+        Err(lintas_grpc::NodeError::Roster(lintas_core::roster::RosterError::Rollback {
+            trusted: 2,
+            offered: 1,
+        })) => {}
+        other => panic!("expected a rollback refusal, got {other:?}"),
+    }
+}

@@ -28,8 +28,12 @@ pub(crate) struct NodeConfig {
     /// API.
     #[serde(default)]
     pub(crate) api_clients: Vec<String>,
-    /// TLS files.
-    pub(crate) tls: TlsFiles,
+    /// TLS files; required unless the plaintext development mode is on.
+    #[serde(default)]
+    pub(crate) tls: Option<TlsFiles>,
+    /// Development only: no TLS, peers name themselves. Logged loudly.
+    #[serde(default)]
+    pub(crate) insecure_plaintext_for_development: bool,
     /// Endpoint overrides by agency id.
     #[serde(default)]
     pub(crate) peers: BTreeMap<String, String>,
@@ -67,14 +71,32 @@ impl NodeConfig {
         let mut config: NodeConfig =
             toml::from_str(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in [
+        match (&config.tls, config.insecure_plaintext_for_development) {
+            (None, false) => {
+                return Err(format!(
+                    "config {}: [tls] is required (plaintext only with insecure_plaintext_for_development = true, for development)",
+                    path.display()
+                )
+                .into());
+            }
+            (Some(_), true) => {
+                return Err(format!(
+                    "config {}: choose [tls] or insecure_plaintext_for_development, not both",
+                    path.display()
+                )
+                .into());
+            }
+            _ => {}
+        }
+        let mut paths = vec![
             &mut config.data_dir,
             &mut config.signing_key,
             &mut config.roster,
-            &mut config.tls.ca,
-            &mut config.tls.cert,
-            &mut config.tls.key,
-        ] {
+        ];
+        if let Some(tls) = config.tls.as_mut() {
+            paths.extend([&mut tls.ca, &mut tls.cert, &mut tls.key]);
+        }
+        for p in paths {
             if p.is_relative() {
                 *p = base.join(&*p);
             }

@@ -28,13 +28,6 @@ pub(crate) async fn run(config_path: &Path) -> Result<(), Error> {
         .map_err(|e| format!("roster {}: {e}", config.roster.display()))?;
     let roster = TrustedRoster::bootstrap(signed, Timestamp::now())
         .map_err(|e| format!("roster {}: {e}", config.roster.display()))?;
-    let tls = TlsMaterial {
-        ca_pem: read(&config.tls.ca)?,
-        identity: PemPair {
-            cert: read(&config.tls.cert)?,
-            key: read(&config.tls.key)?,
-        },
-    };
     std::fs::create_dir_all(&config.data_dir)?;
     let mut limits = Limits::default();
     if let Some(bytes) = config.limits.max_message_bytes {
@@ -46,9 +39,18 @@ pub(crate) async fn run(config_path: &Path) -> Result<(), Error> {
     ) {
         limits = limits.with_peer_rate(rate, burst.unwrap_or(rate));
     }
-    let mut builder = Node::builder(agency, key)
-        .roster(roster)
-        .tls(tls)
+    let mut builder = Node::builder(agency, key).roster(roster);
+    builder = match &config.tls {
+        Some(files) => builder.tls(TlsMaterial {
+            ca_pem: read(&files.ca)?,
+            identity: PemPair {
+                cert: read(&files.cert)?,
+                key: read(&files.key)?,
+            },
+        }),
+        None => builder.insecure_plaintext_for_development(),
+    };
+    let mut builder = builder
         .store_path(config.data_dir.join("node.redb"))
         .limits(limits);
     for client in &config.api_clients {

@@ -29,6 +29,7 @@ use tracing::{info, warn};
 
 use crate::pb::peer_exchange_client::PeerExchangeClient;
 use crate::state::NodeState;
+use crate::tls::Transport;
 
 /// First retry delay.
 const BASE_DELAY_MS: i64 = 250;
@@ -224,10 +225,17 @@ async fn client(
     let (endpoint, tls_name) = state
         .endpoint_of(recipient)
         .ok_or_else(|| AttemptError::UnknownRecipient(recipient.to_string()))?;
-    let channel = Endpoint::from_shared(endpoint)
-        .map_err(|e| AttemptError::Transport(e.to_string()))?
-        .tls_config(state.tls.client_config(&tls_name))
-        .map_err(|e| AttemptError::Transport(e.to_string()))?
+    let endpoint = match &state.transport {
+        Transport::MutualTls(tls) => Endpoint::from_shared(endpoint)
+            .map_err(|e| AttemptError::Transport(e.to_string()))?
+            .tls_config(tls.client_config(&tls_name))
+            .map_err(|e| AttemptError::Transport(e.to_string()))?,
+        Transport::PlaintextForDevelopment => {
+            let plain = endpoint.replacen("https://", "http://", 1);
+            Endpoint::from_shared(plain).map_err(|e| AttemptError::Transport(e.to_string()))?
+        }
+    };
+    let channel = endpoint
         .connect_timeout(Duration::from_secs(5))
         .timeout(ATTEMPT_TIMEOUT)
         .connect_lazy();
@@ -255,10 +263,14 @@ async fn send(
                 .ok_or_else(|| AttemptError::Store(format!("notice {id} missing")))?;
             let envelope = SignedNotice::decode(&stored.envelope)
                 .map_err(|e| AttemptError::Store(e.to_string()))?;
-            let response = client
-                .deliver(wire::DeliverRequest {
+            let request = identify(
+                state,
+                wire::DeliverRequest {
                     notice: Some(envelope.clone().into()),
-                })
+                },
+            );
+            let response = client
+                .deliver(request)
                 .await
                 .map_err(classify)?
                 .into_inner();
@@ -290,17 +302,32 @@ async fn send(
         Some(OutboxPayload::Receipt(bytes)) => {
             let signed =
                 SignedReceipt::decode(bytes).map_err(|e| AttemptError::Store(e.to_string()))?;
-            client
-                .report_receipt(wire::ReportReceiptRequest {
+            let request = identify(
+                state,
+                wire::ReportReceiptRequest {
                     receipt: Some(signed.into()),
-                })
-                .await
-                .map_err(classify)?;
+                },
+            );
+            client.report_receipt(request).await.map_err(classify)?;
             info!(%recipient, "receipt reported");
             Ok(None)
         }
         None => Err(AttemptError::Store("outbox entry without payload".into())),
     }
+}
+
+/// A request; in plaintext development mode it names this node's agency,
+/// since there is no certificate to do so.
+fn identify<T>(state: &NodeState, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if matches!(state.transport, Transport::PlaintextForDevelopment)
+        && let Ok(value) = state.agency.as_str().parse()
+    {
+        request
+            .metadata_mut()
+            .insert(crate::tls::DEV_AGENCY_HEADER, value);
+    }
+    request
 }
 
 fn classify(status: tonic::Status) -> AttemptError {

@@ -49,7 +49,7 @@ use crate::pb::agency_api_server::AgencyApiServer;
 use crate::pb::peer_exchange_server::PeerExchangeServer;
 use crate::peer::PeerService;
 use crate::state::NodeState;
-use crate::tls::TlsMaterial;
+use crate::tls::{TlsMaterial, Transport};
 
 /// Limits a node enforces on every connection.
 #[derive(Debug, Clone, Copy)]
@@ -125,7 +125,7 @@ pub struct NodeBuilder {
     agency: AgencyId,
     key: SigningKey,
     roster: Option<TrustedRoster>,
-    tls: Option<TlsMaterial>,
+    transport: Option<Transport>,
     store_path: Option<PathBuf>,
     api_clients: Vec<String>,
     endpoints: BTreeMap<AgencyId, String>,
@@ -156,7 +156,7 @@ impl Node {
             agency,
             key,
             roster: None,
-            tls: None,
+            transport: None,
             store_path: None,
             api_clients: Vec::new(),
             endpoints: BTreeMap::new(),
@@ -178,7 +178,16 @@ impl NodeBuilder {
 
     /// TLS material: CA, certificate and key.
     pub fn tls(mut self, tls: TlsMaterial) -> Self {
-        self.tls = Some(tls);
+        self.transport = Some(Transport::MutualTls(tls));
+        self
+    }
+
+    /// **Development only.** Serves and connects without TLS: traffic is
+    /// readable by anyone on the path and peers are trusted to name
+    /// themselves. Never use with real case data. The node logs a warning
+    /// at start-up.
+    pub fn insecure_plaintext_for_development(mut self) -> Self {
+        self.transport = Some(Transport::PlaintextForDevelopment);
         self
     }
 
@@ -235,7 +244,9 @@ impl NodeBuilder {
     /// Missing configuration, store failure, roster rollback, or TLS setup.
     pub async fn serve(self, listener: TcpListener) -> Result<NodeHandle, NodeError> {
         let offered = self.roster.ok_or(NodeError::Incomplete("roster"))?;
-        let tls = self.tls.ok_or(NodeError::Incomplete("tls"))?;
+        let transport = self.transport.ok_or(NodeError::Incomplete(
+            "tls (or the explicit plaintext development mode)",
+        ))?;
         let path = self.store_path.ok_or(NodeError::Incomplete("store_path"))?;
         let store = tokio::task::spawn_blocking(move || Store::open(&path))
             .await
@@ -262,7 +273,7 @@ impl NodeBuilder {
             key: self.key,
             roster: RwLock::new(roster),
             store: Arc::new(store),
-            tls,
+            transport,
             api_clients: self.api_clients,
             endpoints: self.endpoints,
             inbox,
@@ -297,9 +308,21 @@ impl NodeBuilder {
 
         let shutdown = state.shutdown.clone();
         let tasks = TaskTracker::new();
-        let router = Server::builder()
-            .tls_config(state.tls.server_config())
-            .map_err(|e| NodeError::Transport(e.to_string()))?
+        let mut server = Server::builder();
+        match &state.transport {
+            Transport::MutualTls(tls) => {
+                server = server
+                    .tls_config(tls.server_config())
+                    .map_err(|e| NodeError::Transport(e.to_string()))?;
+            }
+            Transport::PlaintextForDevelopment => {
+                tracing::warn!(
+                    node = %state.agency,
+                    "PLAINTEXT DEVELOPMENT MODE: no encryption, peers are NOT authenticated; never use with real case data"
+                );
+            }
+        }
+        let router = server
             .max_concurrent_streams(limits.max_concurrent_streams)
             .concurrency_limit_per_connection(limits.concurrency_per_connection)
             .timeout(limits.request_timeout)
@@ -343,7 +366,11 @@ impl NodeBuilder {
             ));
         }
         tasks.close();
-        info!(node = %state.agency, %local_addr, "node serving (mutual TLS)");
+        let mode = match state.transport {
+            Transport::MutualTls(_) => "mutual TLS",
+            Transport::PlaintextForDevelopment => "PLAINTEXT, development only",
+        };
+        info!(node = %state.agency, %local_addr, mode, "node serving");
         Ok(NodeHandle {
             state,
             local_addr,

@@ -16,7 +16,7 @@ use tracing::{info, instrument, warn};
 use crate::pb::peer_exchange_server::PeerExchange;
 use crate::state::NodeState;
 use crate::status;
-use crate::tls::{PeerIdentity, peer_agency};
+use crate::tls::{PeerIdentity, caller_of};
 
 /// The peer-exchange service of one node.
 #[derive(Debug, Clone)]
@@ -53,7 +53,7 @@ impl PeerService {
     /// The agency on the other end, or the status refusing the call.
     fn caller<T>(&self, request: &Request<T>) -> Result<AgencyId, Status> {
         let roster = self.state.roster();
-        let agency = match peer_agency(request.peer_certs(), roster.roster()) {
+        let agency = match caller_of(request, &self.state.transport, roster.roster()) {
             PeerIdentity::Agency(agency) => agency,
             other => return Err(status::peer(&other)),
         };

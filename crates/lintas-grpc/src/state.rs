@@ -10,7 +10,7 @@ use lintas_store::{Store, StoreError};
 use tokio::sync::{Notify, watch};
 
 use crate::node::Limits;
-use crate::tls::TlsMaterial;
+use crate::tls::Transport;
 
 /// A rate limiter with one bucket per peer agency.
 pub(crate) type PeerRateLimiter = governor::DefaultKeyedRateLimiter<AgencyId>;
@@ -25,8 +25,8 @@ pub(crate) struct NodeState {
     pub(crate) roster: RwLock<TrustedRoster>,
     /// Durable storage.
     pub(crate) store: Arc<Store>,
-    /// TLS material, for outgoing connections.
-    pub(crate) tls: TlsMaterial,
+    /// Mutual TLS (or, for development only, plaintext).
+    pub(crate) transport: Transport,
     /// DNS names of case-system clients allowed on the agency API.
     pub(crate) api_clients: Vec<String>,
     /// Endpoint overrides (agency -> https://host:port), else the roster's.

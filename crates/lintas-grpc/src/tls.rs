@@ -91,3 +91,41 @@ pub enum PeerIdentity {
     /// The agency whose roster TLS identity the certificate carries.
     Agency(AgencyId),
 }
+
+/// How a node's connections are protected.
+#[derive(Clone, Debug)]
+pub enum Transport {
+    /// Mutual TLS: the only setting for real use.
+    MutualTls(TlsMaterial),
+    /// No encryption and no authentication: peers name themselves in the
+    /// `lintas-dev-agency` request header. For trying Lintas on one
+    /// machine only; the node logs a warning when it starts.
+    PlaintextForDevelopment,
+}
+
+/// The request header naming the calling agency in plaintext development
+/// mode (ignored under mutual TLS).
+pub const DEV_AGENCY_HEADER: &str = "lintas-dev-agency";
+
+/// Who the caller of `request` is, under `transport`.
+pub(crate) fn caller_of<T>(
+    request: &tonic::Request<T>,
+    transport: &Transport,
+    roster: &Roster,
+) -> PeerIdentity {
+    match transport {
+        Transport::MutualTls(_) => peer_agency(request.peer_certs(), roster),
+        Transport::PlaintextForDevelopment => {
+            let claimed = request
+                .metadata()
+                .get(DEV_AGENCY_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| AgencyId::parse(v).ok());
+            match claimed {
+                None => PeerIdentity::NoCertificate,
+                Some(agency) if roster.agency(&agency).is_some() => PeerIdentity::Agency(agency),
+                Some(_) => PeerIdentity::NotInRoster,
+            }
+        }
+    }
+}
