@@ -9,5 +9,6 @@ mod roster;
 mod round_trip;
 mod support;
 mod tamper;
+mod templates;
 mod validation;
 mod vectors;
