@@ -10,7 +10,7 @@ use lintas_core::signing::SignedNotice;
 use lintas_core::vocab::ReceiptStage;
 use lintas_testkit::devnet::DevNet;
 use lintas_testkit::scenario;
-use lintas_testkit::world::{IDN_KEMLU, KHM_POLICE, THA_POLICE};
+use lintas_testkit::world::{IDN_KEMLU, IDN_POLRI, KHM_POLICE, THA_POLICE};
 use tokio_stream::StreamExt;
 
 /// Polls `check` until it holds, for at most ten seconds.
@@ -894,4 +894,117 @@ async fn a_node_refuses_to_start_on_an_older_roster_than_it_stored() {
         })) => {}
         other => panic!("expected a rollback refusal, got {other:?}"),
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assistance_is_answered_and_overdue_notices_are_listed() {
+    use lintas_core::vocab::NoticeKind;
+    let dir = tempfile::tempdir().unwrap();
+    let net = DevNet::start(&[IDN_POLRI, KHM_POLICE], dir.path())
+        .await
+        .unwrap();
+    let now = lintas_core::time::Timestamp::now();
+
+    // Indonesia's police ask Cambodia for records, with a deadline two
+    // seconds away.
+    let mut ask = scenario::one_of_each_kind(now)
+        .into_iter()
+        .find(|b| b.kind() == NoticeKind::AssistanceRequest)
+        .unwrap();
+    ask.handling.response_deadline = Some(now.plus_seconds(2));
+    let (asked, _) = net.node(IDN_POLRI).submit(ask).await.unwrap();
+    net.node(KHM_POLICE).wait_for_inbox(0).await;
+
+    // Both sides list it as overdue once the deadline passes.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let mut police = net.case_system(IDN_POLRI).await.unwrap();
+    let mut cambodia = net.case_system(KHM_POLICE).await.unwrap();
+    let overdue = police
+        .list_overdue(pb::ListOverdueRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .notices;
+    assert_eq!(overdue.len(), 1);
+    assert_eq!(overdue[0].notice_id, asked.as_bytes().to_vec());
+    assert_eq!(overdue[0].awaiting, vec![KHM_POLICE.to_string()]);
+    let owed = cambodia
+        .list_overdue(pb::ListOverdueRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .notices;
+    assert_eq!(owed[0].direction, pb::Direction::Received as i32);
+
+    // Cambodia answers; the answer reaches Indonesia as a signed notice.
+    let answer = cambodia
+        .answer_assistance(pb::AnswerAssistanceRequest {
+            request: asked.as_bytes().to_vec(),
+            outcome: lintas_core::vocab::AssistanceOutcome::Granted.to_wire(),
+            answer: "Exchange records sent through the central authority.".into(),
+            tlp: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    net.node(IDN_POLRI).wait_for_inbox(0).await;
+    let received = net.node(IDN_POLRI).inbox_after(0).await.unwrap();
+    assert_eq!(received[0].id.as_bytes().to_vec(), answer.notice_id);
+    assert_eq!(
+        received[0].notice.kind,
+        NoticeKind::AssistanceResponse.to_wire()
+    );
+
+    // Acting on it clears it from both lists.
+    cambodia
+        .acknowledge(pb::AcknowledgeRequest {
+            notice_id: asked.as_bytes().to_vec(),
+            stage: ReceiptStage::Actioned.to_wire(),
+            note: "answered".into(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        cambodia
+            .list_overdue(pb::ListOverdueRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .notices
+            .is_empty()
+    );
+    eventually("Indonesia sees the ACTIONED receipt", || async {
+        police
+            .clone()
+            .list_overdue(pb::ListOverdueRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .notices
+            .is_empty()
+    })
+    .await;
+
+    // Answering something that is not an assistance request, or an unknown
+    // notice, or acknowledging ACCEPTED, is refused with a reason.
+    let status = cambodia
+        .answer_assistance(pb::AnswerAssistanceRequest {
+            request: vec![7; 32],
+            outcome: 1,
+            answer: "x".into(),
+            tlp: 0,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::NotFound);
+    let status = cambodia
+        .acknowledge(pb::AcknowledgeRequest {
+            notice_id: asked.as_bytes().to_vec(),
+            stage: ReceiptStage::Accepted.to_wire(),
+            note: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    net.shutdown().await;
 }
