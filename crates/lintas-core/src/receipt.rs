@@ -5,7 +5,7 @@ use prost::Message;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::{At, Problem, ValidationError};
+use crate::error::{At, ValidationError};
 use crate::ids::{AgencyId, KeyId, NoticeId};
 use crate::keys::SigningKey;
 use crate::pb;
@@ -179,8 +179,7 @@ impl SignedReceipt {
     /// # Errors
     /// Bad encoding or invalid fields.
     pub fn receipt_unverified(&self) -> Result<Receipt, ValidationError> {
-        let wire = pb::Receipt::decode(self.receipt.as_slice())
-            .map_err(|e| ValidationError::new("", Problem::Decode(e.to_string())))?;
+        let wire = crate::wire::decode::<pb::Receipt>(&self.receipt)?;
         Receipt::try_from(wire)
     }
 
@@ -194,8 +193,7 @@ impl SignedReceipt {
     /// # Errors
     /// Bad encoding or malformed fields.
     pub fn decode(bytes: &[u8]) -> Result<Self, ValidationError> {
-        let wire = pb::SignedReceipt::decode(bytes)
-            .map_err(|e| ValidationError::new("", Problem::Decode(e.to_string())))?;
+        let wire = crate::wire::decode::<pb::SignedReceipt>(bytes)?;
         SignedReceipt::try_from(wire)
     }
 }
@@ -203,13 +201,7 @@ impl SignedReceipt {
 impl TryFrom<pb::SignedReceipt> for SignedReceipt {
     type Error = ValidationError;
     fn try_from(s: pb::SignedReceipt) -> Result<Self, Self::Error> {
-        let signature = <[u8; 64]>::try_from(s.signature.as_slice()).map_err(|_| {
-            ValidationError::invalid(
-                "signature",
-                "an Ed25519 signature of 64 bytes",
-                format!("{} bytes", s.signature.len()),
-            )
-        })?;
+        let signature = crate::wire::signature(&s.signature)?;
         if s.receipt.is_empty() {
             return Err(ValidationError::missing("receipt"));
         }

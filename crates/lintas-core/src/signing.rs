@@ -234,8 +234,7 @@ impl SignedNotice {
     /// # Errors
     /// Bad encoding or a malformed envelope field.
     pub fn decode(bytes: &[u8]) -> Result<Self, ValidationError> {
-        let wire = pb::SignedNotice::decode(bytes)
-            .map_err(|e| ValidationError::new("", Problem::Decode(e.to_string())))?;
+        let wire = crate::wire::decode::<pb::SignedNotice>(bytes)?;
         SignedNotice::try_from(wire)
     }
 }
@@ -262,13 +261,7 @@ impl TryFrom<pb::SignedNotice> for SignedNotice {
                 &s.payload_type,
             ));
         }
-        let signature = <[u8; 64]>::try_from(s.signature.as_slice()).map_err(|_| {
-            ValidationError::invalid(
-                "signature",
-                "an Ed25519 signature of 64 bytes",
-                format!("{} bytes", s.signature.len()),
-            )
-        })?;
+        let signature = crate::wire::signature(&s.signature)?;
         if s.body.is_empty() {
             return Err(ValidationError::missing("body"));
         }

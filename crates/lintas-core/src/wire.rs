@@ -101,3 +101,21 @@ pub(crate) fn to_wire_list<D, W: From<D>>(values: Vec<D>) -> Vec<W> {
 pub(crate) fn to_strings<D: ToString>(values: &[D]) -> Vec<String> {
     values.iter().map(ToString::to_string).collect()
 }
+
+/// Reads a 64-byte Ed25519 signature field.
+pub(crate) fn signature(bytes: &[u8]) -> Result<[u8; 64], ValidationError> {
+    <[u8; 64]>::try_from(bytes).map_err(|_| {
+        ValidationError::invalid(
+            "signature",
+            "an Ed25519 signature of 64 bytes",
+            format!("{} bytes", bytes.len()),
+        )
+    })
+}
+
+/// Decodes a protobuf message, reporting a bad encoding as a validation
+/// error.
+pub(crate) fn decode<M: prost::Message + Default>(bytes: &[u8]) -> Result<M, ValidationError> {
+    M::decode(bytes)
+        .map_err(|e| ValidationError::new("", crate::error::Problem::Decode(e.to_string())))
+}

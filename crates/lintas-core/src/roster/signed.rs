@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use prost::Message;
 
 use super::{Roster, StewardKey};
-use crate::error::{At, Problem, ValidationError};
+use crate::error::{At, ValidationError};
 use crate::ids::KeyId;
 use crate::keys::{PublicKey, SigningKey};
 use crate::pb;
@@ -71,8 +71,7 @@ impl SignedRoster {
     /// # Errors
     /// Bad encoding or an invalid roster.
     pub fn roster(&self) -> Result<Roster, ValidationError> {
-        let wire = pb::Roster::decode(self.roster.as_slice())
-            .map_err(|e| ValidationError::new("", Problem::Decode(e.to_string())))?;
+        let wire = crate::wire::decode::<pb::Roster>(&self.roster)?;
         Roster::try_from(wire)
     }
 
@@ -119,8 +118,7 @@ impl SignedRoster {
     /// # Errors
     /// Bad encoding or a malformed signature entry.
     pub fn decode(bytes: &[u8]) -> Result<Self, ValidationError> {
-        let wire = pb::SignedRoster::decode(bytes)
-            .map_err(|e| ValidationError::new("", Problem::Decode(e.to_string())))?;
+        let wire = crate::wire::decode::<pb::SignedRoster>(bytes)?;
         SignedRoster::try_from(wire)
     }
 }
@@ -139,14 +137,7 @@ impl TryFrom<pb::SignedRoster> for SignedRoster {
                 let key_id = KeyId::from_wire(&sig.key_id)
                     .at("key_id")
                     .at_item("signatures", i)?;
-                let bytes = <[u8; 64]>::try_from(sig.signature.as_slice()).map_err(|_| {
-                    ValidationError::invalid(
-                        "signature",
-                        "an Ed25519 signature of 64 bytes",
-                        format!("{} bytes", sig.signature.len()),
-                    )
-                    .within_item("signatures", i)
-                })?;
+                let bytes = crate::wire::signature(&sig.signature).at_item("signatures", i)?;
                 Ok((key_id, bytes))
             })
             .collect::<Result<Vec<_>, ValidationError>>()?;
