@@ -83,7 +83,8 @@ impl AgencyService {
     }
 }
 
-fn notice_id(bytes: &[u8], field: &str) -> Result<NoticeId, Status> {
+/// Reads a 32-byte notice id from a request field.
+pub(crate) fn notice_id(bytes: &[u8], field: &str) -> Result<NoticeId, Status> {
     <[u8; 32]>::try_from(bytes)
         .map(NoticeId::from_bytes)
         .map_err(|_| {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use lintas_core::ids::{AgencyId, NoticeId};
+use lintas_core::ids::AgencyId;
 use lintas_core::pb as wire;
 use lintas_core::receipt::{Receipt, SignedReceipt};
 use lintas_core::roster::VerifiedNotice;
@@ -297,14 +297,7 @@ impl PeerExchange for PeerService {
         request: Request<wire::FetchNoticeRequest>,
     ) -> Result<Response<wire::FetchNoticeResponse>, Status> {
         let peer = self.caller(&request)?;
-        let id = NoticeId::from_bytes(
-            <[u8; 32]>::try_from(request.into_inner().notice_id.as_slice()).map_err(|_| {
-                status::invalid(
-                    &lintas_core::ValidationError::invalid("notice_id", "32 bytes", "other length"),
-                    "",
-                )
-            })?,
-        );
+        let id = crate::agency::notice_id(&request.into_inner().notice_id, "notice_id")?;
         let notice = self
             .state
             .store(move |s| s.notice(&id))
