@@ -12,7 +12,7 @@ const KHM: &str = "KHM.MOI.ATHP";
 
 fn lintas() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_lintas"));
-    command.env("LINTAS_LOG", "warn");
+    command.env("LINTAS_LOG", "error");
     command
 }
 
