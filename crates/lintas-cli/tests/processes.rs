@@ -241,3 +241,115 @@ fn usage_errors_and_bad_files_are_reported() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("typo"), "unknown keys are named: {stderr}");
 }
+
+fn run_ok(command: &mut Command) -> String {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn rosters_are_built_and_signed_steward_by_steward() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    run_ok(lintas().args(["dev-setup", "--dir"]).arg(dir).args([
+        "--agency",
+        IDN,
+        "--agency",
+        KHM,
+        "--agency",
+        "THA.RTP.ATPD",
+    ]));
+    // Version 2 of the roster dev-setup wrote, built and signed afresh.
+    let mut roster: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("roster.json")).unwrap()).unwrap();
+    roster["version"] = 2.into();
+    let spec = dir.join("v2.json");
+    std::fs::write(&spec, roster.to_string()).unwrap();
+    let out = dir.join("v2.bin");
+    run_ok(
+        lintas()
+            .args(["roster", "build", "--spec"])
+            .arg(&spec)
+            .arg("--out")
+            .arg(&out),
+    );
+    let show = |path: &Path| -> serde_json::Value {
+        serde_json::from_str(&run_ok(
+            lintas().args(["roster", "show", "--roster"]).arg(path),
+        ))
+        .unwrap()
+    };
+    assert_eq!(show(&out)["valid_signatures"], 0);
+    for state in ["IDN", "KHM"] {
+        run_ok(
+            lintas()
+                .args(["roster", "sign", "--roster"])
+                .arg(&out)
+                .arg("--key")
+                .arg(dir.join(format!("stewards/{state}.json")))
+                .args(["--state", state]),
+        );
+    }
+    let shown = show(&out);
+    assert_eq!(
+        (
+            shown["version"].as_u64(),
+            shown["valid_signatures"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+    assert_eq!(shown["threshold"], 2);
+
+    // A steward key signing under another state's name is refused.
+    let output = lintas()
+        .args(["roster", "sign", "--roster"])
+        .arg(&out)
+        .arg("--key")
+        .arg(dir.join("stewards/THA.json"))
+        .args(["--state", "IDN"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a IDN steward key"));
+
+    // An invalid spec names the field.
+    roster["threshold"] = 9.into();
+    std::fs::write(&spec, roster.to_string()).unwrap();
+    let output = lintas()
+        .args(["roster", "build", "--spec"])
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("threshold"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // keygen prints the public key it wrote.
+    let key = dir.join("k.json");
+    let public = run_ok(
+        lintas()
+            .args(["keygen", "--key-id", "IDN.KEMLU.PWNI#2", "--out"])
+            .arg(&key),
+    );
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&key).unwrap()).unwrap();
+    assert_eq!(file["public_key_hex"], public.trim());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+}
