@@ -1008,3 +1008,73 @@ async fn assistance_is_answered_and_overdue_notices_are_listed() {
     assert_eq!(status.code(), tonic::Code::InvalidArgument);
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_system_is_told_exactly_what_is_wrong_with_its_draft() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = DevNet::start(
+        &[IDN_KEMLU, lintas_testkit::world::THA_IMMIGRATION],
+        dir.path(),
+    )
+    .await
+    .unwrap();
+    let mut indonesia = net.case_system(IDN_KEMLU).await.unwrap();
+    let request = scenario::rescue_request(lintas_core::time::Timestamp::now());
+
+    let mut bad = draft(&request);
+    if let Some(pb::notice_body::Kind::RescueRequest(r)) = bad.kind.as_mut() {
+        r.case.as_mut().unwrap().victims[0].nationality = "XXX".into();
+    }
+    let status = indonesia
+        .submit_notice(pb::SubmitNoticeRequest { draft: Some(bad) })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert_eq!(
+        status.metadata().get("lintas-field").unwrap(),
+        "draft.rescue_request.case.victims[0].nationality"
+    );
+    assert!(
+        status.message().contains("found \"XXX\""),
+        "{}",
+        status.message()
+    );
+
+    let mut stranger = draft(&request);
+    stranger.recipients.push("MYS.PDRM.D3".into());
+    let status = indonesia
+        .submit_notice(pb::SubmitNoticeRequest {
+            draft: Some(stranger),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status.code(), reason(&status).as_str()),
+        (tonic::Code::InvalidArgument, "unknown_recipient")
+    );
+
+    // Thai immigration may not issue rescue requests: refused before queueing.
+    let mut thailand = net
+        .case_system(lintas_testkit::world::THA_IMMIGRATION)
+        .await
+        .unwrap();
+    let status = thailand
+        .submit_notice(pb::SubmitNoticeRequest {
+            draft: Some(draft(&request)),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status.code(), reason(&status).as_str()),
+        (tonic::Code::PermissionDenied, "kind_not_permitted")
+    );
+    assert_eq!(
+        net.node(lintas_testkit::world::THA_IMMIGRATION)
+            .outbox_len()
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(net.node(IDN_KEMLU).outbox_len().await.unwrap(), 0);
+    net.shutdown().await;
+}

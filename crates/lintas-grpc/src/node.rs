@@ -413,13 +413,20 @@ fn settle_roster(store: &Store, offered: TrustedRoster) -> Result<TrustedRoster,
     Ok(stored)
 }
 
-/// A running node.
+/// A running node. Dropping it stops the node without waiting; call
+/// [`NodeHandle::shutdown`] to wait for in-flight work.
 #[derive(Debug)]
 pub struct NodeHandle {
     state: Arc<NodeState>,
     local_addr: SocketAddr,
     shutdown: CancellationToken,
     tasks: TaskTracker,
+}
+
+impl Drop for NodeHandle {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
 }
 
 impl NodeHandle {
@@ -492,7 +499,8 @@ impl NodeHandle {
     /// most ten seconds) for in-flight requests and deliveries to finish.
     pub async fn shutdown(self) {
         self.shutdown.cancel();
-        if tokio::time::timeout(Duration::from_secs(10), self.tasks.wait())
+        let tasks = self.tasks.clone();
+        if tokio::time::timeout(Duration::from_secs(10), tasks.wait())
             .await
             .is_err()
         {
