@@ -1078,3 +1078,72 @@ async fn a_case_system_is_told_exactly_what_is_wrong_with_its_draft() {
     assert_eq!(net.node(IDN_KEMLU).outbox_len().await.unwrap(), 0);
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_sender_supersedes_or_withdraws_its_own_notices() {
+    use lintas_core::notice::{NoticeContent, Withdrawal};
+    use lintas_core::vocab::NoticeKind::{SuspectAlert, VictimStatusUpdate};
+    let dir = tempfile::tempdir().unwrap();
+    let net = DevNet::start(&[KHM_POLICE], dir.path()).await.unwrap();
+    let mut indonesia = net.peer(IDN_KEMLU, KHM_POLICE).await.unwrap();
+    let mut thailand = net.peer(THA_POLICE, KHM_POLICE).await.unwrap();
+    let (original, notice) = signed_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]);
+    indonesia.deliver(deliver_request(&notice)).await.unwrap();
+
+    let now = lintas_core::time::Timestamp::now();
+    let sign = |mut body: lintas_core::notice::NoticeBody, sender: &str| {
+        body.sender = lintas_core::ids::AgencyId::parse(sender).unwrap();
+        body.recipients = vec![lintas_core::ids::AgencyId::parse(KHM_POLICE).unwrap()];
+        SignedNotice::sign(&body, &lintas_testkit::world::agency_key(sender))
+            .unwrap()
+            .1
+    };
+    let kind = |k| {
+        scenario::one_of_each_kind(now)
+            .into_iter()
+            .find(|b| b.kind() == k)
+            .unwrap()
+    };
+
+    // Thailand withdrawing Indonesia's notice.
+    let mut withdrawal = kind(lintas_core::vocab::NoticeKind::Withdrawal);
+    withdrawal.content = NoticeContent::Withdrawal(Withdrawal::new(original, "not yours"));
+    let status = thailand
+        .deliver(deliver_request(&sign(withdrawal.clone(), THA_POLICE)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status.code(), reason(&status).as_str()),
+        (tonic::Code::PermissionDenied, "not_own_notice")
+    );
+    // Thailand superseding it.
+    let mut update = kind(VictimStatusUpdate);
+    update.supersedes = Some(original);
+    let status = thailand
+        .deliver(deliver_request(&sign(update.clone(), THA_POLICE)))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&status), "not_own_notice");
+    // Indonesia superseding it with another kind.
+    let mut alert = kind(SuspectAlert);
+    alert.supersedes = Some(original);
+    let status = indonesia
+        .deliver(deliver_request(&sign(alert, IDN_KEMLU)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status.code(), reason(&status).as_str()),
+        (tonic::Code::InvalidArgument, "supersedes_other_kind")
+    );
+    // Indonesia superseding and withdrawing its own: accepted.
+    indonesia
+        .deliver(deliver_request(&sign(update, IDN_KEMLU)))
+        .await
+        .unwrap();
+    indonesia
+        .deliver(deliver_request(&sign(withdrawal, IDN_KEMLU)))
+        .await
+        .unwrap();
+    assert_eq!(net.node(KHM_POLICE).inbox_after(0).await.unwrap().len(), 3);
+    net.shutdown().await;
+}

@@ -23,6 +23,7 @@ pub mod pki;
 pub mod status;
 pub mod tls;
 
+mod history;
 mod metrics;
 mod outbound;
 mod state;
@@ -45,5 +46,6 @@ pub mod pb {
         include_bytes!(concat!(env!("OUT_DIR"), "/lintas_descriptor.bin"));
 }
 
+pub use history::HistoryError;
 pub use inbox::{InboxError, ReceivedNotice};
 pub use node::{Limits, Node, NodeBuilder, NodeError, NodeHandle};

@@ -27,6 +27,9 @@ pub enum SubmitError {
     /// The node's store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// It breaks a rule about earlier notices.
+    #[error(transparent)]
+    History(#[from] crate::HistoryError),
 }
 
 impl NodeState {
@@ -44,6 +47,7 @@ impl NodeState {
         // Check against the roster as a recipient will, so a notice every
         // recipient refuses is never queued.
         let verified = self.roster().verify_notice(&signed, Timestamp::now())?;
+        self.check_history(&verified.body).await?;
         let priority = match body.handling.priority {
             Priority::Urgent => 1,
             Priority::High => 2,

@@ -181,6 +181,12 @@ impl PeerExchange for PeerService {
             )));
         }
 
+        // Only once the caller is entitled to deliver it: these checks look
+        // at other notices.
+        self.state
+            .check_history(body)
+            .await
+            .map_err(|e| self.refuse(status::history(e)))?;
         let mut receipt = Receipt::new(
             verified.id,
             &notice,

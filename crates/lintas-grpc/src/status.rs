@@ -125,5 +125,22 @@ pub fn submit(error: crate::outbound::SubmitError, within: &str) -> Status {
         SubmitError::Invalid(e) => invalid(&e, within),
         SubmitError::Refused(e) => rejected(&e),
         SubmitError::Store(e) => store(e),
+        SubmitError::History(e) => history(e),
+    }
+}
+
+/// A notice breaking a rule about earlier notices.
+pub fn history(error: crate::history::HistoryError) -> Status {
+    use crate::history::HistoryError;
+    match error {
+        HistoryError::NotOwnNotice { .. } => denied(error.to_string(), "not_own_notice"),
+        HistoryError::KindChanged { .. } => with_reason(
+            Code::InvalidArgument,
+            error.to_string(),
+            "supersedes_other_kind",
+            Some("supersedes"),
+        ),
+        HistoryError::NotAsked { .. } => denied(error.to_string(), "not_asked"),
+        HistoryError::Store(e) => store(e),
     }
 }
