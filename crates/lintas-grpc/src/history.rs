@@ -92,7 +92,7 @@ impl NodeState {
                 let target = r.request;
                 let stored = self.store(move |s| s.notice(&target)).await?;
                 if let Some(request) = stored
-                    && !request.recipients.iter().any(|a| *a == sender)
+                    && !request.recipients.contains(&sender)
                 {
                     return Err(HistoryError::NotAsked { target, sender });
                 }
