@@ -1145,5 +1145,28 @@ async fn only_a_sender_supersedes_or_withdraws_its_own_notices() {
         .await
         .unwrap();
     assert_eq!(net.node(KHM_POLICE).inbox_after(0).await.unwrap().len(), 3);
+
+    // Thailand answering an assistance request that was put to Cambodia.
+    let (asked, request) = signed_now(
+        lintas_core::vocab::NoticeKind::AssistanceRequest,
+        IDN_KEMLU,
+        &[KHM_POLICE],
+    );
+    indonesia.deliver(deliver_request(&request)).await.unwrap();
+    let mut answer = kind(lintas_core::vocab::NoticeKind::AssistanceResponse);
+    answer.content =
+        NoticeContent::AssistanceResponse(lintas_core::notice::AssistanceResponse::new(
+            asked,
+            lintas_core::vocab::AssistanceOutcome::Granted,
+            "not asked",
+        ));
+    let status = thailand
+        .deliver(deliver_request(&sign(answer, THA_POLICE)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status.code(), reason(&status).as_str()),
+        (tonic::Code::PermissionDenied, "not_asked")
+    );
     net.shutdown().await;
 }
