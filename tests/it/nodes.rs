@@ -187,13 +187,12 @@ async fn a_rescue_request_reaches_its_recipients_with_receipts() {
     net.shutdown().await;
 }
 
-/// A notice from `sender` to `recipients`, created now, signed with the
-/// sender's development key.
-fn signed_now(
+/// A notice body of `kind` from `sender` to `recipients`, created now.
+fn body_now(
     kind: lintas_core::vocab::NoticeKind,
     sender: &str,
     recipients: &[&str],
-) -> (NoticeId, SignedNotice) {
+) -> lintas_core::notice::NoticeBody {
     let now = lintas_core::time::Timestamp::now();
     let mut body = scenario::one_of_each_kind(now)
         .into_iter()
@@ -204,7 +203,26 @@ fn signed_now(
         .iter()
         .map(|r| lintas_core::ids::AgencyId::parse(r).unwrap())
         .collect();
-    SignedNotice::sign(&body, &lintas_testkit::world::agency_key(sender)).unwrap()
+    body
+}
+
+/// Signs `body` with its sender's development key.
+fn sign_body(body: &lintas_core::notice::NoticeBody) -> (NoticeId, SignedNotice) {
+    SignedNotice::sign(
+        body,
+        &lintas_testkit::world::agency_key(body.sender.as_str()),
+    )
+    .unwrap()
+}
+
+/// A notice of `kind` from `sender` to `recipients`, created now, signed
+/// with the sender's development key.
+fn signed_now(
+    kind: lintas_core::vocab::NoticeKind,
+    sender: &str,
+    recipients: &[&str],
+) -> (NoticeId, SignedNotice) {
+    sign_body(&body_now(kind, sender, recipients))
 }
 
 fn deliver_request(notice: &SignedNotice) -> pb::DeliverRequest {
@@ -453,17 +471,10 @@ async fn refusals_carry_the_right_status_and_store_nothing() {
     // Expired.
     let expired = {
         let now = lintas_core::time::Timestamp::now();
-        let mut body = scenario::one_of_each_kind(now)
-            .into_iter()
-            .find(|b| b.kind() == VictimStatusUpdate)
-            .unwrap();
-        body.sender = lintas_core::ids::AgencyId::parse(IDN_KEMLU).unwrap();
-        body.recipients = vec![lintas_core::ids::AgencyId::parse(KHM_POLICE).unwrap()];
+        let mut body = body_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]);
         body.created_at = now.plus_seconds(-7200);
         body.expires_at = now.plus_seconds(-60);
-        SignedNotice::sign(&body, &lintas_testkit::world::agency_key(IDN_KEMLU))
-            .unwrap()
-            .1
+        sign_body(&body).1
     };
     failures.extend(check(
         "expired notice",
@@ -1090,20 +1101,11 @@ async fn only_a_sender_supersedes_or_withdraws_its_own_notices() {
     let (original, notice) = signed_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]);
     indonesia.deliver(deliver_request(&notice)).await.unwrap();
 
-    let now = lintas_core::time::Timestamp::now();
     let sign = |mut body: lintas_core::notice::NoticeBody, sender: &str| {
         body.sender = lintas_core::ids::AgencyId::parse(sender).unwrap();
-        body.recipients = vec![lintas_core::ids::AgencyId::parse(KHM_POLICE).unwrap()];
-        SignedNotice::sign(&body, &lintas_testkit::world::agency_key(sender))
-            .unwrap()
-            .1
+        sign_body(&body).1
     };
-    let kind = |k| {
-        scenario::one_of_each_kind(now)
-            .into_iter()
-            .find(|b| b.kind() == k)
-            .unwrap()
-    };
+    let kind = |k| body_now(k, IDN_KEMLU, &[KHM_POLICE]);
 
     // Thailand withdrawing Indonesia's notice.
     let mut withdrawal = kind(lintas_core::vocab::NoticeKind::Withdrawal);

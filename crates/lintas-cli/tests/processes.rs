@@ -155,20 +155,15 @@ fn notices_survive_killed_nodes_and_reach_the_case_system_once() {
 
     // Indonesia is up, Cambodia is down: the notice waits in the outbox.
     let indonesia = NodeProcess::start(&dir, IDN);
-    let output = lintas()
-        .arg("submit")
-        .args(connection(&dir, IDN, idn_port))
-        .arg("--notice")
-        .arg(&notice)
-        .arg("--rebase-times")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let submitted: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let submitted: serde_json::Value = serde_json::from_str(&run_ok(
+        lintas()
+            .arg("submit")
+            .args(connection(&dir, IDN, idn_port))
+            .arg("--notice")
+            .arg(&notice)
+            .arg("--rebase-times"),
+    ))
+    .unwrap();
     let id = submitted["notice_id"].as_str().unwrap().to_owned();
 
     // Indonesia's node is killed mid-delivery and comes back.
@@ -193,18 +188,12 @@ fn notices_survive_killed_nodes_and_reach_the_case_system_once() {
     // Indonesia's timeline shows Cambodia's ACCEPTED receipt.
     let start = Instant::now();
     loop {
-        let output = lintas()
-            .arg("timeline")
-            .args(connection(&dir, IDN, idn_port))
-            .args(["--case", lintas_testkit::scenario::CASE_ID])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
+        let text = run_ok(
+            lintas()
+                .arg("timeline")
+                .args(connection(&dir, IDN, idn_port))
+                .args(["--case", lintas_testkit::scenario::CASE_ID]),
         );
-        let text = String::from_utf8(output.stdout).unwrap();
         if text.contains("\"receiver\":\"KHM.MOI.ATHP\"") {
             assert!(text.contains(&id));
             break;

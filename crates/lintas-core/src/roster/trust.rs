@@ -277,12 +277,7 @@ impl TrustedRoster {
         now: Timestamp,
     ) -> Result<VerifiedNotice, VerifyError> {
         let roster = &self.roster;
-        if now >= roster.expires_at {
-            return Err(VerifyError::RosterExpired {
-                version: roster.version,
-                expires_at: roster.expires_at,
-            });
-        }
+        self.check_current(now)?;
         let agency = roster
             .agency(notice.signer())
             .ok_or_else(|| VerifyError::UnknownSender(notice.signer().clone()))?;
@@ -320,14 +315,7 @@ impl TrustedRoster {
                 sender: body.sender.clone(),
             });
         }
-        if !key.valid_at(body.created_at) {
-            return Err(VerifyError::KeyNotValidAtCreation {
-                key_id: key.key_id.clone(),
-                valid_from: key.valid_from,
-                valid_until: key.valid_until,
-                created_at: body.created_at,
-            });
-        }
+        key_valid_at(key, body.created_at)?;
         if !agency.may_issue.contains(&body.kind()) {
             return Err(VerifyError::KindNotPermitted {
                 sender: body.sender.clone(),
@@ -402,12 +390,7 @@ impl TrustedRoster {
         signed: &SignedReceipt,
         now: Timestamp,
     ) -> Result<Receipt, VerifyError> {
-        if now >= self.roster.expires_at {
-            return Err(VerifyError::RosterExpired {
-                version: self.roster.version,
-                expires_at: self.roster.expires_at,
-            });
-        }
+        self.check_current(now)?;
         let (_, key) = self.authenticate(
             signed.signer(),
             signed.key_id(),
@@ -423,14 +406,7 @@ impl TrustedRoster {
                 sender: receipt.receiver.clone(),
             });
         }
-        if !key.valid_at(receipt.at) {
-            return Err(VerifyError::KeyNotValidAtCreation {
-                key_id: key.key_id.clone(),
-                valid_from: key.valid_from,
-                valid_until: key.valid_until,
-                created_at: receipt.at,
-            });
-        }
+        key_valid_at(key, receipt.at)?;
         if receipt.at > now.plus_seconds(MAX_CLOCK_SKEW_SECONDS) {
             return Err(VerifyError::CreatedInFuture {
                 created_at: receipt.at,
@@ -439,6 +415,32 @@ impl TrustedRoster {
         }
         Ok(receipt)
     }
+}
+
+impl TrustedRoster {
+    /// Refuses all verification once the trusted roster has expired.
+    fn check_current(&self, now: Timestamp) -> Result<(), VerifyError> {
+        if now >= self.roster.expires_at {
+            return Err(VerifyError::RosterExpired {
+                version: self.roster.version,
+                expires_at: self.roster.expires_at,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a signature by a key outside its validity window at `at`.
+fn key_valid_at(key: &AgencyKey, at: Timestamp) -> Result<(), VerifyError> {
+    if key.valid_at(at) {
+        return Ok(());
+    }
+    Err(VerifyError::KeyNotValidAtCreation {
+        key_id: key.key_id.clone(),
+        valid_from: key.valid_from,
+        valid_until: key.valid_until,
+        created_at: at,
+    })
 }
 
 fn check_threshold(
