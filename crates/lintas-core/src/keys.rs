@@ -63,9 +63,74 @@ impl PublicKey {
         self.0.verify_strict(message, &signature).is_ok()
     }
 
+    /// Strictly verifies many signatures at once and says, for each, whether
+    /// it verifies: the same answers as [`PublicKey::verify_strict`] one by
+    /// one, faster for many.
+    ///
+    /// Signatures whose `R` is not a canonical encoding of a point of large
+    /// order are left to the one-by-one check (which refuses them). The
+    /// rest are checked together with ed25519-dalek's batch equation; if the
+    /// batch fails, each is checked alone, so one bad signature is named and
+    /// refuses only its own item.
+    pub(crate) fn verify_strict_many(items: &[(&PublicKey, &[u8], &[u8; 64])]) -> Vec<bool> {
+        if items.len() < 2 {
+            return items
+                .iter()
+                .map(|(key, message, signature)| key.verify_strict(message, *signature))
+                .collect();
+        }
+        let mut answers = vec![false; items.len()];
+        let mut batch = Vec::with_capacity(items.len());
+        for (i, (key, message, signature)) in items.iter().enumerate() {
+            if r_is_canonical_large_order(signature) {
+                batch.push(i);
+            } else {
+                answers[i] = key.verify_strict(message, *signature);
+            }
+        }
+        let messages: Vec<&[u8]> = batch.iter().map(|&i| items[i].1).collect();
+        let signatures: Vec<ed25519_dalek::Signature> = batch
+            .iter()
+            .map(|&i| ed25519_dalek::Signature::from_bytes(items[i].2))
+            .collect();
+        let keys: Vec<VerifyingKey> = batch.iter().map(|&i| items[i].0.0).collect();
+        if ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok() {
+            for &i in &batch {
+                answers[i] = true;
+            }
+        } else {
+            for &i in &batch {
+                let (key, message, signature) = items[i];
+                answers[i] = key.verify_strict(message, signature);
+            }
+        }
+        answers
+    }
+
     /// Lower-case hex of the 32 bytes.
     pub fn to_hex(&self) -> String {
         hex::encode(self.as_bytes())
+    }
+}
+
+/// Whether a signature's `R` is the canonical encoding of a curve point that
+/// is not of small order: what `verify_strict` demands of `R` beyond the
+/// equation, checked here so that the batch equation is only asked about
+/// signatures that strict verification could accept.
+fn r_is_canonical_large_order(signature: &[u8; 64]) -> bool {
+    let mut r = [0u8; 32];
+    r.copy_from_slice(&signature[..32]);
+    // y must be below p = 2^255 - 19 (top bit is the sign of x).
+    let y_at_least_p =
+        r[0] >= 0xed && r[1..31].iter().all(|b| *b == 0xff) && (r[31] & 0x7f) == 0x7f;
+    if y_at_least_p {
+        return false;
+    }
+    match curve25519_dalek::edwards::CompressedEdwardsY(r).decompress() {
+        // The other non-canonical encodings (x = 0 with the sign bit set)
+        // are of small order.
+        Some(point) => !point.is_small_order(),
+        None => false,
     }
 }
 
@@ -167,6 +232,59 @@ impl fmt::Debug for SigningKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batch_answers_match_strict_one_by_one() -> Result<(), KeyError> {
+        let keys: Vec<SigningKey> = (0u8..5)
+            .map(|i| {
+                let id = KeyId::parse(&format!("k{i}")).map_err(|_| KeyError::WrongLength(0))?;
+                SigningKey::from_seed(id, &Zeroizing::new([i + 1; 32]))
+            })
+            .collect::<Result<_, _>>()?;
+        let messages: Vec<Vec<u8>> = (0u8..5).map(|i| vec![i; 40]).collect();
+        let mut signatures: Vec<[u8; 64]> = keys
+            .iter()
+            .zip(&messages)
+            .map(|(k, m)| k.sign(m))
+            .collect();
+        let publics: Vec<PublicKey> = keys.iter().map(SigningKey::public_key).collect();
+        let check = |signatures: &[[u8; 64]]| {
+            let items: Vec<(&PublicKey, &[u8], &[u8; 64])> = publics
+                .iter()
+                .zip(&messages)
+                .zip(signatures)
+                .map(|((k, m), s)| (k, m.as_slice(), s))
+                .collect();
+            PublicKey::verify_strict_many(&items)
+        };
+        assert_eq!(check(&signatures), vec![true; 5]);
+        // One flipped bit refuses only that one.
+        signatures[2][10] ^= 1;
+        assert_eq!(check(&signatures), vec![true, true, false, true, true]);
+        // S + l (non-canonical S) is refused as strict verification does.
+        let good = signatures[3];
+        let l: [u8; 32] = [
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
+            0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        let mut carry = 0u16;
+        for i in 0..32 {
+            let sum = u16::from(good[32 + i]) + u16::from(l[i]) + carry;
+            signatures[3][32 + i] = (sum & 0xff) as u8;
+            carry = sum >> 8;
+        }
+        assert_eq!(check(&signatures), vec![true, true, false, false, true]);
+        // A small-order R (the identity) never reaches the batch equation.
+        signatures[3] = good;
+        signatures[4][..32].copy_from_slice(&{
+            let mut identity = [0u8; 32];
+            identity[0] = 1;
+            identity
+        });
+        assert_eq!(check(&signatures), vec![true, true, false, true, false]);
+        Ok(())
+    }
+
 
     fn key() -> Result<SigningKey, Box<dyn std::error::Error>> {
         Ok(SigningKey::from_seed(

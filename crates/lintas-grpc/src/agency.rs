@@ -1,22 +1,20 @@
 //! The `AgencyApi` service: an agency's own case system talking to its
-//! node.
+//! node. Each method checks the caller's certificate, converts the request
+//! and hands it to the engine.
 
-use std::collections::BTreeSet;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use lintas_core::ValidationError;
 use lintas_core::ids::{CaseId, NoticeId};
-use lintas_core::notice::{AssistanceResponse, Handling, NoticeBody, NoticeContent};
+use lintas_core::notice::NoticeBody;
 use lintas_core::pb as wire;
-use lintas_core::receipt::{Receipt, SignedReceipt};
-use lintas_core::signing::{SignedNotice, decode_notice_body};
 use lintas_core::time::Timestamp;
-use lintas_core::vocab::{AssistanceOutcome, NoticeKind, Priority, ReceiptStage, Tlp};
-use lintas_store::{Direction, OutboxEntry, OutboxPayload, StoredNotice};
+use lintas_core::vocab::{AssistanceOutcome, ReceiptStage, Tlp};
+use lintas_node::{InboxError, Submitted};
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
-use tracing::{info, instrument};
+use tracing::instrument;
 
 use crate::pb::agency_api_server::AgencyApi;
 use crate::state::NodeState;
@@ -39,17 +37,14 @@ impl AgencyService {
         if matches!(self.state.transport, Transport::PlaintextForDevelopment) {
             return Ok(());
         }
-        let Some(certs) = request.peer_certs() else {
-            return Err(status::peer(&PeerIdentity::NoCertificate));
-        };
-        let Some(leaf) = certs.first() else {
+        let Some(leaf) = request.peer_certs().and_then(|c| c.first().cloned()) else {
             return Err(status::peer(&PeerIdentity::NoCertificate));
         };
         if self
             .state
             .api_clients
             .iter()
-            .any(|name| cert_matches(leaf, name))
+            .any(|name| cert_matches(&leaf, name))
         {
             Ok(())
         } else {
@@ -58,28 +53,6 @@ impl AgencyService {
                 "not_an_api_client",
             ))
         }
-    }
-
-    async fn received(
-        &self,
-        id: NoticeId,
-    ) -> Result<(StoredNotice, SignedNotice, NoticeBody), Status> {
-        let notice = self
-            .state
-            .store(move |s| s.notice(&id))
-            .await
-            .map_err(status::store)?
-            .filter(|n| n.direction == Direction::Received as i32)
-            .ok_or_else(|| status::not_found(format!("no received notice {id}")))?;
-        let envelope =
-            SignedNotice::decode(&notice.envelope).map_err(|e| status::invalid(&e, "stored"))?;
-        let (_, body) = decode_notice_body(envelope.body_bytes()).map_err(|e| {
-            status::invalid(
-                &ValidationError::rule("", "stored notice unreadable").within(&e.to_string()),
-                "",
-            )
-        })?;
-        Ok((notice, envelope, body))
     }
 }
 
@@ -99,16 +72,31 @@ pub(crate) fn notice_id(bytes: &[u8], field: &str) -> Result<NoticeId, Status> {
         })
 }
 
+fn submitted(s: Submitted) -> wire::SubmitNoticeResponse {
+    wire::SubmitNoticeResponse {
+        notice_id: s.id.as_bytes().to_vec(),
+        sequence: s.sequence,
+    }
+}
+
+fn timestamp(seconds: i64, nanos: u32) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds,
+        nanos: i32::try_from(nanos).unwrap_or(0),
+    }
+}
+
 type InboxStream = Pin<Box<dyn Stream<Item = Result<wire::InboxItem, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl AgencyApi for AgencyService {
-    #[instrument(skip_all, fields(node = %self.state.agency))]
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
     async fn submit_notice(
         &self,
         request: Request<wire::SubmitNoticeRequest>,
     ) -> Result<Response<wire::SubmitNoticeResponse>, Status> {
         self.authorise(&request)?;
+        let me = self.state.engine.agency().clone();
         let mut draft = request
             .into_inner()
             .draft
@@ -119,54 +107,53 @@ impl AgencyApi for AgencyService {
                 "draft",
             ));
         }
-        if !draft.sender.is_empty() && draft.sender != self.state.agency.as_str() {
+        if !draft.sender.is_empty() && draft.sender != me.as_str() {
             return Err(status::invalid(
                 &ValidationError::rule("sender", "must be empty or this node's agency"),
                 "draft",
             ));
         }
         // Placeholders the node replaces, so the draft passes validation.
+        let now = Timestamp::now();
         draft.notice_id = vec![0; 32];
-        draft.sender = self.state.agency.to_string();
+        draft.sender = me.to_string();
         draft.sequence = 1;
         if draft.created_at.is_none() {
-            draft.created_at = Some(Timestamp::now().into());
+            draft.created_at = Some(now.into());
         }
         let (_, body) = NoticeBody::from_wire(draft).map_err(|e| status::invalid(&e, "draft"))?;
-        let (id, sequence) = self
+        let sent = self
             .state
-            .sign_and_queue(body)
+            .engine
+            .submit(body, now)
             .await
-            .map_err(|e| status::submit(e, "draft"))?;
-        Ok(Response::new(wire::SubmitNoticeResponse {
-            notice_id: id.as_bytes().to_vec(),
-            sequence,
-        }))
+            .map_err(|r| status::refused(&r))?;
+        Ok(Response::new(submitted(sent)))
     }
 
     type SubscribeInboxStream = InboxStream;
 
-    #[instrument(skip_all, fields(node = %self.state.agency))]
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
     async fn subscribe_inbox(
         &self,
         request: Request<wire::SubscribeInboxRequest>,
     ) -> Result<Response<Self::SubscribeInboxStream>, Status> {
         self.authorise(&request)?;
         let after = request.into_inner().after_cursor;
-        let stream = crate::inbox::follow(Arc::clone(&self.state), after).map(|item| match item {
+        let stream = self.state.engine.inbox(after).map(|item| match item {
             Ok(n) => Ok(wire::InboxItem {
                 cursor: n.cursor,
                 notice_id: n.id.as_bytes().to_vec(),
                 notice: Some(n.envelope.into()),
                 received_at: Some(n.received_at.into()),
             }),
-            Err(crate::inbox::InboxError::Store(e)) => Err(status::store(e)),
+            Err(InboxError::Store(e)) => Err(status::refused(&lintas_node::Refusal::Store(e))),
             Err(e) => Err(Status::internal(e.to_string())),
         });
         Ok(Response::new(Box::pin(stream)))
     }
 
-    #[instrument(skip_all, fields(node = %self.state.agency))]
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
     async fn get_case_timeline(
         &self,
         request: Request<wire::GetCaseTimelineRequest>,
@@ -174,48 +161,27 @@ impl AgencyApi for AgencyService {
         self.authorise(&request)?;
         let case_id = CaseId::parse(&request.into_inner().case_id)
             .map_err(|e| status::invalid(&e, "case_id"))?;
-        let key = case_id.to_string();
-        let notices = self
+        let entries = self
             .state
-            .store(move |s| s.case_notices(&key))
-            .await
-            .map_err(status::store)?;
-        let mut entries = Vec::new();
-        for (id, notice) in notices {
-            let receipts = self
-                .state
-                .store(move |s| s.receipts(&id))
-                .await
-                .map_err(status::store)?
-                .into_iter()
-                .filter_map(|(_, _, bytes)| SignedReceipt::decode(&bytes).ok().map(Into::into))
-                .collect();
-            let envelope = SignedNotice::decode(&notice.envelope)
-                .map_err(|e| status::invalid(&e, "stored"))?;
-            entries.push(wire::TimelineEntry {
-                notice_id: id.as_bytes().to_vec(),
-                kind: notice.kind,
-                sender: notice.sender.clone(),
-                recipients: notice.recipients.clone(),
-                created_at: Some(prost_types::Timestamp {
-                    seconds: notice.created_at,
-                    nanos: i32::try_from(notice.created_at_nanos).unwrap_or(0),
-                }),
-                direction: notice.direction,
-                receipts,
-                notice: Some(envelope.into()),
-            });
-        }
-        entries.sort_by_key(|e| {
-            (
-                e.created_at.map(|t| (t.seconds, t.nanos)),
-                e.notice_id.clone(),
-            )
-        });
+            .engine
+            .case_timeline(&case_id)
+            .map_err(|r| status::refused(&r))?
+            .into_iter()
+            .map(|e| wire::TimelineEntry {
+                notice_id: e.id.as_bytes().to_vec(),
+                kind: e.notice.kind,
+                sender: e.notice.sender.clone(),
+                recipients: e.notice.recipients.clone(),
+                created_at: Some(timestamp(e.notice.created_at, e.notice.created_at_nanos)),
+                direction: e.notice.direction,
+                receipts: e.receipts.into_iter().map(Into::into).collect(),
+                notice: Some(e.envelope.into()),
+            })
+            .collect();
         Ok(Response::new(wire::GetCaseTimelineResponse { entries }))
     }
 
-    #[instrument(skip_all, fields(node = %self.state.agency))]
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
     async fn acknowledge(
         &self,
         request: Request<wire::AcknowledgeRequest>,
@@ -225,55 +191,19 @@ impl AgencyApi for AgencyService {
         let id = notice_id(&request.notice_id, "notice_id")?;
         let stage =
             ReceiptStage::from_wire(request.stage).map_err(|e| status::invalid(&e, "stage"))?;
-        if stage == ReceiptStage::Accepted {
-            return Err(status::invalid(
-                &ValidationError::rule(
-                    "stage",
-                    "the node itself records ACCEPTED; acknowledge DELIVERED, READ or ACTIONED",
-                ),
-                "",
-            ));
-        }
-        let (stored, envelope, body) = self.received(id).await?;
-        let mut receipt = Receipt::new(
-            id,
-            &envelope,
-            self.state.agency.clone(),
-            stage,
-            Timestamp::now(),
-        );
-        receipt.note = (!request.note.is_empty()).then_some(request.note);
-        let signed =
-            SignedReceipt::sign(&receipt, &self.state.key).map_err(|e| status::invalid(&e, ""))?;
-        let bytes = signed.encode();
-        let report = OutboxEntry {
-            seq: 0,
-            recipient: body.sender.to_string(),
-            case_id: stored.case_id.clone(),
-            priority: 2,
-            attempts: 0,
-            next_attempt_ms: 0,
-            last_error: String::new(),
-            expires_at: body.expires_at.unix_seconds(),
-            payload: Some(OutboxPayload::Receipt(bytes.clone())),
-        };
-        let receiver = self.state.agency.to_string();
-        let stage_byte = stage.to_wire() as u8;
-        let new = self
+        let note = (!request.note.is_empty()).then_some(request.note);
+        let receipt = self
             .state
-            .store(move |s| s.store_receipt(&id, stage_byte, &receiver, &bytes, Some(report)))
+            .engine
+            .acknowledge(id, stage, note, Timestamp::now())
             .await
-            .map_err(status::store)?;
-        if new {
-            info!(notice = %id, stage = stage.wire_name(), "acknowledged; receipt queued for the sender");
-            self.state.outbox_wake.notify_one();
-        }
+            .map_err(|r| status::refused(&r))?;
         Ok(Response::new(wire::AcknowledgeResponse {
-            receipt: Some(signed.into()),
+            receipt: Some(receipt.into()),
         }))
     }
 
-    #[instrument(skip_all, fields(node = %self.state.agency))]
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
     async fn answer_assistance(
         &self,
         request: Request<wire::AnswerAssistanceRequest>,
@@ -288,89 +218,35 @@ impl AgencyApi for AgencyService {
         } else {
             Some(Tlp::from_wire(request.tlp).map_err(|e| status::invalid(&e, "tlp"))?)
         };
-        let (_, _, asked) = self.received(id).await?;
-        if asked.kind() != NoticeKind::AssistanceRequest {
-            return Err(status::invalid(
-                &ValidationError::rule("request", "is not a mutual-assistance request"),
-                "",
-            ));
-        }
-        let now = Timestamp::now();
-        let mut body = NoticeBody::new(
-            self.state.agency.clone(),
-            0,
-            now,
-            now.plus_seconds(30 * 86_400),
-            vec![asked.sender.clone()],
-            Handling::new(tlp.unwrap_or(asked.handling.tlp), Priority::High),
-            NoticeContent::AssistanceResponse(AssistanceResponse::new(id, outcome, request.answer)),
-        );
-        body.case_id = asked.case_id.clone();
-        let (notice, sequence) = self
+        let sent = self
             .state
-            .sign_and_queue(body)
+            .engine
+            .answer_assistance(id, outcome, request.answer, tlp, Timestamp::now())
             .await
-            .map_err(|e| status::submit(e, ""))?;
-        Ok(Response::new(wire::SubmitNoticeResponse {
-            notice_id: notice.as_bytes().to_vec(),
-            sequence,
-        }))
+            .map_err(|r| status::refused(&r))?;
+        Ok(Response::new(submitted(sent)))
     }
 
-    #[instrument(skip_all, fields(node = %self.state.agency))]
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
     async fn list_overdue(
         &self,
         request: Request<wire::ListOverdueRequest>,
     ) -> Result<Response<wire::ListOverdueResponse>, Status> {
         self.authorise(&request)?;
-        let now = Timestamp::now().unix_seconds();
         let notices = self
             .state
-            .store(|s| s.all_notices())
-            .await
-            .map_err(status::store)?;
-        let me = self.state.agency.to_string();
-        let actioned = ReceiptStage::Actioned.to_wire() as u8;
-        let mut out = Vec::new();
-        for (id, notice) in notices {
-            if notice.response_deadline == 0 || notice.response_deadline > now {
-                continue;
-            }
-            let done: BTreeSet<String> = self
-                .state
-                .store(move |s| s.receipts(&id))
-                .await
-                .map_err(status::store)?
-                .into_iter()
-                .filter(|(stage, _, _)| *stage >= actioned)
-                .map(|(_, receiver, _)| receiver)
-                .collect();
-            let awaiting: Vec<String> = if notice.direction == Direction::Sent as i32 {
-                notice
-                    .recipients
-                    .iter()
-                    .filter(|r| !done.contains(*r))
-                    .cloned()
-                    .collect()
-            } else if done.contains(&me) {
-                Vec::new()
-            } else {
-                vec![me.clone()]
-            };
-            if awaiting.is_empty() {
-                continue;
-            }
-            out.push(wire::OverdueNotice {
-                notice_id: id.as_bytes().to_vec(),
-                kind: notice.kind,
-                direction: notice.direction,
-                response_deadline: Some(prost_types::Timestamp {
-                    seconds: notice.response_deadline,
-                    nanos: 0,
-                }),
-                awaiting,
-            });
-        }
-        Ok(Response::new(wire::ListOverdueResponse { notices: out }))
+            .engine
+            .overdue(Timestamp::now())
+            .map_err(|r| status::refused(&r))?
+            .into_iter()
+            .map(|o| wire::OverdueNotice {
+                notice_id: o.id.as_bytes().to_vec(),
+                kind: o.notice.kind,
+                direction: o.notice.direction,
+                response_deadline: Some(timestamp(o.notice.response_deadline, 0)),
+                awaiting: o.awaiting,
+            })
+            .collect();
+        Ok(Response::new(wire::ListOverdueResponse { notices }))
     }
 }

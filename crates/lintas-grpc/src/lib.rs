@@ -2,11 +2,14 @@
 //!
 //! Agency nodes that exchange signed notices over mutual-TLS gRPC.
 //!
+//! What a node decides lives in the engine ([`lintas_node`]); this crate
+//! is its gRPC adapter:
+//!
 //! - [`node`]: the node runtime and its builder: serve, store, deliver.
 //! - [`peer`]: the `PeerExchange` service nodes speak to each other.
 //! - [`agency`]: the `AgencyApi` service an agency's case system speaks to
 //!   its own node.
-//! - [`delivery`]: the store-and-forward delivery loop.
+//! - `delivery`: the gRPC client as the engine's transport.
 //! - [`tls`]: mutual TLS and mapping a peer certificate to a roster agency.
 //! - [`pki`]: a development PKI (CA and node certificates) for tests and
 //!   trials; never for production.
@@ -15,20 +18,15 @@
 #![deny(missing_docs)]
 
 pub mod agency;
-pub mod delivery;
-pub mod inbox;
 pub mod node;
 pub mod peer;
 pub mod pki;
 pub mod status;
 pub mod tls;
 
-mod history;
+mod delivery;
 mod metrics;
-mod outbound;
 mod state;
-
-pub use outbound::SubmitError;
 
 /// Generated service stubs (`lintas.v1.PeerExchange`, `lintas.v1.AgencyApi`);
 /// messages are [`lintas_core::pb`].
@@ -46,6 +44,5 @@ pub mod pb {
         include_bytes!(concat!(env!("OUT_DIR"), "/lintas_descriptor.bin"));
 }
 
-pub use history::HistoryError;
-pub use inbox::{InboxError, ReceivedNotice};
+pub use lintas_node::{DeliveryConfig, HistoryError, InboxError, ReceivedNotice, Refusal};
 pub use node::{Limits, Node, NodeBuilder, NodeError, NodeHandle};

@@ -1,100 +1,11 @@
 //! Metrics in the Prometheus text format, served on a separate plain-HTTP
 //! listener (`GET /metrics`) that operators keep on a management network.
-//! They count notices and deliveries; they carry no case data.
 
 use std::sync::Arc;
 
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::registry::Registry;
+use lintas_node::Metrics;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-
-/// Label: why a notice was refused.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(crate) struct Reason {
-    pub(crate) reason: String,
-}
-
-/// Label: how a delivery attempt ended.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(crate) struct Outcome {
-    pub(crate) outcome: &'static str,
-}
-
-/// A node's metrics.
-pub(crate) struct Metrics {
-    registry: Registry,
-    pub(crate) notices_accepted: Counter,
-    pub(crate) notices_duplicate: Counter,
-    pub(crate) notices_refused: Family<Reason, Counter>,
-    pub(crate) notices_sent: Counter,
-    pub(crate) deliveries: Family<Outcome, Counter>,
-    pub(crate) outbox_entries: Gauge,
-}
-
-impl Metrics {
-    pub(crate) fn new() -> Self {
-        let mut registry = Registry::with_prefix("lintas");
-        let m = Metrics {
-            notices_accepted: Counter::default(),
-            notices_duplicate: Counter::default(),
-            notices_refused: Family::default(),
-            notices_sent: Counter::default(),
-            deliveries: Family::default(),
-            outbox_entries: Gauge::default(),
-            registry: Registry::default(),
-        };
-        registry.register(
-            "notices_accepted",
-            "Notices received, verified and stored",
-            m.notices_accepted.clone(),
-        );
-        registry.register(
-            "notices_duplicate",
-            "Duplicate deliveries answered with the original receipt",
-            m.notices_duplicate.clone(),
-        );
-        registry.register(
-            "notices_refused",
-            "Notices refused, by reason",
-            m.notices_refused.clone(),
-        );
-        registry.register(
-            "notices_sent",
-            "Notices signed and queued by this node",
-            m.notices_sent.clone(),
-        );
-        registry.register(
-            "deliveries",
-            "Delivery attempts to peers, by outcome",
-            m.deliveries.clone(),
-        );
-        registry.register(
-            "outbox_entries",
-            "Entries waiting in the outbox",
-            m.outbox_entries.clone(),
-        );
-        Metrics { registry, ..m }
-    }
-
-    /// The text exposition.
-    pub(crate) fn render(&self) -> String {
-        let mut out = String::new();
-        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
-            out.clear();
-        }
-        out
-    }
-}
-
-impl std::fmt::Debug for Metrics {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Metrics").finish_non_exhaustive()
-    }
-}
 
 /// Serves `GET /metrics` on `listener` until `shutdown`.
 pub(crate) async fn serve(

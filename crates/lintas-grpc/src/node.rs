@@ -26,17 +26,18 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use lintas_core::ids::{AgencyId, NoticeId};
 use lintas_core::keys::SigningKey;
 use lintas_core::notice::NoticeBody;
-use lintas_core::roster::{RosterError, SignedRoster, TrustedRoster};
+use lintas_core::roster::{RosterError, TrustedRoster};
 use lintas_core::time::Timestamp;
+use lintas_node::{DeliveryConfig, Engine, EngineError, Refusal};
 use lintas_store::{InboxEntry, Store, StoreError};
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -44,7 +45,6 @@ use tonic::transport::Server;
 use tracing::{error, info};
 
 use crate::agency::AgencyService;
-use crate::outbound::SubmitError;
 use crate::pb::agency_api_server::AgencyApiServer;
 use crate::pb::peer_exchange_server::PeerExchangeServer;
 use crate::peer::PeerService;
@@ -63,11 +63,14 @@ pub struct Limits {
     pub concurrency_per_connection: usize,
     /// Request timeout on the server.
     pub request_timeout: Duration,
-    /// Sustained peer-exchange requests per second allowed to each peer
-    /// agency.
+    /// Sustained items (notices and receipts, one per unary call) per
+    /// second allowed to each peer agency on the peer-exchange service.
     pub peer_requests_per_second: u32,
-    /// Requests a peer may burst above the sustained rate.
+    /// Items a peer may burst above the sustained rate (at least
+    /// `max_batch_items`, or full batches are always refused).
     pub peer_burst: u32,
+    /// Items taken in one `DeliverBatch` call.
+    pub max_batch_items: u32,
 }
 
 impl Default for Limits {
@@ -77,8 +80,9 @@ impl Default for Limits {
             max_concurrent_streams: 64,
             concurrency_per_connection: 32,
             request_timeout: Duration::from_secs(30),
-            peer_requests_per_second: 50,
-            peer_burst: 200,
+            peer_requests_per_second: 1000,
+            peer_burst: 2000,
+            max_batch_items: 256,
         }
     }
 }
@@ -119,6 +123,17 @@ pub enum NodeError {
     Transport(String),
 }
 
+impl From<EngineError> for NodeError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::Store(e) => NodeError::Store(e),
+            EngineError::Roster(e) => NodeError::Roster(e),
+            EngineError::NotInRoster(m) => NodeError::NotInRoster(m),
+            other => NodeError::Transport(other.to_string()),
+        }
+    }
+}
+
 /// Builds a node. Security choices are explicit steps: a roster and TLS
 /// material are required; there is no plaintext default.
 pub struct NodeBuilder {
@@ -130,6 +145,7 @@ pub struct NodeBuilder {
     api_clients: Vec<String>,
     endpoints: BTreeMap<AgencyId, String>,
     limits: Limits,
+    delivery: DeliveryConfig,
     metrics: Option<TcpListener>,
     handler: Option<(u64, NoticeHandler)>,
 }
@@ -161,6 +177,7 @@ impl Node {
             api_clients: Vec::new(),
             endpoints: BTreeMap::new(),
             limits: Limits::default(),
+            delivery: DeliveryConfig::default(),
             metrics: None,
             handler: None,
         }
@@ -237,6 +254,12 @@ impl NodeBuilder {
         self
     }
 
+    /// How deliveries to peers are paced (window, batch size, backoff).
+    pub fn delivery(mut self, delivery: DeliveryConfig) -> Self {
+        self.delivery = delivery;
+        self
+    }
+
     /// Opens the store, settles the roster, and serves on `listener` until
     /// [`NodeHandle::shutdown`].
     ///
@@ -251,37 +274,19 @@ impl NodeBuilder {
         let store = tokio::task::spawn_blocking(move || Store::open(&path))
             .await
             .map_err(|e| NodeError::Transport(e.to_string()))??;
-        let roster = settle_roster(&store, offered)?;
-        {
-            let entry = roster.roster().agency(&self.agency).ok_or_else(|| {
-                NodeError::NotInRoster(format!("agency {} is not in the roster", self.agency))
-            })?;
-            if entry.key(self.key.key_id()).map(|k| k.public_key) != Some(self.key.public_key()) {
-                return Err(NodeError::NotInRoster(format!(
-                    "key {} is not {}'s key in the roster",
-                    self.key.key_id(),
-                    self.agency
-                )));
-            }
-        }
-        let newest = store
-            .inbox_after(0, usize::MAX)
-            .map(|v| v.last().map_or(0, |e| e.cursor))?;
-        let (inbox, _) = watch::channel(newest);
+        // Calls carry at most one message of notices: keep batches under it.
+        let delivery = self
+            .delivery
+            .with_batch_bytes(self.delivery.batch_bytes.min(self.limits.max_message_bytes / 2));
+        let engine = Engine::open(self.agency, self.key, offered, Arc::new(store), delivery)?;
         let state = Arc::new(NodeState {
-            agency: self.agency,
-            key: self.key,
-            roster: RwLock::new(roster),
-            store: Arc::new(store),
+            engine,
             transport,
             api_clients: self.api_clients,
             endpoints: self.endpoints,
-            inbox,
-            outbox_wake: Notify::new(),
             limits: self.limits,
             shutdown: CancellationToken::new(),
             peer_rate: peer_rate_limiter(&self.limits),
-            metrics: Arc::new(crate::metrics::Metrics::new()),
         });
         let local_addr = listener
             .local_addr()
@@ -317,7 +322,7 @@ impl NodeBuilder {
             }
             Transport::PlaintextForDevelopment => {
                 tracing::warn!(
-                    node = %state.agency,
+                    node = %state.engine.agency(),
                     "PLAINTEXT DEVELOPMENT MODE: no encryption, peers are NOT authenticated; never use with real case data"
                 );
             }
@@ -331,9 +336,16 @@ impl NodeBuilder {
             .add_service(peer)
             .add_service(agency);
         let stop = shutdown.clone();
-        let me = state.agency.clone();
+        let me = state.engine.agency().clone();
         tasks.spawn(async move {
-            let incoming = TcpListenerStream::new(listener);
+            // Nagle's algorithm with delayed acknowledgements would hold
+            // small answers back by tens of milliseconds.
+            let incoming = TcpListenerStream::new(listener).map(|conn| {
+                conn.and_then(|stream| {
+                    stream.set_nodelay(true)?;
+                    Ok(stream)
+                })
+            });
             if let Err(e) = router
                 .serve_with_incoming_shutdown(incoming, stop.cancelled_owned())
                 .await
@@ -341,12 +353,14 @@ impl NodeBuilder {
                 error!(node = %me, error = %e, "server stopped with an error");
             }
         });
-        tasks.spawn(crate::delivery::run(Arc::clone(&state), shutdown.clone()));
+        let transport = Arc::new(crate::delivery::GrpcTransport::new(Arc::clone(&state)));
+        let engine = state.engine.clone();
+        let stop = shutdown.clone();
+        tasks.spawn(async move { engine.run_delivery(transport, stop).await });
         if let Some((after, mut handler)) = self.handler {
-            let mut notices = Box::pin(crate::inbox::follow(Arc::clone(&state), after));
-            let me = state.agency.clone();
+            let mut notices = Box::pin(state.engine.inbox(after));
+            let me = state.engine.agency().clone();
             tasks.spawn(async move {
-                use tokio_stream::StreamExt;
                 while let Some(item) = notices.next().await {
                     match item {
                         Ok(notice) => handler(notice),
@@ -360,7 +374,7 @@ impl NodeBuilder {
         }
         if let Some(listener) = self.metrics {
             tasks.spawn(crate::metrics::serve(
-                Arc::clone(&state.metrics),
+                state.engine.metrics(),
                 listener,
                 shutdown.clone(),
             ));
@@ -370,7 +384,7 @@ impl NodeBuilder {
             Transport::MutualTls(_) => "mutual TLS",
             Transport::PlaintextForDevelopment => "PLAINTEXT, development only",
         };
-        info!(node = %state.agency, %local_addr, mode, "node serving");
+        info!(node = %state.engine.agency(), %local_addr, mode, "node serving");
         Ok(NodeHandle {
             state,
             local_addr,
@@ -387,32 +401,6 @@ fn peer_rate_limiter(limits: &Limits) -> crate::state::PeerRateLimiter {
     governor::RateLimiter::keyed(governor::Quota::per_second(per_second).allow_burst(burst))
 }
 
-/// Keeps the newer of the offered roster and the stored one; refuses an
-/// offered version older than the stored one.
-fn settle_roster(store: &Store, offered: TrustedRoster) -> Result<TrustedRoster, NodeError> {
-    let now = Timestamp::now();
-    let Some(bytes) = store.roster()? else {
-        store.save_roster(&offered.signed().encode())?;
-        return Ok(offered);
-    };
-    let signed = SignedRoster::decode(&bytes).map_err(RosterError::Invalid)?;
-    let mut stored = TrustedRoster::bootstrap(signed, now)?;
-    let stored_version = stored.roster().version;
-    let offered_version = offered.roster().version;
-    if offered_version < stored_version {
-        return Err(RosterError::Rollback {
-            trusted: stored_version,
-            offered: offered_version,
-        }
-        .into());
-    }
-    if offered_version > stored_version {
-        stored.update(offered.signed().clone(), now)?;
-        store.save_roster(&stored.signed().encode())?;
-    }
-    Ok(stored)
-}
-
 /// A running node. Dropping it stops the node without waiting; call
 /// [`NodeHandle::shutdown`] to wait for in-flight work.
 #[derive(Debug)]
@@ -426,6 +414,7 @@ pub struct NodeHandle {
 impl Drop for NodeHandle {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        self.state.engine.close();
     }
 }
 
@@ -437,7 +426,13 @@ impl NodeHandle {
 
     /// Its agency.
     pub fn agency(&self) -> &AgencyId {
-        &self.state.agency
+        self.state.engine.agency()
+    }
+
+    /// The engine: everything the node decides, for embedding agencies
+    /// that call it directly.
+    pub fn engine(&self) -> &Engine {
+        &self.state.engine
     }
 
     /// Signs `body` as this node's agency and queues it for delivery (the
@@ -445,8 +440,9 @@ impl NodeHandle {
     ///
     /// # Errors
     /// Invalid notice, refused by the roster's rules, or store failure.
-    pub async fn submit(&self, body: NoticeBody) -> Result<(NoticeId, u64), SubmitError> {
-        self.state.sign_and_queue(body).await
+    pub async fn submit(&self, body: NoticeBody) -> Result<(NoticeId, u64), Refusal> {
+        let sent = self.state.engine.submit(body, Timestamp::now()).await?;
+        Ok((sent.id, sent.sequence))
     }
 
     /// Received notices with a cursor above `after`, in order (for an
@@ -455,7 +451,7 @@ impl NodeHandle {
     /// # Errors
     /// Store failure.
     pub async fn inbox_after(&self, after: u64) -> Result<Vec<InboxEntry>, StoreError> {
-        self.state.store(move |s| s.inbox_after(after, 1024)).await
+        self.state.engine.inbox_after(after, 1024)
     }
 
     /// Received notices after `after`, then each new one as it arrives,
@@ -466,25 +462,20 @@ impl NodeHandle {
         after: u64,
     ) -> impl tokio_stream::Stream<Item = Result<crate::ReceivedNotice, crate::InboxError>> + use<>
     {
-        crate::inbox::follow(Arc::clone(&self.state), after)
+        self.state.engine.inbox(after)
     }
 
     /// Waits until the inbox holds a cursor above `after`.
     pub async fn wait_for_inbox(&self, after: u64) {
-        let mut newest = self.state.inbox.subscribe();
-        while *newest.borrow_and_update() <= after {
-            if newest.changed().await.is_err() {
-                return;
-            }
-        }
+        self.state.engine.wait_for_inbox(after).await;
     }
 
     /// Entries waiting in the outbox.
     ///
     /// # Errors
-    /// Store failure.
+    /// Never today; kept fallible for stores that read it remotely.
     pub async fn outbox_len(&self) -> Result<usize, StoreError> {
-        self.state.store(|s| s.outbox().map(|o| o.len())).await
+        Ok(self.state.engine.outbox_len())
     }
 
     /// Receipts stored for a notice: (stage, receiver, SignedReceipt bytes).
@@ -492,20 +483,22 @@ impl NodeHandle {
     /// # Errors
     /// Store failure.
     pub async fn receipts(&self, id: NoticeId) -> Result<Vec<(u8, String, Vec<u8>)>, StoreError> {
-        self.state.store(move |s| s.receipts(&id)).await
+        self.state.engine.receipts(&id)
     }
 
     /// Stops serving and delivering, ends inbox streams, and waits (at
     /// most ten seconds) for in-flight requests and deliveries to finish.
     pub async fn shutdown(self) {
         self.shutdown.cancel();
+        self.state.engine.close();
         let tasks = self.tasks.clone();
         if tokio::time::timeout(Duration::from_secs(10), tasks.wait())
             .await
             .is_err()
         {
-            tracing::warn!(node = %self.state.agency, "stopped without waiting for every connection to close");
+            tracing::warn!(node = %self.state.engine.agency(), "stopped without waiting for every connection to close");
         }
-        info!(node = %self.state.agency, "node stopped");
+        self.state.engine.shutdown().await;
+        info!(node = %self.state.engine.agency(), "node stopped");
     }
 }

@@ -18,9 +18,11 @@
 
 mod records;
 mod store;
+mod transaction;
 
-pub use records::{Direction, OutboxEntry, OutboxPayload, StoredNotice};
+pub use records::{Direction, OutboxEntry, OutboxPayload, PeerRetry, StoredNotice};
 pub use store::{InboxEntry, ReceiveOutcome, Store};
+pub use transaction::Transaction;
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +40,16 @@ pub enum StoreError {
         /// What was wrong.
         detail: String,
     },
+    /// A failure shared by every change in one group transaction.
+    #[error(transparent)]
+    Shared(std::sync::Arc<StoreError>),
+    /// The store's writer has stopped (the node is shutting down).
+    #[error("the store is closed")]
+    Closed,
+    /// A change in a group transaction failed, so the group was not
+    /// committed (each change is then retried alone).
+    #[error("a change in the group failed")]
+    GroupAborted,
 }
 
 /// Converts any redb error.

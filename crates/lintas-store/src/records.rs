@@ -106,6 +106,24 @@ pub struct OutboxEntry {
     pub payload: Option<OutboxPayload>,
 }
 
+/// The delivery backoff of a peer that did not answer: while it is down,
+/// one probe goes out at `retry_at_ms`; when it answers, the record is
+/// removed and everything queued for it goes.
+#[derive(Clone, PartialEq, Message)]
+pub struct PeerRetry {
+    /// Consecutive failed attempts.
+    #[prost(uint32, tag = "1")]
+    pub failures: u32,
+    /// The next probe (Unix milliseconds). After a restart the node waits
+    /// no longer than one maximum backoff from its start, whatever the
+    /// wall clock did meanwhile.
+    #[prost(int64, tag = "2")]
+    pub retry_at_ms: i64,
+    /// The last failure, for operators.
+    #[prost(string, tag = "3")]
+    pub last_error: String,
+}
+
 /// Decodes a stored record, naming it if it is damaged.
 pub(crate) fn decode<M: Message + Default>(bytes: &[u8], what: &str) -> Result<M, StoreError> {
     M::decode(bytes).map_err(|e| StoreError::Corrupt {

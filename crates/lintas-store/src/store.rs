@@ -2,27 +2,31 @@
 
 use std::path::Path;
 
-use lintas_core::ids::NoticeId;
-use prost::Message;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use std::sync::{RwLock, RwLockReadGuard};
 
-use crate::records::{OutboxEntry, OutboxPayload, StoredNotice, decode};
+use lintas_core::ids::NoticeId;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
+use crate::records::{OutboxEntry, PeerRetry, StoredNotice, decode};
+use crate::transaction::Transaction;
 use crate::{StoreError, db};
 
 /// notice id -> StoredNotice.
-const NOTICES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("notices");
+pub(crate) const NOTICES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("notices");
 /// inbox cursor -> notice id, in arrival order.
-const INBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("inbox");
+pub(crate) const INBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("inbox");
 /// outbox seq -> OutboxEntry.
-const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+pub(crate) const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 /// notice id || stage || receiver -> SignedReceipt bytes.
-const RECEIPTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("receipts");
+pub(crate) const RECEIPTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("receipts");
 /// case id || 0x00 || notice id -> nothing.
-const CASES: TableDefinition<&[u8], u8> = TableDefinition::new("cases");
+pub(crate) const CASES: TableDefinition<&[u8], u8> = TableDefinition::new("cases");
 /// counter name -> last value handed out.
-const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 /// name -> bytes (the trusted roster).
-const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// peer agency id -> PeerRetry: the delivery backoff of a peer that is down.
+pub(crate) const PEERS: TableDefinition<&str, &[u8]> = TableDefinition::new("peers");
 
 /// The result of recording a received notice.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,10 +57,25 @@ pub struct InboxEntry {
 /// A node's durable store: one file.
 #[derive(Debug)]
 pub struct Store {
-    db: Database,
+    /// `None` once closed.
+    db: RwLock<Option<Database>>,
 }
 
-fn receipt_key(id: &NoticeId, stage: u8, receiver: &str) -> Vec<u8> {
+/// The open database, for the length of one call.
+struct Open<'a>(RwLockReadGuard<'a, Option<Database>>);
+
+impl std::ops::Deref for Open<'_> {
+    type Target = Database;
+    fn deref(&self) -> &Database {
+        match self.0.as_ref() {
+            Some(db) => db,
+            // `Store::db` hands out an `Open` only while the database is open.
+            None => unreachable!("store closed while in use"),
+        }
+    }
+}
+
+pub(crate) fn receipt_key(id: &NoticeId, stage: u8, receiver: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(33 + receiver.len());
     key.extend_from_slice(id.as_bytes());
     key.push(stage);
@@ -64,7 +83,7 @@ fn receipt_key(id: &NoticeId, stage: u8, receiver: &str) -> Vec<u8> {
     key
 }
 
-fn case_key(case_id: &str, id: &NoticeId) -> Vec<u8> {
+pub(crate) fn case_key(case_id: &str, id: &NoticeId) -> Vec<u8> {
     let mut key = Vec::with_capacity(case_id.len() + 33);
     key.extend_from_slice(case_id.as_bytes());
     key.push(0);
@@ -79,29 +98,6 @@ fn notice_id(bytes: &[u8], what: &str) -> Result<NoticeId, StoreError> {
             what: what.to_owned(),
             detail: format!("notice id of {} bytes", bytes.len()),
         })
-}
-
-/// Hands out the next value of a counter, inside `txn`.
-fn next(txn: &WriteTransaction, name: &str) -> Result<u64, StoreError> {
-    let mut counters = txn.open_table(COUNTERS).map_err(db)?;
-    let value = counters
-        .get(name)
-        .map_err(db)?
-        .map(|v| v.value())
-        .unwrap_or(0)
-        + 1;
-    counters.insert(name, value).map_err(db)?;
-    Ok(value)
-}
-
-fn enqueue(txn: &WriteTransaction, mut entry: OutboxEntry) -> Result<u64, StoreError> {
-    let seq = next(txn, "outbox")?;
-    entry.seq = seq;
-    let mut outbox = txn.open_table(OUTBOX).map_err(db)?;
-    outbox
-        .insert(seq, entry.encode_to_vec().as_slice())
-        .map_err(db)?;
-    Ok(seq)
 }
 
 impl Store {
@@ -120,26 +116,52 @@ impl Store {
         txn.open_table(CASES).map_err(db)?;
         txn.open_table(COUNTERS).map_err(db)?;
         txn.open_table(META).map_err(db)?;
+        txn.open_table(PEERS).map_err(db)?;
         txn.commit().map_err(db)?;
-        Ok(Store { db: database })
+        Ok(Store {
+            db: RwLock::new(Some(database)),
+        })
     }
 
-    /// Reserves the next per-sender sequence number. A number reserved by a
-    /// notice that is then never stored leaves a gap, which is allowed: the
-    /// numbers only have to increase.
+    fn db(&self) -> Result<Open<'_>, StoreError> {
+        let guard = self.db.read().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            return Err(StoreError::Closed);
+        }
+        Ok(Open(guard))
+    }
+
+    /// Closes the database file now (another process may open it next);
+    /// every later call answers [`StoreError::Closed`].
+    pub fn close(&self) {
+        let mut guard = self.db.write().unwrap_or_else(|e| e.into_inner());
+        guard.take();
+    }
+
+    /// Runs `changes` in one write transaction and commits it (durably)
+    /// if they succeed; on error nothing is written.
+    ///
+    /// # Errors
+    /// What `changes` returned, or a database failure.
+    pub fn write<R>(
+        &self,
+        changes: impl FnOnce(&Transaction<'_>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let txn = self.db()?.begin_write().map_err(db)?;
+        let result = changes(&Transaction { txn: &txn })?;
+        txn.commit().map_err(db)?;
+        Ok(result)
+    }
+
+    /// See [`Transaction::reserve_sequence`].
     ///
     /// # Errors
     /// Database failure.
     pub fn reserve_sequence(&self) -> Result<u64, StoreError> {
-        let txn = self.db.begin_write().map_err(db)?;
-        let value = next(&txn, "sequence")?;
-        txn.commit().map_err(db)?;
-        Ok(value)
+        self.write(|t| t.reserve_sequence())
     }
 
-    /// Stores a notice this node signed and queues one delivery per
-    /// recipient, in one transaction. Storing the same id again changes
-    /// nothing.
+    /// See [`Transaction::record_sent`].
     ///
     /// # Errors
     /// Database failure.
@@ -148,46 +170,11 @@ impl Store {
         id: &NoticeId,
         notice: &StoredNotice,
         priority: u32,
-    ) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(db)?;
-        {
-            let mut notices = txn.open_table(NOTICES).map_err(db)?;
-            if notices.get(id.as_bytes().as_slice()).map_err(db)?.is_some() {
-                return Ok(());
-            }
-            notices
-                .insert(id.as_bytes().as_slice(), notice.encode_to_vec().as_slice())
-                .map_err(db)?;
-        }
-        if !notice.case_id.is_empty() {
-            let mut cases = txn.open_table(CASES).map_err(db)?;
-            cases
-                .insert(case_key(&notice.case_id, id).as_slice(), 0)
-                .map_err(db)?;
-        }
-        for recipient in &notice.recipients {
-            enqueue(
-                &txn,
-                OutboxEntry {
-                    seq: 0,
-                    recipient: recipient.clone(),
-                    case_id: notice.case_id.clone(),
-                    priority,
-                    attempts: 0,
-                    next_attempt_ms: 0,
-                    last_error: String::new(),
-                    expires_at: notice.expires_at,
-                    payload: Some(OutboxPayload::Notice(id.as_bytes().to_vec())),
-                },
-            )?;
-        }
-        txn.commit().map_err(db)?;
-        Ok(())
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.write(|t| t.record_sent(id, notice, priority))
     }
 
-    /// Stores a verified received notice, its inbox entry and the ACCEPTED
-    /// receipt answering it, in one transaction, unless the id is already
-    /// known: then nothing changes and the original receipt is returned.
+    /// See [`Transaction::record_received`].
     ///
     /// # Errors
     /// Database failure, or a stored duplicate without its receipt.
@@ -199,52 +186,143 @@ impl Store {
         accepted_stage: u8,
         receipt: &[u8],
     ) -> Result<ReceiveOutcome, StoreError> {
-        let txn = self.db.begin_write().map_err(db)?;
-        let key = receipt_key(id, accepted_stage, receiver);
-        {
-            let notices = txn.open_table(NOTICES).map_err(db)?;
-            if notices.get(id.as_bytes().as_slice()).map_err(db)?.is_some() {
-                let receipts = txn.open_table(RECEIPTS).map_err(db)?;
-                let original = receipts
-                    .get(key.as_slice())
-                    .map_err(db)?
-                    .map(|v| v.value().to_vec())
-                    .ok_or_else(|| StoreError::Corrupt {
-                        what: format!("receipt for {id}"),
-                        detail: "notice stored without its receipt".into(),
-                    })?;
-                return Ok(ReceiveOutcome::Duplicate { receipt: original });
-            }
-        }
-        let cursor = next(&txn, "inbox")?;
-        let mut stored = notice.clone();
-        stored.inbox_cursor = cursor;
-        {
-            let mut notices = txn.open_table(NOTICES).map_err(db)?;
-            notices
-                .insert(id.as_bytes().as_slice(), stored.encode_to_vec().as_slice())
-                .map_err(db)?;
-            let mut inbox = txn.open_table(INBOX).map_err(db)?;
-            inbox.insert(cursor, id.as_bytes().as_slice()).map_err(db)?;
-            let mut receipts = txn.open_table(RECEIPTS).map_err(db)?;
-            receipts.insert(key.as_slice(), receipt).map_err(db)?;
-            if !stored.case_id.is_empty() {
-                let mut cases = txn.open_table(CASES).map_err(db)?;
-                cases
-                    .insert(case_key(&stored.case_id, id).as_slice(), 0)
-                    .map_err(db)?;
-            }
-        }
-        txn.commit().map_err(db)?;
-        Ok(ReceiveOutcome::New { cursor })
+        self.write(|t| t.record_received(id, notice, receiver, accepted_stage, receipt))
     }
+
+    /// See [`Transaction::store_receipt`]; returns whether it was new.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn store_receipt(
+        &self,
+        id: &NoticeId,
+        stage: u8,
+        receiver: &str,
+        receipt: &[u8],
+        report: Option<OutboxEntry>,
+    ) -> Result<bool, StoreError> {
+        self.write(|t| t.store_receipt(id, stage, receiver, receipt, report))
+            .map(|r| r.is_some())
+    }
+
+    /// See [`Transaction::complete`].
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn complete(
+        &self,
+        seq: u64,
+        receipt: Option<(&NoticeId, u8, &str, &[u8])>,
+    ) -> Result<(), StoreError> {
+        self.write(|t| t.complete(seq, receipt))
+    }
+
+    /// See [`Transaction::reschedule`].
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn reschedule(
+        &self,
+        seq: u64,
+        attempts: u32,
+        next_attempt_ms: i64,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        self.write(|t| t.reschedule(seq, attempts, next_attempt_ms, error))
+    }
+
+    /// Saves the trusted roster (SignedRoster bytes).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn save_roster(&self, signed_roster: &[u8]) -> Result<(), StoreError> {
+        self.write(|t| t.save_roster(signed_roster))
+    }
+
+    /// The last sequence number this node's agency used (0 if none).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn last_sequence(&self) -> Result<u64, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let counters = txn.open_table(COUNTERS).map_err(db)?;
+        Ok(counters
+            .get("sequence")
+            .map_err(db)?
+            .map_or(0, |v| v.value()))
+    }
+
+    /// The newest inbox cursor (0 when the inbox is empty), without reading
+    /// the inbox.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn last_inbox_cursor(&self) -> Result<u64, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let inbox = txn.open_table(INBOX).map_err(db)?;
+        Ok(inbox.last().map_err(db)?.map_or(0, |(k, _)| k.value()))
+    }
+
+    /// The stored notices with these ids, in one read (absent ones are
+    /// `None`).
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn notices(&self, ids: &[NoticeId]) -> Result<Vec<Option<StoredNotice>>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let notices = txn.open_table(NOTICES).map_err(db)?;
+        ids.iter()
+            .map(|id| {
+                notices
+                    .get(id.as_bytes().as_slice())
+                    .map_err(db)?
+                    .map(|v| decode(v.value(), &format!("notice {id}")))
+                    .transpose()
+            })
+            .collect()
+    }
+
+    /// The outbox entries with these sequence numbers, in one read (entries
+    /// already gone are left out).
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn outbox_entries(&self, seqs: &[u64]) -> Result<Vec<OutboxEntry>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let outbox = txn.open_table(OUTBOX).map_err(db)?;
+        let mut out = Vec::with_capacity(seqs.len());
+        for seq in seqs {
+            if let Some(v) = outbox.get(*seq).map_err(db)? {
+                out.push(decode(v.value(), "outbox entry")?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The delivery backoff of every peer that was down when last tried.
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn peer_retries(&self) -> Result<Vec<(String, PeerRetry)>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let peers = txn.open_table(PEERS).map_err(db)?;
+        let mut out = Vec::new();
+        for row in peers.iter().map_err(db)? {
+            let (k, v) = row.map_err(db)?;
+            out.push((k.value().to_owned(), decode(v.value(), "peer retry")?));
+        }
+        Ok(out)
+    }
+
+
+
 
     /// The stored notice with this id.
     ///
     /// # Errors
     /// Database failure or a damaged record.
     pub fn notice(&self, id: &NoticeId) -> Result<Option<StoredNotice>, StoreError> {
-        let txn = self.db.begin_read().map_err(db)?;
+        let txn = self.db()?.begin_read().map_err(db)?;
         let notices = txn.open_table(NOTICES).map_err(db)?;
         notices
             .get(id.as_bytes().as_slice())
@@ -258,7 +336,7 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn inbox_after(&self, after: u64, limit: usize) -> Result<Vec<InboxEntry>, StoreError> {
-        let txn = self.db.begin_read().map_err(db)?;
+        let txn = self.db()?.begin_read().map_err(db)?;
         let inbox = txn.open_table(INBOX).map_err(db)?;
         let notices = txn.open_table(NOTICES).map_err(db)?;
         let mut out = Vec::new();
@@ -290,7 +368,7 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn case_notices(&self, case_id: &str) -> Result<Vec<(NoticeId, StoredNotice)>, StoreError> {
-        let txn = self.db.begin_read().map_err(db)?;
+        let txn = self.db()?.begin_read().map_err(db)?;
         let cases = txn.open_table(CASES).map_err(db)?;
         let notices = txn.open_table(NOTICES).map_err(db)?;
         let mut start = case_id.as_bytes().to_vec();
@@ -314,7 +392,7 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn all_notices(&self) -> Result<Vec<(NoticeId, StoredNotice)>, StoreError> {
-        let txn = self.db.begin_read().map_err(db)?;
+        let txn = self.db()?.begin_read().map_err(db)?;
         let notices = txn.open_table(NOTICES).map_err(db)?;
         let mut out = Vec::new();
         for row in notices.iter().map_err(db)? {
@@ -333,7 +411,7 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub fn receipts(&self, id: &NoticeId) -> Result<Vec<(u8, String, Vec<u8>)>, StoreError> {
-        let txn = self.db.begin_read().map_err(db)?;
+        let txn = self.db()?.begin_read().map_err(db)?;
         let receipts = txn.open_table(RECEIPTS).map_err(db)?;
         let start = id.as_bytes().to_vec();
         let mut end = start.clone();
@@ -354,42 +432,13 @@ impl Store {
         Ok(out)
     }
 
-    /// Stores a receipt unless one for the same (notice, stage, receiver)
-    /// exists, and optionally queues `report` (a receipt to send to the
-    /// notice's sender) in the same transaction. Returns whether it was new.
-    ///
-    /// # Errors
-    /// Database failure.
-    pub fn store_receipt(
-        &self,
-        id: &NoticeId,
-        stage: u8,
-        receiver: &str,
-        receipt: &[u8],
-        report: Option<OutboxEntry>,
-    ) -> Result<bool, StoreError> {
-        let txn = self.db.begin_write().map_err(db)?;
-        let key = receipt_key(id, stage, receiver);
-        {
-            let mut receipts = txn.open_table(RECEIPTS).map_err(db)?;
-            if receipts.get(key.as_slice()).map_err(db)?.is_some() {
-                return Ok(false);
-            }
-            receipts.insert(key.as_slice(), receipt).map_err(db)?;
-        }
-        if let Some(entry) = report {
-            enqueue(&txn, entry)?;
-        }
-        txn.commit().map_err(db)?;
-        Ok(true)
-    }
 
     /// Everything in the outbox, in enqueue order.
     ///
     /// # Errors
     /// Database failure or a damaged record.
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        let txn = self.db.begin_read().map_err(db)?;
+        let txn = self.db()?.begin_read().map_err(db)?;
         let outbox = txn.open_table(OUTBOX).map_err(db)?;
         let mut out = Vec::new();
         for row in outbox.iter().map_err(db)? {
@@ -399,84 +448,18 @@ impl Store {
         Ok(out)
     }
 
-    /// Removes a delivered outbox entry and, in the same transaction,
-    /// stores the receipt that proves delivery (if any, and if new).
-    ///
-    /// # Errors
-    /// Database failure.
-    pub fn complete(
-        &self,
-        seq: u64,
-        receipt: Option<(&NoticeId, u8, &str, &[u8])>,
-    ) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(db)?;
-        {
-            let mut outbox = txn.open_table(OUTBOX).map_err(db)?;
-            outbox.remove(seq).map_err(db)?;
-            if let Some((id, stage, receiver, bytes)) = receipt {
-                let mut receipts = txn.open_table(RECEIPTS).map_err(db)?;
-                let key = receipt_key(id, stage, receiver);
-                if receipts.get(key.as_slice()).map_err(db)?.is_none() {
-                    receipts.insert(key.as_slice(), bytes).map_err(db)?;
-                }
-            }
-        }
-        txn.commit().map_err(db)?;
-        Ok(())
-    }
 
-    /// Records a failed attempt and when to try again.
-    ///
-    /// # Errors
-    /// Database failure.
-    pub fn reschedule(
-        &self,
-        seq: u64,
-        attempts: u32,
-        next_attempt_ms: i64,
-        error: &str,
-    ) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(db)?;
-        {
-            let mut outbox = txn.open_table(OUTBOX).map_err(db)?;
-            let current = outbox.get(seq).map_err(db)?.map(|v| v.value().to_vec());
-            if let Some(bytes) = current {
-                let mut entry: OutboxEntry = decode(&bytes, "outbox entry")?;
-                entry.attempts = attempts;
-                entry.next_attempt_ms = next_attempt_ms;
-                entry.last_error = error.chars().take(512).collect();
-                outbox
-                    .insert(seq, entry.encode_to_vec().as_slice())
-                    .map_err(db)?;
-            }
-        }
-        txn.commit().map_err(db)?;
-        Ok(())
-    }
 
     /// The trusted roster as last saved (SignedRoster bytes).
     ///
     /// # Errors
     /// Database failure.
     pub fn roster(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        let txn = self.db.begin_read().map_err(db)?;
+        let txn = self.db()?.begin_read().map_err(db)?;
         let meta = txn.open_table(META).map_err(db)?;
         Ok(meta.get("roster").map_err(db)?.map(|v| v.value().to_vec()))
     }
 
-    /// Saves the trusted roster (SignedRoster bytes).
-    ///
-    /// # Errors
-    /// Database failure.
-    pub fn save_roster(&self, signed_roster: &[u8]) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(db)?;
-        {
-            let mut meta = txn.open_table(META).map_err(db)?;
-            meta.insert("roster", signed_roster).map_err(db)?;
-        }
-        txn.commit().map_err(db)?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]

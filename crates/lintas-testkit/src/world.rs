@@ -176,3 +176,18 @@ pub fn sign_roster(roster: &Roster, signers: &[MemberState]) -> SignedRoster {
     }
     signed
 }
+
+/// The development roster, version 1, issued an hour ago, signed by two
+/// stewards and trusted now.
+///
+/// # Panics
+/// Never for the fixture (a panic would be a bug in the testkit).
+pub fn trusted_roster() -> lintas_core::roster::TrustedRoster {
+    let now = Timestamp::now();
+    let signed = sign_roster(
+        &roster(1, now.plus_seconds(-3600)),
+        &[MemberState::Indonesia, MemberState::Cambodia],
+    );
+    lintas_core::roster::TrustedRoster::bootstrap(signed, now)
+        .unwrap_or_else(|e| panic!("fixture roster not trusted: {e}"))
+}

@@ -4,6 +4,7 @@
 use super::{AgencyKey, Roster, RosterAgency, SignedRoster};
 use crate::error::ValidationError;
 use crate::ids::{AgencyId, KeyId, NoticeId};
+use crate::keys::PublicKey;
 use crate::notice::NoticeBody;
 use crate::receipt::{Receipt, SignedReceipt};
 use crate::signing::{BodyError, SignedNotice, decode_notice_body};
@@ -276,32 +277,48 @@ impl TrustedRoster {
         notice: &SignedNotice,
         now: Timestamp,
     ) -> Result<VerifiedNotice, VerifyError> {
-        let roster = &self.roster;
-        self.check_current(now)?;
-        let agency = roster
-            .agency(notice.signer())
-            .ok_or_else(|| VerifyError::UnknownSender(notice.signer().clone()))?;
-        let key = agency
-            .key(notice.key_id())
-            .ok_or_else(|| VerifyError::UnknownKey {
-                agency: agency.agency_id.clone(),
+        self.verify_notices(std::slice::from_ref(notice), now)
+            .pop()
+            .unwrap_or_else(|| Err(VerifyError::BadSignature {
                 key_id: notice.key_id().clone(),
-            })?;
-        if let Some(revocation) = &key.revocation {
-            return Err(VerifyError::KeyRevoked {
-                key_id: key.key_id.clone(),
-                revoked_at: revocation.revoked_at,
-                reason: revocation.reason.clone(),
-            });
+            }))
+    }
+
+    /// Verifies many notices at once, with the same answer for each as
+    /// [`TrustedRoster::verify_notice`]: the signatures are checked with
+    /// batch verification, falling back to one by one when the batch
+    /// fails, so a bad notice refuses only itself.
+    pub fn verify_notices(
+        &self,
+        notices: &[SignedNotice],
+        now: Timestamp,
+    ) -> Vec<Result<VerifiedNotice, VerifyError>> {
+        if let Err(e) = self.check_current(now) {
+            return notices.iter().map(|_| Err(e.clone())).collect();
         }
-        if !key
-            .public_key
-            .verify_strict(&notice.signed_message(), notice.signature())
-        {
-            return Err(VerifyError::BadSignature {
-                key_id: key.key_id.clone(),
-            });
-        }
+        let messages: Vec<Vec<u8>> = notices.iter().map(SignedNotice::signed_message).collect();
+        let signed = self.authenticate_many(notices.iter().zip(&messages).map(|(n, m)| {
+            (n.signer(), n.key_id(), m.as_slice(), n.signature())
+        }));
+        notices
+            .iter()
+            .zip(signed)
+            .map(|(notice, authenticated)| {
+                let (agency, key) = authenticated?;
+                self.check_notice(notice, agency, key, now)
+            })
+            .collect()
+    }
+
+    /// Everything about a notice after its signature checked out.
+    fn check_notice(
+        &self,
+        notice: &SignedNotice,
+        agency: &RosterAgency,
+        key: &AgencyKey,
+        now: Timestamp,
+    ) -> Result<VerifiedNotice, VerifyError> {
+        let roster = &self.roster;
         // Only now, with the bytes authenticated, are they decoded.
         let (id, body) = decode_notice_body(notice.body_bytes()).map_err(|e| match e {
             BodyError::IdMismatch { claimed, computed } => {
@@ -346,17 +363,15 @@ impl TrustedRoster {
 }
 
 impl TrustedRoster {
-    /// Checks that `signer` and `key_id` are in the roster, the key is not
-    /// revoked, and `signature` strictly verifies over `message`.
-    fn authenticate(
+    /// The roster agency and key that `signer` and `key_id` name, if the
+    /// key is not revoked.
+    fn signing_key(
         &self,
         signer: &AgencyId,
         key_id: &KeyId,
-        message: &[u8],
-        signature: &[u8; 64],
     ) -> Result<(&RosterAgency, &AgencyKey), VerifyError> {
-        let roster = &self.roster;
-        let agency = roster
+        let agency = self
+            .roster
             .agency(signer)
             .ok_or_else(|| VerifyError::UnknownSender(signer.clone()))?;
         let key = agency.key(key_id).ok_or_else(|| VerifyError::UnknownKey {
@@ -370,12 +385,39 @@ impl TrustedRoster {
                 reason: revocation.reason.clone(),
             });
         }
-        if !key.public_key.verify_strict(message, signature) {
-            return Err(VerifyError::BadSignature {
-                key_id: key.key_id.clone(),
-            });
-        }
         Ok((agency, key))
+    }
+
+    /// For each (signer, key id, message, signature): the signer and key in
+    /// the roster, not revoked, and the signature strictly valid over the
+    /// message. Signatures are checked together (see
+    /// [`PublicKey::verify_strict_many`]).
+    fn authenticate_many<'m>(
+        &self,
+        items: impl Iterator<Item = (&'m AgencyId, &'m KeyId, &'m [u8], &'m [u8; 64])>,
+    ) -> Vec<Result<(&RosterAgency, &AgencyKey), VerifyError>> {
+        let items: Vec<_> = items.collect();
+        let mut found: Vec<Result<(&RosterAgency, &AgencyKey), VerifyError>> = items
+            .iter()
+            .map(|(signer, key_id, _, _)| self.signing_key(signer, key_id))
+            .collect();
+        let checked: Vec<usize> = (0..items.len()).filter(|&i| found[i].is_ok()).collect();
+        let batch: Vec<(&PublicKey, &[u8], &[u8; 64])> = checked
+            .iter()
+            .filter_map(|&i| {
+                let (_, key) = found[i].as_ref().ok()?;
+                Some((&key.public_key, items[i].2, items[i].3))
+            })
+            .collect();
+        let valid = PublicKey::verify_strict_many(&batch);
+        for (&i, ok) in checked.iter().zip(valid) {
+            if !ok && let Ok((_, key)) = &found[i] {
+                found[i] = Err(VerifyError::BadSignature {
+                    key_id: key.key_id.clone(),
+                });
+            }
+        }
+        found
     }
 
     /// Verifies a signed receipt: signer and key in the roster, key not
@@ -390,30 +432,51 @@ impl TrustedRoster {
         signed: &SignedReceipt,
         now: Timestamp,
     ) -> Result<Receipt, VerifyError> {
-        self.check_current(now)?;
-        let (_, key) = self.authenticate(
-            signed.signer(),
-            signed.key_id(),
-            &signed.signed_message(),
-            signed.signature(),
-        )?;
-        let receipt = signed
-            .receipt_unverified()
-            .map_err(VerifyError::InvalidBody)?;
-        if &receipt.receiver != signed.signer() {
-            return Err(VerifyError::SignerNotSender {
-                signer: signed.signer().clone(),
-                sender: receipt.receiver.clone(),
-            });
+        self.verify_receipts(std::slice::from_ref(signed), now)
+            .pop()
+            .unwrap_or_else(|| Err(VerifyError::BadSignature {
+                key_id: signed.key_id().clone(),
+            }))
+    }
+
+    /// Verifies many receipts at once, with the same answer for each as
+    /// [`TrustedRoster::verify_receipt`] (signatures batch-checked).
+    pub fn verify_receipts(
+        &self,
+        receipts: &[SignedReceipt],
+        now: Timestamp,
+    ) -> Vec<Result<Receipt, VerifyError>> {
+        if let Err(e) = self.check_current(now) {
+            return receipts.iter().map(|_| Err(e.clone())).collect();
         }
-        key_valid_at(key, receipt.at)?;
-        if receipt.at > now.plus_seconds(MAX_CLOCK_SKEW_SECONDS) {
-            return Err(VerifyError::CreatedInFuture {
-                created_at: receipt.at,
-                now,
-            });
-        }
-        Ok(receipt)
+        let messages: Vec<Vec<u8>> = receipts.iter().map(SignedReceipt::signed_message).collect();
+        let signed = self.authenticate_many(receipts.iter().zip(&messages).map(|(r, m)| {
+            (r.signer(), r.key_id(), m.as_slice(), r.signature())
+        }));
+        receipts
+            .iter()
+            .zip(signed)
+            .map(|(signed, authenticated)| {
+                let (_, key) = authenticated?;
+                let receipt = signed
+                    .receipt_unverified()
+                    .map_err(VerifyError::InvalidBody)?;
+                if &receipt.receiver != signed.signer() {
+                    return Err(VerifyError::SignerNotSender {
+                        signer: signed.signer().clone(),
+                        sender: receipt.receiver.clone(),
+                    });
+                }
+                key_valid_at(key, receipt.at)?;
+                if receipt.at > now.plus_seconds(MAX_CLOCK_SKEW_SECONDS) {
+                    return Err(VerifyError::CreatedInFuture {
+                        created_at: receipt.at,
+                        now,
+                    });
+                }
+                Ok(receipt)
+            })
+            .collect()
     }
 }
 

@@ -1,13 +1,11 @@
 //! Following the inbox: received notices in arrival order from a cursor,
 //! then new ones as they arrive. The gRPC `SubscribeInbox` stream and the
-//! embedded Rust API ([`crate::NodeHandle::inbox`]) are both this.
+//! embedded Rust API are both [`Engine::inbox`].
 //!
 //! A notice enters the inbox once (the store deduplicates by id), with the
 //! next cursor. A case system that records the cursor of the last notice it
 //! handled, with the notice, and resumes from it, sees every notice exactly
 //! once across disconnects and restarts on either side.
-
-use std::sync::Arc;
 
 use lintas_core::ids::NoticeId;
 use lintas_core::notice::NoticeBody;
@@ -17,7 +15,7 @@ use lintas_store::StoreError;
 use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::state::NodeState;
+use crate::Engine;
 
 /// How many entries one read of the store returns.
 const BATCH: usize = 64;
@@ -57,19 +55,50 @@ pub enum InboxError {
     },
 }
 
-/// Streams the inbox after `after` and then follows it until the node stops
-/// or the stream is dropped.
-pub(crate) fn follow(
-    state: Arc<NodeState>,
-    after: u64,
-) -> impl Stream<Item = Result<ReceivedNotice, InboxError>> {
+impl Engine {
+    /// Received notices after cursor `after`, in order, then each new one as
+    /// it arrives, until the engine closes or the stream is dropped. Record
+    /// each notice's cursor with it and resume from there.
+    pub fn inbox(
+        &self,
+        after: u64,
+    ) -> impl Stream<Item = Result<ReceivedNotice, InboxError>> + use<> {
+        follow(self.clone(), after)
+    }
+
+    /// Up to `limit` received notices with a cursor above `after`.
+    ///
+    /// # Errors
+    /// Store failure.
+    pub fn inbox_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<lintas_store::InboxEntry>, StoreError> {
+        self.store().inbox_after(after, limit)
+    }
+
+    /// Waits until the inbox holds a cursor above `after` (or the engine
+    /// closes).
+    pub async fn wait_for_inbox(&self, after: u64) {
+        let mut newest = self.inner.inbox.subscribe();
+        while *newest.borrow_and_update() <= after {
+            tokio::select! {
+                changed = newest.changed() => if changed.is_err() { return },
+                () = self.inner.closed.cancelled() => return,
+            }
+        }
+    }
+}
+
+fn follow(engine: Engine, after: u64) -> impl Stream<Item = Result<ReceivedNotice, InboxError>> {
     let (tx, rx) = tokio::sync::mpsc::channel(BATCH);
-    let mut newest = state.inbox.subscribe();
+    let mut newest = engine.inner.inbox.subscribe();
     tokio::spawn(async move {
         let mut cursor = after;
         loop {
             let from = cursor;
-            let batch = match state.store(move |s| s.inbox_after(from, BATCH)).await {
+            let batch = match engine.store().inbox_after(from, BATCH) {
                 Ok(batch) => batch,
                 Err(e) => {
                     let _ = tx.send(Err(e.into())).await;
@@ -78,7 +107,7 @@ pub(crate) fn follow(
             };
             if batch.is_empty() {
                 tokio::select! {
-                    () = state.shutdown.cancelled() => return,
+                    () = engine.inner.closed.cancelled() => return,
                     changed = newest.changed() => if changed.is_err() { return },
                     () = tx.closed() => return,
                 }

@@ -9,7 +9,7 @@ use lintas_core::notice::{NoticeBody, NoticeContent};
 use lintas_core::vocab::NoticeKind;
 use lintas_store::StoreError;
 
-use crate::state::NodeState;
+use crate::Engine;
 
 /// A history rule a notice breaks.
 #[derive(Debug, thiserror::Error)]
@@ -50,25 +50,25 @@ pub enum HistoryError {
     Store(#[from] StoreError),
 }
 
-impl NodeState {
+impl Engine {
     /// Checks `body` against the notices this node holds.
-    pub(crate) async fn check_history(&self, body: &NoticeBody) -> Result<(), HistoryError> {
+    pub(crate) fn check_history(&self, body: &NoticeBody) -> Result<(), HistoryError> {
         let sender = body.sender.to_string();
         if let Some(target) = body.supersedes
-            && let Some((owner, kind)) = self.sender_and_kind(target).await?
+            && let Some(earlier) = self.store().notice(&target)?
         {
-            if owner != sender {
+            if earlier.sender != sender {
                 return Err(HistoryError::NotOwnNotice {
                     what: "superseded notice",
                     target,
-                    owner,
+                    owner: earlier.sender,
                     sender,
                 });
             }
-            if kind != body.kind().to_wire() {
+            if earlier.kind != body.kind().to_wire() {
                 return Err(HistoryError::KindChanged {
                     target,
-                    found: NoticeKind::from_wire(kind)
+                    found: NoticeKind::from_wire(earlier.kind)
                         .map(NoticeKind::wire_name)
                         .unwrap_or("notice of unknown kind"),
                     expected: body.kind().wire_name(),
@@ -77,35 +77,29 @@ impl NodeState {
         }
         match &body.content {
             NoticeContent::Withdrawal(w) => {
-                if let Some((owner, _)) = self.sender_and_kind(w.withdrawn).await?
-                    && owner != sender
+                if let Some(earlier) = self.store().notice(&w.withdrawn)?
+                    && earlier.sender != sender
                 {
                     return Err(HistoryError::NotOwnNotice {
                         what: "withdrawn notice",
                         target: w.withdrawn,
-                        owner,
+                        owner: earlier.sender,
                         sender,
                     });
                 }
             }
             NoticeContent::AssistanceResponse(r) => {
-                let target = r.request;
-                let stored = self.store(move |s| s.notice(&target)).await?;
-                if let Some(request) = stored
+                if let Some(request) = self.store().notice(&r.request)?
                     && !request.recipients.contains(&sender)
                 {
-                    return Err(HistoryError::NotAsked { target, sender });
+                    return Err(HistoryError::NotAsked {
+                        target: r.request,
+                        sender,
+                    });
                 }
             }
             _ => {}
         }
         Ok(())
-    }
-
-    async fn sender_and_kind(&self, id: NoticeId) -> Result<Option<(String, i32)>, StoreError> {
-        Ok(self
-            .store(move |s| s.notice(&id))
-            .await?
-            .map(|n| (n.sender, n.kind)))
     }
 }

@@ -1,0 +1,376 @@
+//! The delivery loop: everything a node sends waits in the outbox until the
+//! recipient's node answers with a valid receipt.
+//!
+//! The loop asks the schedule ([`crate::schedule`]) what may go now, hands
+//! each batch to the transport in its own task (up to the window per
+//! peer), checks the receipts that come back (batch-verified), and records
+//! the outcome of the whole batch in one durable transaction: an entry
+//! leaves the outbox only together with the receipt that proves its
+//! delivery. Entries whose notice has expired are dropped (no recipient
+//! could accept them).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lintas_core::ids::{AgencyId, NoticeId};
+use lintas_core::receipt::{SignedReceipt, body_digest};
+use lintas_core::signing::SignedNotice;
+use lintas_core::time::Timestamp;
+use lintas_store::{OutboxEntry, OutboxPayload, PeerRetry};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{debug, info, warn};
+
+use crate::schedule::{EntryOutcome, unix_ms};
+use crate::transport::{Answer, Outbound, Transport};
+use crate::{Engine, metrics};
+
+/// One entry of a batch, ready to go.
+struct Ready {
+    seq: u64,
+    attempts: u32,
+    item: Outbound,
+    /// For a notice: its id and body digest, to check the receipt against.
+    expects: Option<(NoticeId, [u8; 32])>,
+    size: usize,
+}
+
+/// What became of one entry.
+enum Result_ {
+    Delivered(Option<(NoticeId, u8, Vec<u8>)>),
+    Refused(String, u32),
+    NotSent,
+}
+
+impl Engine {
+    /// Runs the delivery loop over `transport` until `shutdown`, then waits
+    /// for the calls in flight (each bounded by the attempt timeout).
+    pub async fn run_delivery<T: Transport>(&self, transport: Arc<T>, shutdown: CancellationToken) {
+        let tasks = TaskTracker::new();
+        loop {
+            let (batches, wake) = self.scheduler().poll(Instant::now());
+            for (peer, seqs) in batches {
+                let engine = self.clone();
+                let transport = Arc::clone(&transport);
+                tasks.spawn(async move {
+                    engine.send_batch(&*transport, &peer, seqs).await;
+                    engine.inner.outbox_wake.notify_one();
+                });
+            }
+            let wake = wake.unwrap_or_else(|| Instant::now() + Duration::from_secs(30));
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = self.inner.outbox_wake.notified() => {}
+                () = tokio::time::sleep_until(wake) => {}
+            }
+        }
+        tasks.close();
+        tasks.wait().await;
+    }
+
+    /// Sends one batch to `peer` and records what became of each entry.
+    async fn send_batch<T: Transport>(&self, transport: &T, peer: &str, seqs: Vec<u64>) {
+        let now = Timestamp::now();
+        let mut results: BTreeMap<u64, Result_> = BTreeMap::new();
+        let ready = match self.load_batch(&seqs, now, &mut results) {
+            Ok(ready) => ready,
+            Err(e) => {
+                warn!(error = %e, peer, "cannot read the outbox");
+                self.finish_batch(peer, &seqs, results, Some(e.to_string()), now)
+                    .await;
+                return;
+            }
+        };
+        let Ok(to) = AgencyId::parse(peer) else {
+            self.finish_batch(peer, &seqs, results, Some(format!("{peer} is not an agency id")), now)
+                .await;
+            return;
+        };
+        let config = *self.scheduler().config();
+        let mut unreachable = None;
+        let mut receipts: Vec<(u64, SignedReceipt, NoticeId, [u8; 32])> = Vec::new();
+        for chunk in chunks(ready, config.batch_bytes) {
+            if unreachable.is_some() {
+                for r in chunk {
+                    results.insert(r.seq, Result_::NotSent);
+                }
+                continue;
+            }
+            let meta: Vec<(u64, u32, Option<(NoticeId, [u8; 32])>)> =
+                chunk.iter().map(|r| (r.seq, r.attempts, r.expects)).collect();
+            let items: Vec<Outbound> = chunk.into_iter().map(|r| r.item).collect();
+            let count = items.len();
+            let answer = tokio::time::timeout(config.attempt_timeout, transport.deliver(&to, items)).await;
+            let answers = match answer {
+                Ok(Ok(answers)) if answers.len() == count => answers,
+                Ok(Ok(answers)) => {
+                    unreachable = Some(format!("{count} items answered with {} answers", answers.len()));
+                    Vec::new()
+                }
+                Ok(Err(e)) => {
+                    unreachable = Some(e.to_string());
+                    Vec::new()
+                }
+                Err(_) => {
+                    unreachable = Some(format!("no answer within {:?}", config.attempt_timeout));
+                    Vec::new()
+                }
+            };
+            if answers.is_empty() {
+                for (seq, _, _) in meta {
+                    results.insert(seq, Result_::NotSent);
+                }
+                continue;
+            }
+            for ((seq, attempts, expects), answer) in meta.into_iter().zip(answers) {
+                let result = match (answer, expects) {
+                    (Answer::Accepted { receipt, .. }, Some((id, digest))) => {
+                        receipts.push((seq, receipt, id, digest));
+                        continue;
+                    }
+                    (Answer::ReceiptRecorded, None) => Result_::Delivered(None),
+                    (Answer::Refused { reason, message }, _) => {
+                        Result_::Refused(format!("{reason}: {message}"), attempts)
+                    }
+                    (_, _) => Result_::Refused("answer of the wrong kind".into(), attempts),
+                };
+                results.insert(seq, result);
+            }
+        }
+        self.check_receipts(&to, receipts, now, &mut results);
+        self.finish_batch(peer, &seqs, results, unreachable, now).await;
+    }
+
+    /// Reads the batch's entries and the notices they carry. Entries gone
+    /// from the outbox, and expired ones, are done.
+    fn load_batch(
+        &self,
+        seqs: &[u64],
+        now: Timestamp,
+        results: &mut BTreeMap<u64, Result_>,
+    ) -> Result<Vec<Ready>, lintas_store::StoreError> {
+        let entries: BTreeMap<u64, OutboxEntry> = self
+            .store()
+            .outbox_entries(seqs)?
+            .into_iter()
+            .map(|e| (e.seq, e))
+            .collect();
+        let ids: Vec<NoticeId> = entries
+            .values()
+            .filter_map(|e| match &e.payload {
+                Some(OutboxPayload::Notice(id)) => {
+                    <[u8; 32]>::try_from(id.as_slice()).ok().map(NoticeId::from_bytes)
+                }
+                _ => None,
+            })
+            .collect();
+        let notices: BTreeMap<NoticeId, SignedNotice> = ids
+            .iter()
+            .zip(self.store().notices(&ids)?)
+            .filter_map(|(id, n)| {
+                let envelope = SignedNotice::decode(&n?.envelope).ok()?;
+                Some((*id, envelope))
+            })
+            .collect();
+        let mut ready = Vec::with_capacity(seqs.len());
+        for seq in seqs {
+            let Some(entry) = entries.get(seq) else {
+                results.insert(*seq, Result_::Delivered(None));
+                continue;
+            };
+            if entry.expires_at > 0 && now.unix_seconds() >= entry.expires_at {
+                warn!(seq, recipient = %entry.recipient, "dropping an expired outbox entry");
+                results.insert(*seq, Result_::Delivered(None));
+                continue;
+            }
+            let prepared = match &entry.payload {
+                Some(OutboxPayload::Notice(id)) => <[u8; 32]>::try_from(id.as_slice())
+                    .ok()
+                    .map(NoticeId::from_bytes)
+                    .and_then(|id| notices.get(&id).map(|n| (id, n.clone())))
+                    .map(|(id, n)| {
+                        let size = n.body_bytes().len() + 256;
+                        let digest = body_digest(&n);
+                        (Outbound::Notice(n), Some((id, digest)), size)
+                    }),
+                Some(OutboxPayload::Receipt(bytes)) => SignedReceipt::decode(bytes)
+                    .ok()
+                    .map(|r| (Outbound::Receipt(r), None, bytes.len() + 64)),
+                None => None,
+            };
+            match prepared {
+                Some((item, expects, size)) => ready.push(Ready {
+                    seq: *seq,
+                    attempts: entry.attempts,
+                    item,
+                    expects,
+                    size,
+                }),
+                None => {
+                    warn!(seq, "outbox entry unreadable; dropped");
+                    results.insert(*seq, Result_::Delivered(None));
+                }
+            }
+        }
+        Ok(ready)
+    }
+
+    /// Verifies the receipts a peer returned (together), each against the
+    /// notice it answers.
+    fn check_receipts(
+        &self,
+        peer: &AgencyId,
+        receipts: Vec<(u64, SignedReceipt, NoticeId, [u8; 32])>,
+        now: Timestamp,
+        results: &mut BTreeMap<u64, Result_>,
+    ) {
+        if receipts.is_empty() {
+            return;
+        }
+        let signed: Vec<SignedReceipt> = receipts.iter().map(|(_, r, _, _)| r.clone()).collect();
+        let verified = self.roster().verify_receipts(&signed, now);
+        for ((seq, signed, id, digest), result) in receipts.into_iter().zip(verified) {
+            let outcome = match result {
+                Ok(r) if r.notice_id == id && &r.receiver == peer && r.body_sha256 == digest => {
+                    debug!(notice = %id, %peer, "delivered; receipt verified");
+                    Result_::Delivered(Some((id, r.stage.to_wire() as u8, signed.encode())))
+                }
+                Ok(_) => Result_::Refused(
+                    "bad receipt: for another notice, recipient or body".into(),
+                    0,
+                ),
+                Err(e) => Result_::Refused(format!("bad receipt: {e}"), 0),
+            };
+            results.insert(seq, outcome);
+        }
+    }
+
+    /// Records a batch's outcome durably, then in the schedule.
+    async fn finish_batch(
+        &self,
+        peer: &str,
+        seqs: &[u64],
+        results: BTreeMap<u64, Result_>,
+        unreachable: Option<String>,
+        now: Timestamp,
+    ) {
+        let mono = Instant::now();
+        let config = *self.scheduler().config();
+        let reached = results
+            .values()
+            .any(|r| !matches!(r, Result_::NotSent))
+            || unreachable.is_none();
+        let mut completes = Vec::new();
+        let mut reschedules = Vec::new();
+        let mut outcomes = Vec::with_capacity(seqs.len());
+        let (mut delivered, mut refused) = (0u64, 0u64);
+        for seq in seqs {
+            match results.get(seq) {
+                Some(Result_::Delivered(receipt)) => {
+                    delivered += 1;
+                    completes.push((*seq, receipt.clone()));
+                    outcomes.push((*seq, EntryOutcome::Done));
+                }
+                Some(Result_::Refused(error, attempts)) => {
+                    refused += 1;
+                    let attempts = attempts.saturating_add(1);
+                    let delay = config.backoff(attempts);
+                    warn!(seq, peer, attempts, delay_ms = delay.as_millis() as u64, %error, "delivery refused; will retry");
+                    let at_ms = unix_ms(now) + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+                    reschedules.push((*seq, attempts, at_ms, error.clone()));
+                    outcomes.push((*seq, EntryOutcome::Refused(mono + delay)));
+                }
+                Some(Result_::NotSent) | None => outcomes.push((*seq, EntryOutcome::NotSent)),
+            }
+        }
+        let backoff = if reached {
+            None
+        } else {
+            // Decided by the schedule below; persisted with the batch.
+            Some(())
+        };
+        let peer_owned = peer.to_owned();
+        let me = self.agency().to_string();
+        let _ = me;
+        let mut schedule_outcomes = outcomes.clone();
+        let written = self
+            .inner
+            .commit
+            .write(move |txn| {
+                for (seq, receipt) in &completes {
+                    match receipt {
+                        Some((id, stage, bytes)) => {
+                            txn.complete(*seq, Some((id, *stage, &peer_owned, bytes)))?
+                        }
+                        None => txn.complete(*seq, None)?,
+                    }
+                }
+                for (seq, attempts, at_ms, error) in &reschedules {
+                    txn.reschedule(*seq, *attempts, *at_ms, error)?;
+                }
+                if backoff.is_none() {
+                    txn.set_peer_retry(&peer_owned, None)?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = written {
+            warn!(error = %e, peer, "could not record deliveries; they will be sent again (the peer deduplicates)");
+            schedule_outcomes = seqs.iter().map(|s| (*s, EntryOutcome::NotSent)).collect();
+        }
+        let retry = self
+            .scheduler()
+            .finish(peer, &schedule_outcomes, reached, mono);
+        let m = &self.inner.metrics;
+        m.deliveries
+            .get_or_create(&metrics::Outcome { outcome: "delivered" })
+            .inc_by(delivered);
+        m.deliveries
+            .get_or_create(&metrics::Outcome { outcome: "refused" })
+            .inc_by(refused);
+        m.outbox_entries
+            .set(i64::try_from(self.outbox_len()).unwrap_or(i64::MAX));
+        if let Some((failures, delay)) = retry {
+            m.deliveries
+                .get_or_create(&metrics::Outcome { outcome: "failed" })
+                .inc();
+            let error = unreachable.unwrap_or_default();
+            info!(peer, failures, retry_in_ms = delay.as_millis() as u64, %error, "peer unreachable; backing off");
+            let record = PeerRetry {
+                failures,
+                retry_at_ms: unix_ms(Timestamp::now())
+                    + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX),
+                last_error: error.chars().take(512).collect(),
+            };
+            let peer_owned = peer.to_owned();
+            if let Err(e) = self
+                .inner
+                .commit
+                .write(move |txn| txn.set_peer_retry(&peer_owned, Some(&record)))
+                .await
+            {
+                warn!(error = %e, peer, "could not record the peer's backoff");
+            }
+        }
+    }
+}
+
+/// Splits a batch so that no call carries more than `max_bytes` of items
+/// (a single larger item goes alone).
+fn chunks(ready: Vec<Ready>, max_bytes: usize) -> Vec<Vec<Ready>> {
+    let mut out: Vec<Vec<Ready>> = Vec::new();
+    let mut size = 0;
+    for r in ready {
+        if out.is_empty() || size + r.size > max_bytes {
+            out.push(Vec::new());
+            size = 0;
+        }
+        size += r.size;
+        if let Some(last) = out.last_mut() {
+            last.push(r);
+        }
+    }
+    out
+}

@@ -1,0 +1,255 @@
+//! The engine's state and start-up: who this node is, the roster it
+//! trusts, its store, and the shared pieces the other modules use.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+
+use lintas_core::ids::AgencyId;
+use lintas_core::keys::SigningKey;
+use lintas_core::roster::{RosterError, SignedRoster, TrustedRoster, VerifiedNotice};
+use lintas_core::time::Timestamp;
+use lintas_store::{Direction, Store, StoreError, StoredNotice};
+use tokio::sync::{Notify, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::commit::GroupCommit;
+use crate::metrics::Metrics;
+use crate::schedule::{DeliveryConfig, Scheduler};
+
+/// Why an engine could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The roster offered is older than the one stored, or invalid.
+    #[error("roster: {0}")]
+    Roster(#[from] RosterError),
+    /// This node's agency or key is not in the roster.
+    #[error("{0}")]
+    NotInRoster(String),
+    /// The writer thread could not be started.
+    #[error("cannot start the store writer: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
+/// What a node decides, with no transport of its own. Cheap to clone: all
+/// clones are the same engine.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) agency: AgencyId,
+    pub(crate) key: SigningKey,
+    pub(crate) roster: RwLock<TrustedRoster>,
+    pub(crate) store: Arc<Store>,
+    pub(crate) commit: GroupCommit,
+    /// The last sequence number handed out.
+    pub(crate) sequence: AtomicU64,
+    /// The newest inbox cursor; followers wait on changes.
+    pub(crate) inbox: watch::Sender<u64>,
+    /// What to send next, to whom.
+    pub(crate) scheduler: Mutex<Scheduler>,
+    /// Wakes the delivery loop.
+    pub(crate) outbox_wake: Notify,
+    pub(crate) metrics: Arc<Metrics>,
+    /// Cancelled when the engine closes: inbox streams end with it.
+    pub(crate) closed: CancellationToken,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("agency", &self.agency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Starts the engine of `agency` (signing with `key`) on `store`.
+    ///
+    /// The roster kept is the newer of `offered` and the one stored; an
+    /// offered version older than the stored one is refused (no rollback
+    /// across restarts). The outbox and each peer's retry state are read
+    /// back, so deliveries resume where they stopped.
+    ///
+    /// # Errors
+    /// Store failure, roster rollback, or this agency and key not in the
+    /// roster.
+    pub fn open(
+        agency: AgencyId,
+        key: SigningKey,
+        offered: TrustedRoster,
+        store: Arc<Store>,
+        delivery: DeliveryConfig,
+    ) -> Result<Engine, EngineError> {
+        let now = Timestamp::now();
+        let roster = settle_roster(&store, offered, now)?;
+        {
+            let entry = roster.roster().agency(&agency).ok_or_else(|| {
+                EngineError::NotInRoster(format!("agency {agency} is not in the roster"))
+            })?;
+            if entry.key(key.key_id()).map(|k| k.public_key) != Some(key.public_key()) {
+                return Err(EngineError::NotInRoster(format!(
+                    "key {} is not {agency}'s key in the roster",
+                    key.key_id()
+                )));
+            }
+        }
+        let newest = store.last_inbox_cursor()?;
+        let sequence = store.last_sequence()?;
+        let scheduler = Scheduler::load(&store, delivery, now, tokio::time::Instant::now())?;
+        let metrics = Arc::new(Metrics::new());
+        metrics
+            .outbox_entries
+            .set(i64::try_from(scheduler.len()).unwrap_or(i64::MAX));
+        let (inbox, _) = watch::channel(newest);
+        let commit = GroupCommit::start(Arc::clone(&store))?;
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                agency,
+                key,
+                roster: RwLock::new(roster),
+                store,
+                commit,
+                sequence: AtomicU64::new(sequence),
+                inbox,
+                scheduler: Mutex::new(scheduler),
+                outbox_wake: Notify::new(),
+                metrics,
+                closed: CancellationToken::new(),
+            }),
+        })
+    }
+
+    /// This node's agency.
+    pub fn agency(&self) -> &AgencyId {
+        &self.inner.agency
+    }
+
+    /// The roster trusted now. A poisoned lock still holds a whole roster
+    /// (it is replaced in one assignment), so it is used as is.
+    pub fn roster(&self) -> RwLockReadGuard<'_, TrustedRoster> {
+        self.inner.roster.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The store (for reads; every write goes through the engine).
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The node's counters.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        Arc::clone(&self.inner.metrics)
+    }
+
+    /// Entries waiting in the outbox.
+    pub fn outbox_len(&self) -> usize {
+        self.scheduler().len()
+    }
+
+    /// Ends inbox streams and stops accepting work; the delivery loop stops
+    /// with its own shutdown signal.
+    pub fn close(&self) {
+        self.inner.closed.cancel();
+    }
+
+    /// Closes the engine: ends inbox streams, writes what is waiting, stops
+    /// the store's writer and closes the store file, so that another
+    /// engine (after a restart) can open it. Calls after this fail with a
+    /// store error. Stop the delivery loop first.
+    pub async fn shutdown(&self) {
+        self.close();
+        self.inner.commit.stop().await;
+        self.inner.store.close();
+    }
+
+    /// Whether [`Engine::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.is_cancelled()
+    }
+
+    pub(crate) fn scheduler(&self) -> MutexGuard<'_, Scheduler> {
+        self.inner
+            .scheduler
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn next_sequence(&self) -> u64 {
+        self.inner.sequence.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    pub(crate) fn count_refusal(&self, reason: &'static str) {
+        self.inner
+            .metrics
+            .notices_refused
+            .get_or_create(&crate::metrics::Reason { reason })
+            .inc();
+    }
+}
+
+/// What the node keeps about a notice, for indexing.
+pub(crate) fn stored(
+    verified: &VerifiedNotice,
+    direction: Direction,
+    delivered_by: &AgencyId,
+    now: Timestamp,
+) -> StoredNotice {
+    let body = &verified.body;
+    StoredNotice {
+        envelope: verified.envelope.encode(),
+        direction: direction as i32,
+        stored_at: now.unix_seconds(),
+        case_id: body
+            .case_id
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        kind: body.kind().to_wire(),
+        sender: body.sender.to_string(),
+        recipients: body.recipients.iter().map(ToString::to_string).collect(),
+        created_at: body.created_at.unix_seconds(),
+        response_deadline: body
+            .handling
+            .response_deadline
+            .map(|d| d.unix_seconds())
+            .unwrap_or(0),
+        expires_at: body.expires_at.unix_seconds(),
+        inbox_cursor: 0,
+        delivered_by: delivered_by.to_string(),
+        created_at_nanos: body.created_at.subsec_nanos(),
+    }
+}
+
+/// Keeps the newer of the offered roster and the stored one; refuses an
+/// offered version older than the stored one.
+fn settle_roster(
+    store: &Store,
+    offered: TrustedRoster,
+    now: Timestamp,
+) -> Result<TrustedRoster, EngineError> {
+    let Some(bytes) = store.roster()? else {
+        store.save_roster(&offered.signed().encode())?;
+        return Ok(offered);
+    };
+    let signed = SignedRoster::decode(&bytes).map_err(RosterError::Invalid)?;
+    let mut stored = TrustedRoster::bootstrap(signed, now)?;
+    let stored_version = stored.roster().version;
+    let offered_version = offered.roster().version;
+    if offered_version < stored_version {
+        return Err(RosterError::Rollback {
+            trusted: stored_version,
+            offered: offered_version,
+        }
+        .into());
+    }
+    if offered_version > stored_version {
+        stored.update(offered.signed().clone(), now)?;
+        store.save_roster(&stored.signed().encode())?;
+    }
+    Ok(stored)
+}

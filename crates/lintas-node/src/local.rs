@@ -1,0 +1,200 @@
+//! What the agency's own case system asks of its node: sign and send a
+//! notice, acknowledge a received one (a signed receipt goes back to its
+//! sender), answer a mutual-assistance request.
+
+use lintas_core::ValidationError;
+use lintas_core::ids::NoticeId;
+use lintas_core::notice::{AssistanceResponse, Handling, NoticeBody, NoticeContent};
+use lintas_core::receipt::{Receipt, SignedReceipt};
+use lintas_core::signing::{SignedNotice, decode_notice_body};
+use lintas_core::time::Timestamp;
+use lintas_core::vocab::{AssistanceOutcome, NoticeKind, Priority, ReceiptStage, Tlp};
+use lintas_store::{Direction, OutboxEntry, OutboxPayload, StoreError, StoredNotice};
+use tracing::info;
+
+use crate::engine::stored;
+use crate::{Engine, Refusal};
+
+/// Outbox priority of a notice: lower goes first.
+pub(crate) fn priority_rank(priority: Priority) -> u32 {
+    match priority {
+        Priority::Urgent => 1,
+        Priority::High => 2,
+        Priority::Routine => 3,
+    }
+}
+
+/// A notice this node signed and queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Submitted {
+    /// Its id.
+    pub id: NoticeId,
+    /// Its sequence number.
+    pub sequence: u64,
+}
+
+impl Engine {
+    /// Signs `body` as this node's agency with the next sequence number and
+    /// queues it to every recipient, durably. The sender and sequence in
+    /// `body` are replaced. It is checked against the roster as a recipient
+    /// would check it, so a notice every recipient would refuse is never
+    /// queued.
+    ///
+    /// # Errors
+    /// An invalid body, a refusal by the roster's rules or the history
+    /// rules, or a store failure.
+    pub async fn submit(&self, mut body: NoticeBody, now: Timestamp) -> Result<Submitted, Refusal> {
+        body.sender = self.agency().clone();
+        let sequence = self.next_sequence();
+        body.sequence = sequence;
+        let (id, signed) =
+            SignedNotice::sign(&body, &self.inner.key).map_err(|e| Refusal::invalid(e, "draft"))?;
+        let verified = self.roster().verify_notice(&signed, now)?;
+        self.check_history(&verified.body)?;
+        let priority = priority_rank(body.handling.priority);
+        let record = stored(&verified, Direction::Sent, self.agency(), now);
+        let queued = self
+            .inner
+            .commit
+            .write(move |txn| {
+                txn.note_sequence(sequence)?;
+                txn.record_sent(&id, &record, priority)
+            })
+            .await?;
+        info!(notice = %id, kind = body.kind().wire_name(), sequence, recipients = body.recipients.len(), "notice signed and queued");
+        self.inner.metrics.notices_sent.inc();
+        self.queue(&queued);
+        Ok(Submitted { id, sequence })
+    }
+
+    /// Adds queued outbox entries to the schedule and wakes the delivery
+    /// loop.
+    pub(crate) fn queue(&self, entries: &[OutboxEntry]) {
+        if entries.is_empty() {
+            return;
+        }
+        let len = {
+            let mut scheduler = self.scheduler();
+            for entry in entries {
+                scheduler.enqueue(entry);
+            }
+            scheduler.len()
+        };
+        self.inner
+            .metrics
+            .outbox_entries
+            .set(i64::try_from(len).unwrap_or(i64::MAX));
+        self.inner.outbox_wake.notify_one();
+    }
+
+    /// A notice this node received, decoded.
+    pub(crate) fn received(
+        &self,
+        id: NoticeId,
+    ) -> Result<(StoredNotice, SignedNotice, NoticeBody), Refusal> {
+        let notice = self
+            .store()
+            .notice(&id)?
+            .filter(|n| n.direction == Direction::Received as i32)
+            .ok_or_else(|| Refusal::NotFound(format!("no received notice {id}")))?;
+        let unreadable = |detail: String| {
+            Refusal::Store(StoreError::Corrupt {
+                what: format!("notice {id}"),
+                detail,
+            })
+        };
+        let envelope = SignedNotice::decode(&notice.envelope).map_err(|e| unreadable(e.to_string()))?;
+        let (_, body) =
+            decode_notice_body(envelope.body_bytes()).map_err(|e| unreadable(e.to_string()))?;
+        Ok((notice, envelope, body))
+    }
+
+    /// Records that the case system reached `stage` (DELIVERED, READ or
+    /// ACTIONED) for a received notice and queues the signed receipt to its
+    /// sender. Acknowledging a stage again returns a new receipt but queues
+    /// nothing more.
+    ///
+    /// # Errors
+    /// ACCEPTED (the node records that itself), an unknown notice, or a
+    /// store failure.
+    pub async fn acknowledge(
+        &self,
+        id: NoticeId,
+        stage: ReceiptStage,
+        note: Option<String>,
+        now: Timestamp,
+    ) -> Result<SignedReceipt, Refusal> {
+        if stage == ReceiptStage::Accepted {
+            return Err(Refusal::Invalid(ValidationError::rule(
+                "stage",
+                "the node itself records ACCEPTED; acknowledge DELIVERED, READ or ACTIONED",
+            )));
+        }
+        let (stored, envelope, body) = self.received(id)?;
+        let mut receipt = Receipt::new(id, &envelope, self.agency().clone(), stage, now);
+        receipt.note = note;
+        let signed =
+            SignedReceipt::sign(&receipt, &self.inner.key).map_err(|e| Refusal::invalid(e, ""))?;
+        let bytes = signed.encode();
+        let report = OutboxEntry {
+            seq: 0,
+            recipient: body.sender.to_string(),
+            case_id: stored.case_id.clone(),
+            priority: 2,
+            attempts: 0,
+            next_attempt_ms: 0,
+            last_error: String::new(),
+            expires_at: body.expires_at.unix_seconds(),
+            payload: Some(OutboxPayload::Receipt(bytes.clone())),
+        };
+        let receiver = self.agency().to_string();
+        let stage_byte = stage.to_wire() as u8;
+        let queued = self
+            .inner
+            .commit
+            .write(move |txn| {
+                txn.store_receipt(&id, stage_byte, &receiver, &bytes, Some(report.clone()))
+            })
+            .await?;
+        if let Some(Some(entry)) = queued {
+            info!(notice = %id, stage = stage.wire_name(), "acknowledged; receipt queued for the sender");
+            self.queue(&[entry]);
+        }
+        Ok(signed)
+    }
+
+    /// Answers a received mutual-assistance request with a signed
+    /// assistance response to its sender (same case; the request's TLP
+    /// unless `tlp` is given).
+    ///
+    /// # Errors
+    /// Not a received assistance request, or as [`Engine::submit`].
+    pub async fn answer_assistance(
+        &self,
+        request: NoticeId,
+        outcome: AssistanceOutcome,
+        answer: String,
+        tlp: Option<Tlp>,
+        now: Timestamp,
+    ) -> Result<Submitted, Refusal> {
+        let (_, _, asked) = self.received(request)?;
+        if asked.kind() != NoticeKind::AssistanceRequest {
+            return Err(Refusal::Invalid(ValidationError::rule(
+                "request",
+                "is not a mutual-assistance request",
+            )));
+        }
+        let mut body = NoticeBody::new(
+            self.agency().clone(),
+            0,
+            now,
+            now.plus_seconds(30 * 86_400),
+            vec![asked.sender.clone()],
+            Handling::new(tlp.unwrap_or(asked.handling.tlp), Priority::High),
+            NoticeContent::AssistanceResponse(AssistanceResponse::new(request, outcome, answer)),
+        );
+        body.case_id = asked.case_id.clone();
+        self.submit(body, now).await
+    }
+}

@@ -1,0 +1,284 @@
+//! Changes to the store that are made together: everything done through one
+//! [`Transaction`] becomes durable at once, or not at all. The node's group
+//! commit runs the changes of many concurrent requests in one transaction,
+//! so one disk flush serves them all.
+
+use lintas_core::ids::NoticeId;
+use prost::Message;
+use redb::{ReadableTable, WriteTransaction};
+
+use crate::records::{OutboxEntry, OutboxPayload, PeerRetry, StoredNotice, decode};
+use crate::store::{
+    CASES, COUNTERS, META, NOTICES, OUTBOX, PEERS, RECEIPTS, ReceiveOutcome, case_key, receipt_key,
+};
+use crate::{StoreError, db};
+
+/// One open write transaction. Obtained from [`crate::Store::write`].
+pub struct Transaction<'t> {
+    pub(crate) txn: &'t WriteTransaction,
+}
+
+impl std::fmt::Debug for Transaction<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transaction").finish_non_exhaustive()
+    }
+}
+
+impl Transaction<'_> {
+    /// Hands out the next value of a counter.
+    fn next(&self, name: &str) -> Result<u64, StoreError> {
+        let mut counters = self.txn.open_table(COUNTERS).map_err(db)?;
+        let value = counters
+            .get(name)
+            .map_err(db)?
+            .map(|v| v.value())
+            .unwrap_or(0)
+            .saturating_add(1);
+        counters.insert(name, value).map_err(db)?;
+        Ok(value)
+    }
+
+    /// Queues `entry` (its `seq` is assigned here) and returns it.
+    pub fn enqueue(&self, mut entry: OutboxEntry) -> Result<OutboxEntry, StoreError> {
+        entry.seq = self.next("outbox")?;
+        let mut outbox = self.txn.open_table(OUTBOX).map_err(db)?;
+        outbox
+            .insert(entry.seq, entry.encode_to_vec().as_slice())
+            .map_err(db)?;
+        Ok(entry)
+    }
+
+    /// Reserves the next per-sender sequence number. A number reserved by a
+    /// notice that is then never stored leaves a gap, which is allowed: the
+    /// numbers only have to increase.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn reserve_sequence(&self) -> Result<u64, StoreError> {
+        self.next("sequence")
+    }
+
+    /// Records that sequence numbers up to `sequence` were used (the stored
+    /// counter only moves up).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn note_sequence(&self, sequence: u64) -> Result<(), StoreError> {
+        let mut counters = self.txn.open_table(COUNTERS).map_err(db)?;
+        let current = counters
+            .get("sequence")
+            .map_err(db)?
+            .map(|v| v.value())
+            .unwrap_or(0);
+        if sequence > current {
+            counters.insert("sequence", sequence).map_err(db)?;
+        }
+        Ok(())
+    }
+
+    /// Whether a notice with this id is stored.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn has_notice(&self, id: &NoticeId) -> Result<bool, StoreError> {
+        let notices = self.txn.open_table(NOTICES).map_err(db)?;
+        Ok(notices.get(id.as_bytes().as_slice()).map_err(db)?.is_some())
+    }
+
+    fn index_case(&self, case_id: &str, id: &NoticeId) -> Result<(), StoreError> {
+        if !case_id.is_empty() {
+            let mut cases = self.txn.open_table(CASES).map_err(db)?;
+            cases
+                .insert(case_key(case_id, id).as_slice(), 0)
+                .map_err(db)?;
+        }
+        Ok(())
+    }
+
+    /// Stores a notice this node signed and queues one delivery per
+    /// recipient. Returns the queued entries; storing the same id again
+    /// changes nothing and returns none.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn record_sent(
+        &self,
+        id: &NoticeId,
+        notice: &StoredNotice,
+        priority: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        if self.has_notice(id)? {
+            return Ok(Vec::new());
+        }
+        {
+            let mut notices = self.txn.open_table(NOTICES).map_err(db)?;
+            notices
+                .insert(id.as_bytes().as_slice(), notice.encode_to_vec().as_slice())
+                .map_err(db)?;
+        }
+        self.index_case(&notice.case_id, id)?;
+        let mut queued = Vec::with_capacity(notice.recipients.len());
+        for recipient in &notice.recipients {
+            queued.push(self.enqueue(OutboxEntry {
+                seq: 0,
+                recipient: recipient.clone(),
+                case_id: notice.case_id.clone(),
+                priority,
+                attempts: 0,
+                next_attempt_ms: 0,
+                last_error: String::new(),
+                expires_at: notice.expires_at,
+                payload: Some(OutboxPayload::Notice(id.as_bytes().to_vec())),
+            })?);
+        }
+        Ok(queued)
+    }
+
+    /// Stores a verified received notice, its inbox entry and the ACCEPTED
+    /// receipt answering it, unless the id is already known: then nothing
+    /// changes and the original receipt is returned.
+    ///
+    /// # Errors
+    /// Database failure, or a stored duplicate without its receipt.
+    pub fn record_received(
+        &self,
+        id: &NoticeId,
+        notice: &StoredNotice,
+        receiver: &str,
+        accepted_stage: u8,
+        receipt: &[u8],
+    ) -> Result<ReceiveOutcome, StoreError> {
+        let key = receipt_key(id, accepted_stage, receiver);
+        if self.has_notice(id)? {
+            let receipts = self.txn.open_table(RECEIPTS).map_err(db)?;
+            let original = receipts
+                .get(key.as_slice())
+                .map_err(db)?
+                .map(|v| v.value().to_vec())
+                .ok_or_else(|| StoreError::Corrupt {
+                    what: format!("receipt for {id}"),
+                    detail: "notice stored without its receipt".into(),
+                })?;
+            return Ok(ReceiveOutcome::Duplicate { receipt: original });
+        }
+        let cursor = self.next("inbox")?;
+        let mut stored = notice.clone();
+        stored.inbox_cursor = cursor;
+        {
+            let mut notices = self.txn.open_table(NOTICES).map_err(db)?;
+            notices
+                .insert(id.as_bytes().as_slice(), stored.encode_to_vec().as_slice())
+                .map_err(db)?;
+            let mut inbox = self.txn.open_table(crate::store::INBOX).map_err(db)?;
+            inbox.insert(cursor, id.as_bytes().as_slice()).map_err(db)?;
+            let mut receipts = self.txn.open_table(RECEIPTS).map_err(db)?;
+            receipts.insert(key.as_slice(), receipt).map_err(db)?;
+        }
+        self.index_case(&stored.case_id, id)?;
+        Ok(ReceiveOutcome::New { cursor })
+    }
+
+    /// Stores a receipt unless one for the same (notice, stage, receiver)
+    /// exists, and optionally queues `report` (a receipt to send to the
+    /// notice's sender). Returns `None` if the receipt was known, else the
+    /// queued entry (if any).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn store_receipt(
+        &self,
+        id: &NoticeId,
+        stage: u8,
+        receiver: &str,
+        receipt: &[u8],
+        report: Option<OutboxEntry>,
+    ) -> Result<Option<Option<OutboxEntry>>, StoreError> {
+        let key = receipt_key(id, stage, receiver);
+        {
+            let mut receipts = self.txn.open_table(RECEIPTS).map_err(db)?;
+            if receipts.get(key.as_slice()).map_err(db)?.is_some() {
+                return Ok(None);
+            }
+            receipts.insert(key.as_slice(), receipt).map_err(db)?;
+        }
+        let queued = report.map(|entry| self.enqueue(entry)).transpose()?;
+        Ok(Some(queued))
+    }
+
+    /// Removes a delivered outbox entry and stores the receipt that proves
+    /// delivery (if any, and if new).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn complete(
+        &self,
+        seq: u64,
+        receipt: Option<(&NoticeId, u8, &str, &[u8])>,
+    ) -> Result<(), StoreError> {
+        let mut outbox = self.txn.open_table(OUTBOX).map_err(db)?;
+        outbox.remove(seq).map_err(db)?;
+        if let Some((id, stage, receiver, bytes)) = receipt {
+            let mut receipts = self.txn.open_table(RECEIPTS).map_err(db)?;
+            let key = receipt_key(id, stage, receiver);
+            if receipts.get(key.as_slice()).map_err(db)?.is_none() {
+                receipts.insert(key.as_slice(), bytes).map_err(db)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a refused attempt of one entry and when to try it again.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn reschedule(
+        &self,
+        seq: u64,
+        attempts: u32,
+        next_attempt_ms: i64,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let mut outbox = self.txn.open_table(OUTBOX).map_err(db)?;
+        let current = outbox.get(seq).map_err(db)?.map(|v| v.value().to_vec());
+        if let Some(bytes) = current {
+            let mut entry: OutboxEntry = decode(&bytes, "outbox entry")?;
+            entry.attempts = attempts;
+            entry.next_attempt_ms = next_attempt_ms;
+            entry.last_error = error.chars().take(512).collect();
+            outbox
+                .insert(seq, entry.encode_to_vec().as_slice())
+                .map_err(db)?;
+        }
+        Ok(())
+    }
+
+    /// Records a peer's delivery backoff, or clears it (`None`) once the
+    /// peer answers again.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn set_peer_retry(&self, peer: &str, retry: Option<&PeerRetry>) -> Result<(), StoreError> {
+        let mut peers = self.txn.open_table(PEERS).map_err(db)?;
+        match retry {
+            Some(r) => {
+                peers
+                    .insert(peer, r.encode_to_vec().as_slice())
+                    .map_err(db)?;
+            }
+            None => {
+                peers.remove(peer).map_err(db)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Saves the trusted roster (SignedRoster bytes).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn save_roster(&self, signed_roster: &[u8]) -> Result<(), StoreError> {
+        let mut meta = self.txn.open_table(META).map_err(db)?;
+        meta.insert("roster", signed_roster).map_err(db)?;
+        Ok(())
+    }
+}
