@@ -40,6 +40,9 @@ pub(crate) struct NodeConfig {
     /// Limits.
     #[serde(default)]
     pub(crate) limits: LimitsConfig,
+    /// Delivery pacing.
+    #[serde(default)]
+    pub(crate) delivery: DeliveryPacing,
     /// Where to serve Prometheus metrics (plain HTTP); off if absent.
     #[serde(default)]
     pub(crate) metrics_listen: Option<SocketAddr>,
@@ -61,6 +64,19 @@ pub(crate) struct LimitsConfig {
     pub(crate) max_message_bytes: Option<usize>,
     pub(crate) peer_requests_per_second: Option<u32>,
     pub(crate) peer_burst: Option<u32>,
+    pub(crate) max_batch_items: Option<u32>,
+}
+
+/// Optional delivery pacing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeliveryPacing {
+    /// Batches in flight to one peer.
+    pub(crate) window: Option<usize>,
+    /// Entries per batch.
+    pub(crate) batch_entries: Option<usize>,
+    /// Longest wait between probes of a peer that is down (milliseconds).
+    pub(crate) max_backoff_ms: Option<u64>,
 }
 
 impl NodeConfig {

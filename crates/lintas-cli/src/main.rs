@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 failure (the reason on stderr), 2 bad usage.
 #![forbid(unsafe_code)]
 
+mod bench;
 mod client;
 mod config;
 mod keyfile;
@@ -85,6 +86,9 @@ enum Command {
         #[arg(long)]
         limit: Option<usize>,
     },
+    /// Load-test real nodes on loopback and print throughput, latency, CPU
+    /// and memory beside the Ed25519 rates of the same run.
+    Bench(bench::BenchArgs),
     /// Show a case's timeline as a node sees it.
     Timeline {
         #[command(flatten)]
@@ -122,6 +126,7 @@ fn main() -> ExitCode {
             } => client::submit(&conn, &notice, rebase_times).await,
             Command::Tail { conn, after, limit } => client::tail(&conn, after, limit).await,
             Command::Timeline { conn, case } => client::timeline(&conn, &case).await,
+            Command::Bench(args) => bench::run(&args).await,
         }
     });
     match result {

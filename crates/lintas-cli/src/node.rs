@@ -7,7 +7,7 @@ use lintas_core::roster::{SignedRoster, TrustedRoster};
 use lintas_core::time::Timestamp;
 use lintas_grpc::pki::PemPair;
 use lintas_grpc::tls::TlsMaterial;
-use lintas_grpc::{Limits, Node};
+use lintas_grpc::{DeliveryConfig, Limits, Node};
 use tokio::net::TcpListener;
 use tracing::info;
 
@@ -39,7 +39,21 @@ pub(crate) async fn run(config_path: &Path) -> Result<(), Error> {
     ) {
         limits = limits.with_peer_rate(rate, burst.unwrap_or(rate));
     }
-    let mut builder = Node::builder(agency, key).roster(roster);
+    if let Some(items) = config.limits.max_batch_items {
+        limits.max_batch_items = items;
+    }
+    let mut delivery = DeliveryConfig::default();
+    let pacing = &config.delivery;
+    if pacing.window.is_some() || pacing.batch_entries.is_some() {
+        delivery = delivery.with_pipeline(
+            pacing.window.unwrap_or(delivery.window),
+            pacing.batch_entries.unwrap_or(delivery.batch_entries),
+        );
+    }
+    if let Some(ms) = pacing.max_backoff_ms {
+        delivery = delivery.with_backoff(delivery.base_delay, std::time::Duration::from_millis(ms));
+    }
+    let mut builder = Node::builder(agency, key).roster(roster).delivery(delivery);
     builder = match &config.tls {
         Some(files) => builder.tls(TlsMaterial {
             ca_pem: read(&files.ca)?,

@@ -70,8 +70,6 @@ fn kind(text: &str) -> Result<AgencyKind, Error> {
 
 /// `lintas dev-setup`.
 pub(crate) fn run(args: &SetupArgs) -> Result<(), Error> {
-    let now = Timestamp::now();
-    let dir = &args.dir;
     let mut agencies = Vec::new();
     for (i, spec) in args.agencies.iter().enumerate() {
         let (id, kind) = match spec.split_once(':') {
@@ -84,6 +82,25 @@ pub(crate) fn run(args: &SetupArgs) -> Result<(), Error> {
             .ok_or("port out of range")?;
         agencies.push((id, kind, port));
     }
+    create(&args.dir, &agencies, "")?;
+    println!("development network in {}:", args.dir.display());
+    for (id, _, port) in &agencies {
+        println!(
+            "  {id}: lintas node --config {}/{id}/lintas.toml (port {port})",
+            args.dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// Writes a development network for `agencies` (id, kind, port) into
+/// `dir`; `extra` is appended to every node's config.
+pub(crate) fn create(
+    dir: &Path,
+    agencies: &[(AgencyId, AgencyKind, u16)],
+    extra: &str,
+) -> Result<(), Error> {
+    let now = Timestamp::now();
 
     // Stewards: one key per member state present; a majority must sign.
     let states: BTreeSet<MemberState> = agencies.iter().map(|(id, ..)| id.state()).collect();
@@ -141,7 +158,7 @@ pub(crate) fn run(args: &SetupArgs) -> Result<(), Error> {
              [tls]\n\
              ca = \"../pki/ca.pem\"\n\
              cert = \"../pki/{name}.pem\"\n\
-             key = \"../pki/{name}.key\"\n",
+             key = \"../pki/{name}.key\"\n{extra}",
             client = case_system_name(id),
         );
         write(&dir.join(format!("{id}/lintas.toml")), &config)?;
@@ -164,12 +181,5 @@ pub(crate) fn run(args: &SetupArgs) -> Result<(), Error> {
         &dir.join("roster.json"),
         &serde_json::to_string_pretty(&roster)?,
     )?;
-    println!("development network in {}:", dir.display());
-    for (id, _, port) in &agencies {
-        println!(
-            "  {id}: lintas node --config {}/{id}/lintas.toml (port {port})",
-            dir.display()
-        );
-    }
     Ok(())
 }

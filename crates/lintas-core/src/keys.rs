@@ -242,11 +242,8 @@ mod tests {
             })
             .collect::<Result<_, _>>()?;
         let messages: Vec<Vec<u8>> = (0u8..5).map(|i| vec![i; 40]).collect();
-        let mut signatures: Vec<[u8; 64]> = keys
-            .iter()
-            .zip(&messages)
-            .map(|(k, m)| k.sign(m))
-            .collect();
+        let mut signatures: Vec<[u8; 64]> =
+            keys.iter().zip(&messages).map(|(k, m)| k.sign(m)).collect();
         let publics: Vec<PublicKey> = keys.iter().map(SigningKey::public_key).collect();
         let check = |signatures: &[[u8; 64]]| {
             let items: Vec<(&PublicKey, &[u8], &[u8; 64])> = publics
@@ -284,7 +281,6 @@ mod tests {
         assert_eq!(check(&signatures), vec![true, true, false, true, false]);
         Ok(())
     }
-
 
     fn key() -> Result<SigningKey, Box<dyn std::error::Error>> {
         Ok(SigningKey::from_seed(

@@ -87,6 +87,7 @@ fn timestamp(seconds: i64, nanos: u32) -> prost_types::Timestamp {
 }
 
 type InboxStream = Pin<Box<dyn Stream<Item = Result<wire::InboxItem, Status>> + Send>>;
+type ReceiptStream = Pin<Box<dyn Stream<Item = Result<wire::ReceiptEvent, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl AgencyApi for AgencyService {
@@ -225,6 +226,32 @@ impl AgencyApi for AgencyService {
             .await
             .map_err(|r| status::refused(&r))?;
         Ok(Response::new(submitted(sent)))
+    }
+
+    type SubscribeReceiptsStream = ReceiptStream;
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn subscribe_receipts(
+        &self,
+        request: Request<wire::SubscribeReceiptsRequest>,
+    ) -> Result<Response<Self::SubscribeReceiptsStream>, Status> {
+        self.authorise(&request)?;
+        let events = self.state.engine.receipt_events().map(|event| {
+            Ok(match event {
+                Ok(e) => wire::ReceiptEvent {
+                    notice_id: e.notice_id.as_bytes().to_vec(),
+                    receiver: e.receiver,
+                    stage: e.stage.to_wire(),
+                    receipt: Some(e.receipt.into()),
+                    missed: 0,
+                },
+                Err(missed) => wire::ReceiptEvent {
+                    missed,
+                    ..Default::default()
+                },
+            })
+        });
+        Ok(Response::new(Box::pin(events)))
     }
 
     #[instrument(skip_all, fields(node = %self.state.engine.agency()))]

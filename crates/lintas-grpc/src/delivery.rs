@@ -14,9 +14,9 @@ use lintas_node::{Answer, Outbound, Transport as EngineTransport, Unreachable};
 use tonic::transport::{Channel, Endpoint};
 
 use crate::pb::peer_exchange_client::PeerExchangeClient;
-use lintas_core::pb::{BatchItem, DeliverBatchRequest, batch_answer, batch_item};
 use crate::state::NodeState;
 use crate::tls::Transport;
+use lintas_core::pb::{BatchItem, DeliverBatchRequest, batch_answer, batch_item};
 
 /// How long connecting to a peer may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -207,7 +207,11 @@ fn transient(status: &tonic::Status) -> bool {
 }
 
 impl EngineTransport for GrpcTransport {
-    async fn deliver(&self, to: &AgencyId, items: Vec<Outbound>) -> Result<Vec<Answer>, Unreachable> {
+    async fn deliver(
+        &self,
+        to: &AgencyId,
+        items: Vec<Outbound>,
+    ) -> Result<Vec<Answer>, Unreachable> {
         let mut client = self.client(to)?;
         let unary = self
             .unary_only
@@ -228,7 +232,10 @@ impl EngineTransport for GrpcTransport {
             }
         };
         result.map_err(|status| {
-            if matches!(status.code(), tonic::Code::Unavailable | tonic::Code::Unknown) {
+            if matches!(
+                status.code(),
+                tonic::Code::Unavailable | tonic::Code::Unknown
+            ) {
                 self.forget(to);
             }
             let reason = status

@@ -275,9 +275,11 @@ impl NodeBuilder {
             .await
             .map_err(|e| NodeError::Transport(e.to_string()))??;
         // Calls carry at most one message of notices: keep batches under it.
-        let delivery = self
-            .delivery
-            .with_batch_bytes(self.delivery.batch_bytes.min(self.limits.max_message_bytes / 2));
+        let delivery = self.delivery.with_batch_bytes(
+            self.delivery
+                .batch_bytes
+                .min(self.limits.max_message_bytes / 2),
+        );
         let engine = Engine::open(self.agency, self.key, offered, Arc::new(store), delivery)?;
         let state = Arc::new(NodeState {
             engine,

@@ -14,12 +14,12 @@ use tonic::{Request, Response, Status};
 use tracing::instrument;
 
 use crate::pb::peer_exchange_server::PeerExchange;
-use lintas_core::pb::{
-    BatchAnswer, BatchRefusal, DeliverBatchRequest, DeliverBatchResponse, batch_answer, batch_item,
-};
 use crate::state::NodeState;
 use crate::status;
 use crate::tls::{PeerIdentity, caller_of};
+use lintas_core::pb::{
+    BatchAnswer, BatchRefusal, DeliverBatchRequest, DeliverBatchResponse, batch_answer, batch_item,
+};
 
 /// The peer-exchange service of one node.
 #[derive(Debug, Clone)]
@@ -73,9 +73,7 @@ impl PeerService {
             .receive(peer, vec![item], Timestamp::now())
             .await
             .pop()
-            .unwrap_or_else(|| {
-                Err(Refusal::Store(lintas_store::StoreError::GroupAborted))
-            });
+            .unwrap_or_else(|| Err(Refusal::Store(lintas_store::StoreError::GroupAborted)));
         answer.map_err(|r| status::refused(&r))
     }
 }

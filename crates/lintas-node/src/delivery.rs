@@ -84,8 +84,14 @@ impl Engine {
             }
         };
         let Ok(to) = AgencyId::parse(peer) else {
-            self.finish_batch(peer, &seqs, results, Some(format!("{peer} is not an agency id")), now)
-                .await;
+            self.finish_batch(
+                peer,
+                &seqs,
+                results,
+                Some(format!("{peer} is not an agency id")),
+                now,
+            )
+            .await;
             return;
         };
         let config = *self.scheduler().config();
@@ -98,15 +104,21 @@ impl Engine {
                 }
                 continue;
             }
-            let meta: Vec<(u64, u32, Option<(NoticeId, [u8; 32])>)> =
-                chunk.iter().map(|r| (r.seq, r.attempts, r.expects)).collect();
+            let meta: Vec<(u64, u32, Option<(NoticeId, [u8; 32])>)> = chunk
+                .iter()
+                .map(|r| (r.seq, r.attempts, r.expects))
+                .collect();
             let items: Vec<Outbound> = chunk.into_iter().map(|r| r.item).collect();
             let count = items.len();
-            let answer = tokio::time::timeout(config.attempt_timeout, transport.deliver(&to, items)).await;
+            let answer =
+                tokio::time::timeout(config.attempt_timeout, transport.deliver(&to, items)).await;
             let answers = match answer {
                 Ok(Ok(answers)) if answers.len() == count => answers,
                 Ok(Ok(answers)) => {
-                    unreachable = Some(format!("{count} items answered with {} answers", answers.len()));
+                    unreachable = Some(format!(
+                        "{count} items answered with {} answers",
+                        answers.len()
+                    ));
                     Vec::new()
                 }
                 Ok(Err(e)) => {
@@ -140,7 +152,8 @@ impl Engine {
             }
         }
         self.check_receipts(&to, receipts, now, &mut results);
-        self.finish_batch(peer, &seqs, results, unreachable, now).await;
+        self.finish_batch(peer, &seqs, results, unreachable, now)
+            .await;
     }
 
     /// Reads the batch's entries and the notices they carry. Entries gone
@@ -160,9 +173,9 @@ impl Engine {
         let ids: Vec<NoticeId> = entries
             .values()
             .filter_map(|e| match &e.payload {
-                Some(OutboxPayload::Notice(id)) => {
-                    <[u8; 32]>::try_from(id.as_slice()).ok().map(NoticeId::from_bytes)
-                }
+                Some(OutboxPayload::Notice(id)) => <[u8; 32]>::try_from(id.as_slice())
+                    .ok()
+                    .map(NoticeId::from_bytes),
                 _ => None,
             })
             .collect();
@@ -258,11 +271,9 @@ impl Engine {
     ) {
         let mono = Instant::now();
         let config = *self.scheduler().config();
-        let reached = results
-            .values()
-            .any(|r| !matches!(r, Result_::NotSent))
-            || unreachable.is_none();
-        let mut completes = Vec::new();
+        let reached =
+            results.values().any(|r| !matches!(r, Result_::NotSent)) || unreachable.is_none();
+        let mut completes: Vec<(u64, Option<(NoticeId, u8, Vec<u8>)>)> = Vec::new();
         let mut reschedules = Vec::new();
         let mut outcomes = Vec::with_capacity(seqs.len());
         let (mut delivered, mut refused) = (0u64, 0u64);
@@ -291,9 +302,9 @@ impl Engine {
             // Decided by the schedule below; persisted with the batch.
             Some(())
         };
+        let events: Vec<(NoticeId, u8, Vec<u8>)> =
+            completes.iter().filter_map(|(_, r)| r.clone()).collect();
         let peer_owned = peer.to_owned();
-        let me = self.agency().to_string();
-        let _ = me;
         let mut schedule_outcomes = outcomes.clone();
         let written = self
             .inner
@@ -316,16 +327,35 @@ impl Engine {
                 Ok(())
             })
             .await;
-        if let Err(e) = written {
-            warn!(error = %e, peer, "could not record deliveries; they will be sent again (the peer deduplicates)");
-            schedule_outcomes = seqs.iter().map(|s| (*s, EntryOutcome::NotSent)).collect();
+        match written {
+            Ok(()) => {
+                for (id, stage, bytes) in events {
+                    if let (Ok(receipt), Ok(stage)) = (
+                        SignedReceipt::decode(&bytes),
+                        lintas_core::vocab::ReceiptStage::from_wire(i32::from(stage)),
+                    ) {
+                        self.publish_receipt(crate::ReceiptEvent {
+                            notice_id: id,
+                            receiver: peer.to_owned(),
+                            stage,
+                            receipt,
+                        });
+                    }
+                }
+            }
+            Err(e) => {
+                warn!(error = %e, peer, "could not record deliveries; they will be sent again (the peer deduplicates)");
+                schedule_outcomes = seqs.iter().map(|s| (*s, EntryOutcome::NotSent)).collect();
+            }
         }
         let retry = self
             .scheduler()
             .finish(peer, &schedule_outcomes, reached, mono);
         let m = &self.inner.metrics;
         m.deliveries
-            .get_or_create(&metrics::Outcome { outcome: "delivered" })
+            .get_or_create(&metrics::Outcome {
+                outcome: "delivered",
+            })
             .inc_by(delivered);
         m.deliveries
             .get_or_create(&metrics::Outcome { outcome: "refused" })

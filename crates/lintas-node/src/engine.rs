@@ -56,6 +56,8 @@ pub(crate) struct Inner {
     /// Wakes the delivery loop.
     pub(crate) outbox_wake: Notify,
     pub(crate) metrics: Arc<Metrics>,
+    /// Receipts recorded for notices sent from here, as they come.
+    pub(crate) receipt_events: tokio::sync::broadcast::Sender<ReceiptEvent>,
     /// Cancelled when the engine closes: inbox streams end with it.
     pub(crate) closed: CancellationToken,
 }
@@ -120,6 +122,7 @@ impl Engine {
                 scheduler: Mutex::new(scheduler),
                 outbox_wake: Notify::new(),
                 metrics,
+                receipt_events: tokio::sync::broadcast::channel(4096).0,
                 closed: CancellationToken::new(),
             }),
         })
@@ -189,6 +192,57 @@ impl Engine {
             .notices_refused
             .get_or_create(&crate::metrics::Reason { reason })
             .inc();
+    }
+}
+
+/// A receipt recorded for a notice this node sent.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ReceiptEvent {
+    /// The notice.
+    pub notice_id: lintas_core::ids::NoticeId,
+    /// The recipient that signed it.
+    pub receiver: String,
+    /// Its stage.
+    pub stage: lintas_core::vocab::ReceiptStage,
+    /// The signed receipt.
+    pub receipt: lintas_core::receipt::SignedReceipt,
+}
+
+impl Engine {
+    /// Receipts for notices sent from here as they are recorded, from now
+    /// on. A subscriber that falls more than 4,096 events behind gets
+    /// `Err(missed)` and continues.
+    pub fn receipt_events(
+        &self,
+    ) -> impl tokio_stream::Stream<Item = Result<ReceiptEvent, u64>> + use<> {
+        use tokio::sync::broadcast::error::RecvError;
+        let mut events = self.inner.receipt_events.subscribe();
+        let closed = self.inner.closed.clone();
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        tokio::spawn(async move {
+            loop {
+                let next = tokio::select! {
+                    () = closed.cancelled() => return,
+                    () = tx.closed() => return,
+                    next = events.recv() => next,
+                };
+                let item = match next {
+                    Ok(event) => Ok(event),
+                    Err(RecvError::Lagged(missed)) => Err(missed),
+                    Err(RecvError::Closed) => return,
+                };
+                if tx.send(item).await.is_err() {
+                    return;
+                }
+            }
+        });
+        tokio_stream::wrappers::ReceiverStream::new(rx)
+    }
+
+    pub(crate) fn publish_receipt(&self, event: ReceiptEvent) {
+        // Nobody listening is fine.
+        let _ = self.inner.receipt_events.send(event);
     }
 }
 

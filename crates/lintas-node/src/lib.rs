@@ -75,7 +75,7 @@ mod refusal;
 pub mod schedule;
 mod transport;
 
-pub use engine::{Engine, EngineError};
+pub use engine::{Engine, EngineError, ReceiptEvent};
 pub use history::HistoryError;
 pub use inbox::{InboxError, ReceivedNotice};
 pub use local::Submitted;
@@ -84,4 +84,6 @@ pub use query::{Overdue, TimelineEntry};
 pub use receive::{Accepted, Inbound};
 pub use refusal::{Refusal, RefusalClass};
 pub use schedule::{DeliveryConfig, PeerStatus};
-pub use transport::{Answer, Fault, MemoryNetwork, MemoryTransport, Outbound, Transport, Unreachable};
+pub use transport::{
+    Answer, Fault, MemoryNetwork, MemoryTransport, Outbound, Transport, Unreachable,
+};

@@ -104,7 +104,8 @@ impl Engine {
                 detail,
             })
         };
-        let envelope = SignedNotice::decode(&notice.envelope).map_err(|e| unreadable(e.to_string()))?;
+        let envelope =
+            SignedNotice::decode(&notice.envelope).map_err(|e| unreadable(e.to_string()))?;
         let (_, body) =
             decode_notice_body(envelope.body_bytes()).map_err(|e| unreadable(e.to_string()))?;
         Ok((notice, envelope, body))

@@ -57,8 +57,7 @@ impl Engine {
         let notice = self.store().notice(&id)?;
         match notice {
             Some(n)
-                if n.sender == peer.as_str()
-                    || n.recipients.iter().any(|r| r == peer.as_str()) =>
+                if n.sender == peer.as_str() || n.recipients.iter().any(|r| r == peer.as_str()) =>
             {
                 SignedNotice::decode(&n.envelope).map_err(|e| unreadable(&id, e))
             }
@@ -91,7 +90,8 @@ impl Engine {
                 .into_iter()
                 .filter_map(|(_, _, bytes)| SignedReceipt::decode(&bytes).ok())
                 .collect();
-            let envelope = SignedNotice::decode(&notice.envelope).map_err(|e| unreadable(&id, e))?;
+            let envelope =
+                SignedNotice::decode(&notice.envelope).map_err(|e| unreadable(&id, e))?;
             entries.push(TimelineEntry {
                 id,
                 notice,

@@ -283,14 +283,19 @@ impl Engine {
             }
         }
         if writes.is_empty() {
-            return answers.into_iter().map(UnwrapAnswer::unwrap_or_default_refusal).collect();
+            return answers
+                .into_iter()
+                .map(UnwrapAnswer::unwrap_or_default_refusal)
+                .collect();
         }
         let records: Vec<_> = writes
             .iter()
             .map(|(_, plan)| match plan {
-                Plan::Store { id, record, receipt } => {
-                    WriteItem::Notice(*id, record.clone(), receipt.encode())
-                }
+                Plan::Store {
+                    id,
+                    record,
+                    receipt,
+                } => WriteItem::Notice(*id, record.clone(), receipt.encode()),
                 Plan::Receipt {
                     id,
                     stage,
@@ -307,13 +312,9 @@ impl Engine {
                 let mut outcomes = Vec::with_capacity(records.len());
                 for record in &records {
                     outcomes.push(match record {
-                        WriteItem::Notice(id, notice, receipt) => Some(txn.record_received(
-                            id,
-                            notice,
-                            &me,
-                            accepted_stage,
-                            receipt,
-                        )?),
+                        WriteItem::Notice(id, notice, receipt) => {
+                            Some(txn.record_received(id, notice, &me, accepted_stage, receipt)?)
+                        }
                         WriteItem::Receipt(id, stage, receiver, bytes) => {
                             txn.store_receipt(id, *stage, receiver, bytes, None)?;
                             None
@@ -352,8 +353,24 @@ impl Engine {
                                     })
                                 })
                         }
-                        (Plan::Receipt { id, .. }, _) => {
+                        (
+                            Plan::Receipt {
+                                id, stage, bytes, ..
+                            },
+                            _,
+                        ) => {
                             info!(notice = %id, %peer, "receipt recorded");
+                            if let (Ok(receipt), Ok(stage)) = (
+                                SignedReceipt::decode(&bytes),
+                                ReceiptStage::from_wire(i32::from(stage)),
+                            ) {
+                                self.publish_receipt(crate::ReceiptEvent {
+                                    notice_id: id,
+                                    receiver: peer.to_string(),
+                                    stage,
+                                    receipt,
+                                });
+                            }
                             Ok(Accepted::Receipt)
                         }
                         _ => Err(Refusal::Store(StoreError::GroupAborted)),

@@ -40,7 +40,9 @@ pub enum Refusal {
     /// A notice delivered by an agency that is neither its sender nor a
     /// recipient allowed to forward it, or a receipt reported by another
     /// agency than its signer.
-    #[error("{what} signed by {signer} delivered by {peer}, which is neither its sender nor a recipient allowed to forward it")]
+    #[error(
+        "{what} signed by {signer} delivered by {peer}, which is neither its sender nor a recipient allowed to forward it"
+    )]
     SenderNotPeer {
         /// "notice" or "receipt".
         what: &'static str,

@@ -153,7 +153,11 @@ pub struct MemoryTransport {
 }
 
 impl Transport for MemoryTransport {
-    async fn deliver(&self, to: &AgencyId, items: Vec<Outbound>) -> Result<Vec<Answer>, Unreachable> {
+    async fn deliver(
+        &self,
+        to: &AgencyId,
+        items: Vec<Outbound>,
+    ) -> Result<Vec<Answer>, Unreachable> {
         let fault = self
             .network
             .faults
@@ -186,7 +190,9 @@ impl Transport for MemoryTransport {
         Ok(answers
             .into_iter()
             .map(|a| match a {
-                Ok(Accepted::Notice { receipt, duplicate }) => Answer::Accepted { receipt, duplicate },
+                Ok(Accepted::Notice { receipt, duplicate }) => {
+                    Answer::Accepted { receipt, duplicate }
+                }
                 Ok(Accepted::Receipt) => Answer::ReceiptRecorded,
                 Err(refusal) => Answer::Refused {
                     reason: refusal.reason().to_owned(),

@@ -314,9 +314,6 @@ impl Store {
         Ok(out)
     }
 
-
-
-
     /// The stored notice with this id.
     ///
     /// # Errors
@@ -432,7 +429,6 @@ impl Store {
         Ok(out)
     }
 
-
     /// Everything in the outbox, in enqueue order.
     ///
     /// # Errors
@@ -448,8 +444,6 @@ impl Store {
         Ok(out)
     }
 
-
-
     /// The trusted roster as last saved (SignedRoster bytes).
     ///
     /// # Errors
@@ -459,7 +453,6 @@ impl Store {
         let meta = txn.open_table(META).map_err(db)?;
         Ok(meta.get("roster").map_err(db)?.map(|v| v.value().to_vec()))
     }
-
 }
 
 #[cfg(test)]

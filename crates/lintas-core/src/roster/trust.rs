@@ -279,9 +279,11 @@ impl TrustedRoster {
     ) -> Result<VerifiedNotice, VerifyError> {
         self.verify_notices(std::slice::from_ref(notice), now)
             .pop()
-            .unwrap_or_else(|| Err(VerifyError::BadSignature {
-                key_id: notice.key_id().clone(),
-            }))
+            .unwrap_or_else(|| {
+                Err(VerifyError::BadSignature {
+                    key_id: notice.key_id().clone(),
+                })
+            })
     }
 
     /// Verifies many notices at once, with the same answer for each as
@@ -297,9 +299,12 @@ impl TrustedRoster {
             return notices.iter().map(|_| Err(e.clone())).collect();
         }
         let messages: Vec<Vec<u8>> = notices.iter().map(SignedNotice::signed_message).collect();
-        let signed = self.authenticate_many(notices.iter().zip(&messages).map(|(n, m)| {
-            (n.signer(), n.key_id(), m.as_slice(), n.signature())
-        }));
+        let signed = self.authenticate_many(
+            notices
+                .iter()
+                .zip(&messages)
+                .map(|(n, m)| (n.signer(), n.key_id(), m.as_slice(), n.signature())),
+        );
         notices
             .iter()
             .zip(signed)
@@ -434,9 +439,11 @@ impl TrustedRoster {
     ) -> Result<Receipt, VerifyError> {
         self.verify_receipts(std::slice::from_ref(signed), now)
             .pop()
-            .unwrap_or_else(|| Err(VerifyError::BadSignature {
-                key_id: signed.key_id().clone(),
-            }))
+            .unwrap_or_else(|| {
+                Err(VerifyError::BadSignature {
+                    key_id: signed.key_id().clone(),
+                })
+            })
     }
 
     /// Verifies many receipts at once, with the same answer for each as
@@ -450,9 +457,12 @@ impl TrustedRoster {
             return receipts.iter().map(|_| Err(e.clone())).collect();
         }
         let messages: Vec<Vec<u8>> = receipts.iter().map(SignedReceipt::signed_message).collect();
-        let signed = self.authenticate_many(receipts.iter().zip(&messages).map(|(r, m)| {
-            (r.signer(), r.key_id(), m.as_slice(), r.signature())
-        }));
+        let signed = self.authenticate_many(
+            receipts
+                .iter()
+                .zip(&messages)
+                .map(|(r, m)| (r.signer(), r.key_id(), m.as_slice(), r.signature())),
+        );
         receipts
             .iter()
             .zip(signed)
