@@ -161,14 +161,6 @@ impl Net {
         Ok(())
     }
 
-    async fn stop(&mut self, i: usize) -> Result<(), Error> {
-        let id = self.id(i);
-        if let Some(mut node) = self.nodes.remove(&id) {
-            node.child.kill().await?;
-        }
-        Ok(())
-    }
-
     fn client(&self, i: usize) -> Result<AgencyApiClient<Channel>, Error> {
         Ok(self
             .nodes
@@ -667,6 +659,7 @@ async fn idle(dir: &Path, quick: bool) -> Result<Value, Error> {
     let mut client = net.client(0)?;
     let count = if quick { 300 } else { 3_000 };
     let mut lat = Vec::with_capacity(count);
+    let mut submit_lat: Vec<f64> = Vec::with_capacity(count);
     for i in 0..count + 20 {
         let body = update(
             &from,
@@ -682,6 +675,7 @@ async fn idle(dir: &Path, quick: bool) -> Result<Value, Error> {
             .await?
             .into_inner()
             .notice_id;
+        let submitted = start.elapsed().as_secs_f64() * 1000.0;
         receipts
             .wait_for(before + 1, Duration::from_secs(30))
             .await?;
@@ -689,9 +683,27 @@ async fn idle(dir: &Path, quick: bool) -> Result<Value, Error> {
             && let Some(t) = receipts.arrival(&id, 1)
         {
             lat.push(t.saturating_duration_since(start).as_secs_f64() * 1000.0);
+            submit_lat.push(submitted);
         }
     }
-    let result = json!({"notices": count, "latency": percentiles(lat), "rss_peak_mib": peak(&net)});
+    // Calibration: the round trip of a call that does almost nothing.
+    let mut trivial = Vec::new();
+    for _ in 0..200 {
+        let start = Instant::now();
+        client
+            .get_case_timeline(pb::GetCaseTimelineRequest {
+                case_id: "NO-SUCH-CASE".into(),
+            })
+            .await?;
+        trivial.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    let result = json!({
+        "notices": count,
+        "latency": percentiles(lat),
+        "submit_answered": percentiles(submit_lat),
+        "empty_call_round_trip": percentiles(trivial),
+        "rss_peak_mib": peak(&net),
+    });
     net.shutdown().await;
     Ok(result)
 }

@@ -12,6 +12,8 @@ use std::sync::Arc;
 use std::sync::mpsc;
 
 use lintas_store::{Store, StoreError, Transaction};
+
+use crate::metrics::Metrics;
 use tokio::sync::oneshot;
 
 /// Most changes one transaction takes.
@@ -70,11 +72,11 @@ impl std::fmt::Debug for GroupCommit {
 
 impl GroupCommit {
     /// Starts the writer thread for `store`.
-    pub(crate) fn start(store: Arc<Store>) -> std::io::Result<Self> {
+    pub(crate) fn start(store: Arc<Store>, metrics: Arc<Metrics>) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<Option<Box<dyn Job>>>();
         let thread = std::thread::Builder::new()
             .name("lintas-commit".into())
-            .spawn(move || writer(&store, &queue))?;
+            .spawn(move || writer(&store, metrics, &queue))?;
         Ok(GroupCommit {
             jobs,
             thread: Arc::new(std::sync::Mutex::new(Some(thread))),
@@ -111,7 +113,7 @@ impl GroupCommit {
     }
 }
 
-fn writer(store: &Store, queue: &mpsc::Receiver<Option<Box<dyn Job>>>) {
+fn writer(store: &Store, metrics: Arc<Metrics>, queue: &mpsc::Receiver<Option<Box<dyn Job>>>) {
     while let Ok(Some(first)) = queue.recv() {
         let mut group = vec![first];
         let mut stop = false;
@@ -125,7 +127,7 @@ fn writer(store: &Store, queue: &mpsc::Receiver<Option<Box<dyn Job>>>) {
                 Err(_) => break,
             }
         }
-        commit(store, group);
+        commit(store, &metrics, group);
         if stop {
             break;
         }
@@ -134,8 +136,10 @@ fn writer(store: &Store, queue: &mpsc::Receiver<Option<Box<dyn Job>>>) {
     // and with it each job's answer channel, is dropped.
 }
 
-fn commit(store: &Store, mut group: Vec<Box<dyn Job>>) {
+fn commit(store: &Store, metrics: &Metrics, mut group: Vec<Box<dyn Job>>) {
     let mut change_failed = false;
+    let started = std::time::Instant::now();
+    let changes = group.len() as u64;
     let outcome = store.write(|txn| {
         for job in group.iter_mut() {
             if !job.run(txn) {
@@ -145,6 +149,11 @@ fn commit(store: &Store, mut group: Vec<Box<dyn Job>>) {
         }
         Ok(())
     });
+    metrics.store_commits.inc();
+    metrics.store_commit_changes.inc_by(changes);
+    metrics
+        .store_commit_micros
+        .inc_by(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
     match outcome {
         Ok(()) => {
             for job in group {
@@ -154,7 +163,7 @@ fn commit(store: &Store, mut group: Vec<Box<dyn Job>>) {
         Err(_) if change_failed && group.len() > 1 => {
             // Nothing was written; each change alone fails only itself.
             for job in group {
-                commit(store, vec![job]);
+                commit(store, metrics, vec![job]);
             }
         }
         Err(e) => {

@@ -109,7 +109,7 @@ impl Engine {
             .outbox_entries
             .set(i64::try_from(scheduler.len()).unwrap_or(i64::MAX));
         let (inbox, _) = watch::channel(newest);
-        let commit = GroupCommit::start(Arc::clone(&store))?;
+        let commit = GroupCommit::start(Arc::clone(&store), Arc::clone(&metrics))?;
         Ok(Engine {
             inner: Arc::new(Inner {
                 agency,

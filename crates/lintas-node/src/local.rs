@@ -50,7 +50,9 @@ impl Engine {
         body.sequence = sequence;
         let (id, signed) =
             SignedNotice::sign(&body, &self.inner.key).map_err(|e| Refusal::invalid(e, "draft"))?;
-        let verified = self.roster().verify_notice(&signed, now)?;
+        let verified = self
+            .roster()
+            .check_own_notice(&signed, &self.inner.key, now)?;
         self.check_history(&verified.body)?;
         let priority = priority_rank(body.handling.priority);
         let record = stored(&verified, Direction::Sent, self.agency(), now);

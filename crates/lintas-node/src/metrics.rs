@@ -30,6 +30,9 @@ pub struct Metrics {
     pub(crate) deliveries: Family<Outcome, Counter>,
     pub(crate) outbox_entries: Gauge,
     pub(crate) batches_received: Counter,
+    pub(crate) store_commits: Counter,
+    pub(crate) store_commit_changes: Counter,
+    pub(crate) store_commit_micros: Counter,
 }
 
 impl Metrics {
@@ -43,6 +46,9 @@ impl Metrics {
             deliveries: Family::default(),
             outbox_entries: Gauge::default(),
             batches_received: Counter::default(),
+            store_commits: Counter::default(),
+            store_commit_changes: Counter::default(),
+            store_commit_micros: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -79,6 +85,21 @@ impl Metrics {
             "batches_received",
             "Deliveries received (each a batch of one or more notices and receipts)",
             m.batches_received.clone(),
+        );
+        registry.register(
+            "store_commits",
+            "Durable store transactions (each serves one or more changes: group commit)",
+            m.store_commits.clone(),
+        );
+        registry.register(
+            "store_commit_changes",
+            "Changes written by those transactions",
+            m.store_commit_changes.clone(),
+        );
+        registry.register(
+            "store_commit_microseconds",
+            "Time spent writing and flushing those transactions",
+            m.store_commit_micros.clone(),
         );
         Metrics { registry, ..m }
     }

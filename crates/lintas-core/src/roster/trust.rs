@@ -286,6 +286,32 @@ impl TrustedRoster {
             })
     }
 
+    /// Checks a notice this party has just signed with `key` itself, as a
+    /// recipient would check it, except for the signature (made a moment
+    /// ago by `key`, so checking it again would only cost time): sender and
+    /// key in the roster and matching `key`, key not revoked and valid at
+    /// creation, id, body, kind permitted, recipients known, not expired,
+    /// not from the future.
+    ///
+    /// # Errors
+    /// The first check that fails, as [`TrustedRoster::verify_notice`]
+    /// would report it.
+    pub fn check_own_notice(
+        &self,
+        notice: &SignedNotice,
+        key: &crate::keys::SigningKey,
+        now: Timestamp,
+    ) -> Result<VerifiedNotice, VerifyError> {
+        self.check_current(now)?;
+        let (agency, roster_key) = self.signing_key(notice.signer(), notice.key_id())?;
+        if roster_key.public_key != key.public_key() || notice.key_id() != key.key_id() {
+            return Err(VerifyError::BadSignature {
+                key_id: notice.key_id().clone(),
+            });
+        }
+        self.check_notice(notice, agency, roster_key, now)
+    }
+
     /// Verifies many notices at once, with the same answer for each as
     /// [`TrustedRoster::verify_notice`]: the signatures are checked with
     /// batch verification, falling back to one by one when the batch
