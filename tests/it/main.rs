@@ -1,8 +1,10 @@
 //! Lintas integration tests: wire round trips for every notice kind, every
 //! validation rule, tamper detection, the trust roster, the published test
-//! vectors and property tests that no input panics the decoders.
+//! vectors, property tests that no input panics the decoders, the node
+//! engine on an in-memory network, and multi-node tests over gRPC.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod engine;
 mod nodes;
 mod properties;
 mod roster;

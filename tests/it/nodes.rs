@@ -1172,3 +1172,77 @@ async fn only_a_sender_supersedes_or_withdraws_its_own_notices() {
     );
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_is_answered_item_by_item_and_an_oversized_one_is_refused_whole() {
+    use lintas_core::pb::{BatchItem, DeliverBatchRequest, batch_answer, batch_item};
+    use lintas_core::vocab::NoticeKind::VictimStatusUpdate;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut limits = lintas_grpc::Limits::default();
+    limits.max_batch_items = 8;
+    let net = DevNet::start_with(&[KHM_POLICE], dir.path(), limits)
+        .await
+        .unwrap();
+    let mut peer = net.peer(IDN_KEMLU, KHM_POLICE).await.unwrap();
+    let item = |n: &SignedNotice| BatchItem {
+        item: Some(batch_item::Item::Notice(n.clone().into())),
+    };
+    let (good_id, good) = signed_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]);
+    let (_, elsewhere) = signed_now(VictimStatusUpdate, IDN_KEMLU, &[THA_POLICE]);
+    let mut tampered =
+        pb::SignedNotice::from(signed_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]).1);
+    tampered.signature[3] ^= 1;
+    let request = DeliverBatchRequest {
+        items: vec![
+            item(&good),
+            BatchItem {
+                item: Some(batch_item::Item::Notice(tampered)),
+            },
+            item(&elsewhere),
+            BatchItem { item: None },
+            item(&good),
+        ],
+    };
+    let answers = peer
+        .deliver_batch(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .answers;
+    let summary: Vec<String> = answers
+        .iter()
+        .map(|a| match &a.answer {
+            Some(batch_answer::Answer::Delivered(d)) => {
+                format!("delivered duplicate={}", d.duplicate)
+            }
+            Some(batch_answer::Answer::Refused(r)) => {
+                format!("{} {} {}", r.code, r.reason, r.field)
+            }
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            "delivered duplicate=false".to_string(),
+            format!("{} bad_signature ", tonic::Code::InvalidArgument as u32),
+            format!("{} not_a_recipient ", tonic::Code::PermissionDenied as u32),
+            format!(
+                "{} invalid_argument items[3].item",
+                tonic::Code::InvalidArgument as u32
+            ),
+            "delivered duplicate=true".to_string(),
+        ]
+    );
+    let inbox = net.node(KHM_POLICE).inbox_after(0).await.unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].id, good_id);
+
+    let too_many = DeliverBatchRequest {
+        items: (0..9).map(|_| item(&good)).collect(),
+    };
+    let refused = peer.deliver_batch(too_many).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
+    assert_eq!(reason(&refused), "batch_too_large");
+}

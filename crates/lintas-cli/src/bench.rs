@@ -78,10 +78,16 @@ struct Net {
     nodes: BTreeMap<AgencyId, Running>,
 }
 
-fn free_port() -> Result<u16, Error> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+/// `count` distinct free ports (all held until every one is chosen, so the
+/// system cannot hand out one twice).
+fn free_ports(count: usize) -> Result<Vec<u16>, Error> {
+    let held = (0..count)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(held
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.port()))
+        .collect::<Result<Vec<_>, _>>()?)
 }
 
 impl Net {
@@ -91,10 +97,10 @@ impl Net {
             "IDN", "KHM", "THA", "PHL", "VNM", "MMR", "LAO", "MYS", "SGP", "BRN",
         ];
         let mut agencies = Vec::new();
-        for i in 0..count {
+        for (i, port) in free_ports(count)?.into_iter().enumerate() {
             let state = states[i % states.len()];
             let id = AgencyId::parse(&format!("{state}.BENCH.N{i}"))?;
-            agencies.push((id, free_port()?));
+            agencies.push((id, port));
         }
         let spec: Vec<(AgencyId, AgencyKind, u16)> = agencies
             .iter()
@@ -440,14 +446,16 @@ pub(crate) async fn run(args: &BenchArgs) -> Result<(), Error> {
         let sub = dir.join(format!("{n}-{scenario:?}").to_lowercase());
         std::fs::create_dir_all(&sub)?;
         say(format!("== {scenario:?}"));
-        let result = match scenario {
-            Scenario::Steady => steady(&sub, quick).await?,
-            Scenario::Idle => idle(&sub, quick).await?,
-            Scenario::Raid => raid(&sub, quick).await?,
-            Scenario::Backlog => backlog(&sub, quick).await?,
-            Scenario::Broadcast => broadcast(&sub, quick).await?,
-            Scenario::Growth => growth(&sub, quick).await?,
+        let outcome = match scenario {
+            Scenario::Steady => steady(&sub, quick).await,
+            Scenario::Idle => idle(&sub, quick).await,
+            Scenario::Raid => raid(&sub, quick).await,
+            Scenario::Backlog => backlog(&sub, quick).await,
+            Scenario::Broadcast => broadcast(&sub, quick).await,
+            Scenario::Growth => growth(&sub, quick).await,
         };
+        // One failed scenario is reported; the others still run.
+        let result = outcome.unwrap_or_else(|e| json!({"error": e.to_string()}));
         say(serde_json::to_string_pretty(&result)?);
         if *scenario == Scenario::Steady {
             let rate = result["notices_per_s"].as_f64().unwrap_or(0.0);
@@ -476,8 +484,19 @@ pub(crate) async fn run(args: &BenchArgs) -> Result<(), Error> {
         report.insert("rss_peak_mib".into(), json!(peak.max(so_far)));
         scenario_reports.insert(format!("{scenario:?}").to_lowercase(), result);
     }
+    let failed: Vec<String> = scenario_reports
+        .iter()
+        .filter(|(_, r)| r.get("error").is_some())
+        .map(|(name, _)| name.clone())
+        .collect();
     report.insert("scenarios".into(), Value::Object(scenario_reports));
     let report = Value::Object(report);
+    if !failed.is_empty() {
+        if args.json {
+            println!("{}", serde_json::to_string(&report)?);
+        }
+        return Err(format!("scenarios failed: {}", failed.join(", ")).into());
+    }
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

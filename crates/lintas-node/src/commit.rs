@@ -175,3 +175,62 @@ fn commit(store: &Store, metrics: &Metrics, mut group: Vec<Box<dyn Job>>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lintas_core::ids::NoticeId;
+    use lintas_store::StoredNotice;
+
+    fn notice(case: &str) -> StoredNotice {
+        StoredNotice {
+            envelope: vec![1],
+            case_id: case.into(),
+            recipients: vec!["KHM.X".into()],
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_change_fails_alone_and_the_rest_of_its_group_is_written()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Arc::new(Store::open(&dir.path().join("s.redb"))?);
+        let metrics = Arc::new(Metrics::new());
+        let commit = GroupCommit::start(Arc::clone(&store), Arc::clone(&metrics))?;
+        // Hold the writer so the next three changes wait together.
+        let blocker = commit.write(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            Ok(())
+        });
+        let first =
+            commit.write(|t| t.record_sent(&NoticeId::from_bytes([1; 32]), &notice("A"), 3));
+        let failing = commit.write(|t| {
+            t.record_sent(&NoticeId::from_bytes([2; 32]), &notice("B"), 3)?;
+            Err::<Vec<lintas_store::OutboxEntry>, _>(StoreError::Corrupt {
+                what: "test".into(),
+                detail: "refused on purpose".into(),
+            })
+        });
+        let third =
+            commit.write(|t| t.record_sent(&NoticeId::from_bytes([3; 32]), &notice("C"), 3));
+        let (b, f, s, t) = tokio::join!(blocker, first, failing, third);
+        b?;
+        assert_eq!(f?.len(), 1);
+        assert!(matches!(s, Err(StoreError::Corrupt { .. })), "{s:?}");
+        assert_eq!(t?.len(), 1);
+        assert!(store.notice(&NoticeId::from_bytes([1; 32]))?.is_some());
+        assert!(
+            store.notice(&NoticeId::from_bytes([2; 32]))?.is_none(),
+            "nothing of the failed change"
+        );
+        assert!(store.notice(&NoticeId::from_bytes([3; 32]))?.is_some());
+        assert_eq!(store.outbox()?.len(), 2);
+        commit.stop().await;
+        assert!(matches!(
+            commit.write(|t| t.reserve_sequence()).await,
+            Err(StoreError::Closed)
+        ));
+        Ok(())
+    }
+}

@@ -1,6 +1,6 @@
 //! Why the engine refused something: one typed error for every refusal a
 //! node gives, each with the protocol's stable reason (docs/PROTOCOL.md,
-//! section 9.7) and a class that a transport maps to its own status codes.
+//! section 9.8) and a class that a transport maps to its own status codes.
 
 use lintas_core::ValidationError;
 use lintas_core::roster::VerifyError;
