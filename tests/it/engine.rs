@@ -248,7 +248,7 @@ async fn restarts_while_answers_are_lost_lose_nothing_and_duplicate_nothing() {
     let n = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&n);
     network.set_faults(move |_, _, _| {
-        if counter.fetch_add(1, Ordering::SeqCst) % 3 == 0 {
+        if counter.fetch_add(1, Ordering::SeqCst).is_multiple_of(3) {
             Fault::LoseAnswer
         } else {
             Fault::None

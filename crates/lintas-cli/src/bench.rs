@@ -63,6 +63,11 @@ pub(crate) struct BenchArgs {
     /// directory.
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// Each node's per-peer rate limit (items per second, burst four times
+    /// that); unlimited if absent, so that the limit is not what is
+    /// measured.
+    #[arg(long)]
+    peer_rate: Option<u32>,
 }
 
 /// One node process and how to reach its agency API.
@@ -93,6 +98,10 @@ fn free_ports(count: usize) -> Result<Vec<u16>, Error> {
 impl Net {
     /// Writes a network of `count` agencies under `dir` (none started).
     fn create(dir: &Path, count: usize) -> Result<Net, Error> {
+        Net::create_limited(dir, count, None)
+    }
+
+    fn create_limited(dir: &Path, count: usize, peer_rate: Option<u32>) -> Result<Net, Error> {
         let states = [
             "IDN", "KHM", "THA", "PHL", "VNM", "MMR", "LAO", "MYS", "SGP", "BRN",
         ];
@@ -106,9 +115,12 @@ impl Net {
             .iter()
             .map(|(id, port)| (id.clone(), AgencyKind::Police, *port))
             .collect();
-        // A load test: limits high enough not to be what is measured.
-        let extra = "\n[limits]\npeer_requests_per_second = 1000000\npeer_burst = 1000000\n";
-        create(dir, &spec, extra)?;
+        // A load test: limits high enough not to be what is measured,
+        // unless asked for.
+        let (rate, burst) = peer_rate.map_or((1_000_000, 1_000_000), |r| (r, r.saturating_mul(4)));
+        let extra =
+            format!("\n[limits]\npeer_requests_per_second = {rate}\npeer_burst = {burst}\n");
+        create(dir, &spec, &extra)?;
         Ok(Net {
             dir: dir.to_path_buf(),
             agencies,
@@ -448,7 +460,7 @@ pub(crate) async fn run(args: &BenchArgs) -> Result<(), Error> {
         say(format!("== {scenario:?}"));
         let outcome = match scenario {
             Scenario::Steady => steady(&sub, quick).await,
-            Scenario::Idle => idle(&sub, quick).await,
+            Scenario::Idle => idle(&sub, quick, args.peer_rate).await,
             Scenario::Raid => raid(&sub, quick).await,
             Scenario::Backlog => backlog(&sub, quick).await,
             Scenario::Broadcast => broadcast(&sub, quick).await,
@@ -669,8 +681,8 @@ async fn steady(dir: &Path, quick: bool) -> Result<Value, Error> {
     Ok(result)
 }
 
-async fn idle(dir: &Path, quick: bool) -> Result<Value, Error> {
-    let mut net = Net::create(dir, 2)?;
+async fn idle(dir: &Path, quick: bool, peer_rate: Option<u32>) -> Result<Value, Error> {
+    let mut net = Net::create_limited(dir, 2, peer_rate)?;
     net.start(0).await?;
     net.start(1).await?;
     let receipts = Receipts::follow(&mut net.client(0)?).await?;

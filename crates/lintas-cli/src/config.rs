@@ -43,6 +43,9 @@ pub(crate) struct NodeConfig {
     /// Delivery pacing.
     #[serde(default)]
     pub(crate) delivery: DeliveryPacing,
+    /// Memory for the store's page cache, MiB (32 by default).
+    #[serde(default)]
+    pub(crate) store_cache_mib: Option<usize>,
     /// Where to serve Prometheus metrics (plain HTTP); off if absent.
     #[serde(default)]
     pub(crate) metrics_listen: Option<SocketAddr>,

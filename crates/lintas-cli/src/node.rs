@@ -67,6 +67,9 @@ pub(crate) async fn run(config_path: &Path) -> Result<(), Error> {
     let mut builder = builder
         .store_path(config.data_dir.join("node.redb"))
         .limits(limits);
+    if let Some(mib) = config.store_cache_mib {
+        builder = builder.store_cache_bytes(mib.saturating_mul(1024 * 1024));
+    }
     for client in &config.api_clients {
         builder = builder.api_client(client.clone());
     }

@@ -28,6 +28,9 @@ pub(crate) struct GrpcTransport {
     channels: Mutex<BTreeMap<AgencyId, Channel>>,
     /// Peers that answered `DeliverBatch` with UNIMPLEMENTED.
     unary_only: Mutex<std::collections::BTreeSet<AgencyId>>,
+    /// Peers that answered `DeliverBatch`: no copy of a batch is kept for
+    /// the fallback.
+    batch_ok: Mutex<std::collections::BTreeSet<AgencyId>>,
 }
 
 impl GrpcTransport {
@@ -36,6 +39,7 @@ impl GrpcTransport {
             state,
             channels: Mutex::default(),
             unary_only: Mutex::default(),
+            batch_ok: Mutex::default(),
         }
     }
 
@@ -218,8 +222,15 @@ impl EngineTransport for GrpcTransport {
             .lock()
             .map(|u| u.contains(to))
             .unwrap_or(false);
+        let known = self
+            .batch_ok
+            .lock()
+            .map(|b| b.contains(to))
+            .unwrap_or(false);
         let result = if unary {
             self.one_by_one(&mut client, items).await
+        } else if known {
+            self.batch(&mut client, items).await
         } else {
             match self.batch(&mut client, items.clone()).await {
                 Err(status) if status.code() == tonic::Code::Unimplemented => {
@@ -227,6 +238,12 @@ impl EngineTransport for GrpcTransport {
                         u.insert(to.clone());
                     }
                     self.one_by_one(&mut client, items).await
+                }
+                Ok(answers) => {
+                    if let Ok(mut b) = self.batch_ok.lock() {
+                        b.insert(to.clone());
+                    }
+                    Ok(answers)
                 }
                 other => other,
             }

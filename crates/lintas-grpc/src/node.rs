@@ -146,6 +146,7 @@ pub struct NodeBuilder {
     endpoints: BTreeMap<AgencyId, String>,
     limits: Limits,
     delivery: DeliveryConfig,
+    store_cache_bytes: usize,
     metrics: Option<TcpListener>,
     handler: Option<(u64, NoticeHandler)>,
 }
@@ -178,6 +179,7 @@ impl Node {
             endpoints: BTreeMap::new(),
             limits: Limits::default(),
             delivery: DeliveryConfig::default(),
+            store_cache_bytes: lintas_store::DEFAULT_CACHE_BYTES,
             metrics: None,
             handler: None,
         }
@@ -254,6 +256,13 @@ impl NodeBuilder {
         self
     }
 
+    /// Memory for the store's page cache (32 MiB by default). The node's
+    /// memory does not grow with its store beyond this.
+    pub fn store_cache_bytes(mut self, bytes: usize) -> Self {
+        self.store_cache_bytes = bytes;
+        self
+    }
+
     /// How deliveries to peers are paced (window, batch size, backoff).
     pub fn delivery(mut self, delivery: DeliveryConfig) -> Self {
         self.delivery = delivery;
@@ -271,7 +280,8 @@ impl NodeBuilder {
             "tls (or the explicit plaintext development mode)",
         ))?;
         let path = self.store_path.ok_or(NodeError::Incomplete("store_path"))?;
-        let store = tokio::task::spawn_blocking(move || Store::open(&path))
+        let cache = self.store_cache_bytes;
+        let store = tokio::task::spawn_blocking(move || Store::open_with_cache(&path, cache))
             .await
             .map_err(|e| NodeError::Transport(e.to_string()))??;
         // Calls carry at most one message of notices: keep batches under it.

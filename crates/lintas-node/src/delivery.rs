@@ -27,19 +27,24 @@ use crate::schedule::{EntryOutcome, unix_ms};
 use crate::transport::{Answer, Outbound, Transport};
 use crate::{Engine, metrics};
 
+/// What the receipt for a notice must name: its id and body digest.
+type Expected = Option<(NoticeId, [u8; 32])>;
+/// A verified receipt to store: notice, stage, SignedReceipt bytes.
+type ReceiptRecord = (NoticeId, u8, Vec<u8>);
+
 /// One entry of a batch, ready to go.
 struct Ready {
     seq: u64,
     attempts: u32,
     item: Outbound,
     /// For a notice: its id and body digest, to check the receipt against.
-    expects: Option<(NoticeId, [u8; 32])>,
+    expects: Expected,
     size: usize,
 }
 
 /// What became of one entry.
 enum Result_ {
-    Delivered(Option<(NoticeId, u8, Vec<u8>)>),
+    Delivered(Option<ReceiptRecord>),
     Refused(String, u32),
     NotSent,
 }
@@ -104,7 +109,7 @@ impl Engine {
                 }
                 continue;
             }
-            let meta: Vec<(u64, u32, Option<(NoticeId, [u8; 32])>)> = chunk
+            let meta: Vec<(u64, u32, Expected)> = chunk
                 .iter()
                 .map(|r| (r.seq, r.attempts, r.expects))
                 .collect();
@@ -273,7 +278,7 @@ impl Engine {
         let config = *self.scheduler().config();
         let reached =
             results.values().any(|r| !matches!(r, Result_::NotSent)) || unreachable.is_none();
-        let mut completes: Vec<(u64, Option<(NoticeId, u8, Vec<u8>)>)> = Vec::new();
+        let mut completes: Vec<(u64, Option<ReceiptRecord>)> = Vec::new();
         let mut reschedules = Vec::new();
         let mut outcomes = Vec::with_capacity(seqs.len());
         let (mut delivered, mut refused) = (0u64, 0u64);
@@ -302,7 +307,7 @@ impl Engine {
             // Decided by the schedule below; persisted with the batch.
             Some(())
         };
-        let events: Vec<(NoticeId, u8, Vec<u8>)> =
+        let events: Vec<ReceiptRecord> =
             completes.iter().filter_map(|(_, r)| r.clone()).collect();
         let peer_owned = peer.to_owned();
         let mut schedule_outcomes = outcomes.clone();

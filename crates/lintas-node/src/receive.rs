@@ -59,8 +59,8 @@ enum Plan {
     Duplicate(SignedReceipt),
     Store {
         id: NoticeId,
-        record: StoredNotice,
-        receipt: SignedReceipt,
+        record: Box<StoredNotice>,
+        receipt: Box<SignedReceipt>,
     },
     Receipt {
         id: NoticeId,
@@ -211,8 +211,8 @@ impl Engine {
         match SignedReceipt::sign(&receipt, &self.inner.key) {
             Ok(receipt) => Plan::Store {
                 id: verified.id,
-                record: stored(&verified, Direction::Received, peer, now),
-                receipt,
+                record: Box::new(stored(&verified, Direction::Received, peer, now)),
+                receipt: Box::new(receipt),
             },
             Err(e) => Plan::Refused(Refusal::invalid(e, "receipt")),
         }
@@ -295,7 +295,7 @@ impl Engine {
                     id,
                     record,
                     receipt,
-                } => WriteItem::Notice(*id, record.clone(), receipt.encode()),
+                } => WriteItem::Notice(*id, (**record).clone(), receipt.encode()),
                 Plan::Receipt {
                     id,
                     stage,
@@ -335,7 +335,7 @@ impl Engine {
                             self.inner.metrics.notices_accepted.inc();
                             newest = Some(cursor);
                             Ok(Accepted::Notice {
-                                receipt,
+                                receipt: *receipt,
                                 duplicate: false,
                             })
                         }

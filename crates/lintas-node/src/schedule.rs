@@ -15,11 +15,11 @@
 //! - an entry the peer answered with a refusal waits on its own timer, and
 //!   holds back the later entries of its case (their order is kept).
 //!
-//! Choosing the next batch costs O(batch · log n), whatever is waiting.
+//! Choosing the next batch costs O(batch · log n) for n waiting entries.
 //! Time is an input (monotonic `Instant`), so the schedule is tested
 //! without sleeping and survives wall-clock jumps.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -132,8 +132,8 @@ struct Down {
 
 #[derive(Debug, Default)]
 struct PeerQueue {
-    items: HashMap<u64, Item>,
-    cases: HashMap<CaseKey, CaseQueue>,
+    items: BTreeMap<u64, Item>,
+    cases: BTreeMap<CaseKey, CaseQueue>,
     /// (priority, seq) of the head of every idle case.
     ready: BTreeSet<(u32, u64)>,
     /// (until, case) of parked cases.

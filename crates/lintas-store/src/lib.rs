@@ -21,7 +21,7 @@ mod store;
 mod transaction;
 
 pub use records::{Direction, OutboxEntry, OutboxPayload, PeerRetry, StoredNotice};
-pub use store::{InboxEntry, ReceiveOutcome, Store};
+pub use store::{DEFAULT_CACHE_BYTES, InboxEntry, ReceiveOutcome, Store};
 pub use transaction::Transaction;
 
 /// Why a storage operation failed.

@@ -54,6 +54,9 @@ pub struct InboxEntry {
     pub notice: StoredNotice,
 }
 
+/// The page cache a store keeps in memory unless told otherwise.
+pub const DEFAULT_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
 /// A node's durable store: one file.
 #[derive(Debug)]
 pub struct Store {
@@ -101,13 +104,27 @@ fn notice_id(bytes: &[u8], what: &str) -> Result<NoticeId, StoreError> {
 }
 
 impl Store {
-    /// Opens the store at `path`, creating it if needed.
+    /// Opens the store at `path`, creating it if needed, with the default
+    /// page cache ([`DEFAULT_CACHE_BYTES`]).
     ///
     /// # Errors
     /// The file cannot be created, opened or locked (another node process
     /// has it open).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let database = Database::create(path).map_err(db)?;
+        Self::open_with_cache(path, DEFAULT_CACHE_BYTES)
+    }
+
+    /// Opens the store at `path` with a page cache of `cache_bytes`: the
+    /// store's share of the node's memory, whatever the size of the file
+    /// (the operating system's file cache serves the rest).
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_with_cache(path: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
+        let database = redb::Builder::new()
+            .set_cache_size(cache_bytes)
+            .create(path)
+            .map_err(db)?;
         let txn = database.begin_write().map_err(db)?;
         txn.open_table(NOTICES).map_err(db)?;
         txn.open_table(INBOX).map_err(db)?;
