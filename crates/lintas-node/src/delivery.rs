@@ -307,8 +307,7 @@ impl Engine {
             // Decided by the schedule below; persisted with the batch.
             Some(())
         };
-        let events: Vec<ReceiptRecord> =
-            completes.iter().filter_map(|(_, r)| r.clone()).collect();
+        let events: Vec<ReceiptRecord> = completes.iter().filter_map(|(_, r)| r.clone()).collect();
         let peer_owned = peer.to_owned();
         let mut schedule_outcomes = outcomes.clone();
         let written = self
