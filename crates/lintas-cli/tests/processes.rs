@@ -342,3 +342,43 @@ fn rosters_are_built_and_signed_steward_by_steward() {
         );
     }
 }
+
+#[test]
+fn the_load_generator_reports_what_it_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_ok(lintas().args([
+        "bench",
+        "--quick",
+        "--json",
+        "--scenario",
+        "steady",
+        "--scenario",
+        "backlog",
+        "--dir",
+        dir.path().to_str().unwrap(),
+    ]));
+    let report: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    for key in [
+        "notices_per_s",
+        "verify_strict_per_s",
+        "sign_per_s",
+        "ratio",
+        "p50_ms",
+        "p99_ms",
+        "p999_ms",
+        "rss_peak_mib",
+        "cpu_us_per_notice",
+    ] {
+        let value = report[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} in {report}"));
+        assert!(value > 0.0, "{key} = {value}");
+    }
+    let rate = report["notices_per_s"].as_f64().unwrap();
+    let verify = report["verify_strict_per_s"].as_f64().unwrap();
+    assert!((report["ratio"].as_f64().unwrap() - rate / verify).abs() < 0.01);
+    let backlog = &report["scenarios"]["backlog"];
+    assert_eq!(backlog["queued"], 5000);
+    assert_eq!(backlog["urgent_was_first"], true, "{backlog}");
+    assert!(backlog["drain_notices_per_s"].as_f64().unwrap() > 0.0);
+}
