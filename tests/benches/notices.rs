@@ -122,6 +122,45 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         );
     }
 
+    // 64 notices arriving together: one by one, and batch-verified.
+    {
+        let template = pick(NoticeKind::VictimStatusUpdate)?;
+        let key = world::agency_key(template.sender.as_str());
+        let notices: Vec<SignedNotice> = (1..=64u64)
+            .map(|i| {
+                let mut body = template.clone();
+                body.sequence = i;
+                SignedNotice::sign(&body, &key).map(|(_, s)| s)
+            })
+            .collect::<Result<_, _>>()?;
+        let first = &notices[0];
+        let public = ed25519_dalek::VerifyingKey::from_bytes(key.public_key().as_bytes())?;
+        let message = first.signed_message();
+        let signature = ed25519_dalek::Signature::from_bytes(first.signature());
+        let floor = median_ns(200, || {
+            black_box(public.verify_strict(black_box(&message), &signature)).ok();
+        });
+        println!("
+64 status updates arriving together (per notice):");
+        report("ed25519 verify_strict (the floor)", floor, floor);
+        report(
+            "verify_notice, one by one",
+            median_ns(5, || {
+                for n in &notices {
+                    black_box(roster.verify_notice(black_box(n), now)).ok();
+                }
+            }) / 64.0,
+            floor,
+        );
+        report(
+            "verify_notices, batch",
+            median_ns(5, || {
+                black_box(roster.verify_notices(black_box(&notices), now));
+            }) / 64.0,
+            floor,
+        );
+    }
+
     // End to end: N notices from Indonesia to Cambodia, each verified,
     // stored, receipted, the receipt verified and stored.
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -53,7 +53,9 @@ impl Default for DeliveryConfig {
             batch_entries: 128,
             batch_bytes: 768 * 1024,
             base_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(10),
+            // A peer that is down costs one connection attempt a second;
+            // one that comes back is found within a second.
+            max_delay: Duration::from_secs(1),
             attempt_timeout: Duration::from_secs(10),
         }
     }
@@ -670,7 +672,7 @@ mod tests {
         let config = DeliveryConfig::default();
         for failures in 1..40 {
             let d = config.backoff(failures).as_millis();
-            let ceiling = (250u128 << (failures - 1).min(20)).min(10_000);
+            let ceiling = (250u128 << (failures - 1).min(20)).min(1_000);
             assert!(d >= ceiling / 2 && d <= ceiling, "{failures}: {d}");
         }
     }
