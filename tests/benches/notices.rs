@@ -140,8 +140,10 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let floor = median_ns(200, || {
             black_box(public.verify_strict(black_box(&message), &signature)).ok();
         });
-        println!("
-64 status updates arriving together (per notice):");
+        println!(
+            "
+64 status updates arriving together (per notice):"
+        );
         report("ed25519 verify_strict (the floor)", floor, floor);
         report(
             "verify_notice, one by one",

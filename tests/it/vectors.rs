@@ -158,22 +158,7 @@ fn vectors_follow_the_protocol_document() {
 }
 
 fn reason(error: &VerifyError) -> &'static str {
-    match error {
-        VerifyError::RosterExpired { .. } => "roster_expired",
-        VerifyError::UnknownSender(_) => "unknown_sender",
-        VerifyError::UnknownKey { .. } => "unknown_key",
-        VerifyError::KeyRevoked { .. } => "key_revoked",
-        VerifyError::BadSignature { .. } => "bad_signature",
-        VerifyError::IdMismatch { .. } => "id_mismatch",
-        VerifyError::InvalidBody(_) => "invalid_body",
-        VerifyError::SignerNotSender { .. } => "signer_not_sender",
-        VerifyError::KeyNotValidAtCreation { .. } => "key_not_valid_at_creation",
-        VerifyError::KindNotPermitted { .. } => "kind_not_permitted",
-        VerifyError::UnknownRecipient(_) => "unknown_recipient",
-        VerifyError::Expired { .. } => "expired",
-        VerifyError::CreatedInFuture { .. } => "created_in_future",
-        _ => "other",
-    }
+    error.reason()
 }
 
 #[test]

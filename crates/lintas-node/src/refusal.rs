@@ -83,7 +83,7 @@ impl Refusal {
     pub fn reason(&self) -> &'static str {
         match self {
             Refusal::Invalid(_) => "invalid_argument",
-            Refusal::Rejected(e) => verify_reason(e),
+            Refusal::Rejected(e) => e.reason(),
             Refusal::SenderNotPeer { .. } => "sender_not_peer",
             Refusal::NotARecipient(_) => "not_a_recipient",
             Refusal::History(HistoryError::NotOwnNotice { .. }) => "not_own_notice",
@@ -149,25 +149,6 @@ impl From<HistoryError> for Refusal {
 impl From<VerifyError> for Refusal {
     fn from(e: VerifyError) -> Self {
         Refusal::Rejected(e)
-    }
-}
-
-fn verify_reason(error: &VerifyError) -> &'static str {
-    match error {
-        VerifyError::RosterExpired { .. } => "roster_expired",
-        VerifyError::UnknownSender(_) => "unknown_sender",
-        VerifyError::UnknownKey { .. } => "unknown_key",
-        VerifyError::KeyRevoked { .. } => "key_revoked",
-        VerifyError::BadSignature { .. } => "bad_signature",
-        VerifyError::IdMismatch { .. } => "id_mismatch",
-        VerifyError::InvalidBody(_) => "invalid_body",
-        VerifyError::SignerNotSender { .. } => "signer_not_sender",
-        VerifyError::KeyNotValidAtCreation { .. } => "key_not_valid_at_creation",
-        VerifyError::KindNotPermitted { .. } => "kind_not_permitted",
-        VerifyError::UnknownRecipient(_) => "unknown_recipient",
-        VerifyError::Expired { .. } => "expired",
-        VerifyError::CreatedInFuture { .. } => "created_in_future",
-        _ => "rejected",
     }
 }
 

@@ -168,6 +168,28 @@ pub enum VerifyError {
     },
 }
 
+impl VerifyError {
+    /// The protocol's stable name for this refusal (docs/PROTOCOL.md 5.4
+    /// and 9.8; the `reason` of the rejected test vectors).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            VerifyError::RosterExpired { .. } => "roster_expired",
+            VerifyError::UnknownSender(_) => "unknown_sender",
+            VerifyError::UnknownKey { .. } => "unknown_key",
+            VerifyError::KeyRevoked { .. } => "key_revoked",
+            VerifyError::BadSignature { .. } => "bad_signature",
+            VerifyError::IdMismatch { .. } => "id_mismatch",
+            VerifyError::InvalidBody(_) => "invalid_body",
+            VerifyError::SignerNotSender { .. } => "signer_not_sender",
+            VerifyError::KeyNotValidAtCreation { .. } => "key_not_valid_at_creation",
+            VerifyError::KindNotPermitted { .. } => "kind_not_permitted",
+            VerifyError::UnknownRecipient(_) => "unknown_recipient",
+            VerifyError::Expired { .. } => "expired",
+            VerifyError::CreatedInFuture { .. } => "created_in_future",
+        }
+    }
+}
+
 /// A notice that passed every check against a trusted roster.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
