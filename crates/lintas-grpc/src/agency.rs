@@ -164,9 +164,8 @@ impl AgencyApi for AgencyService {
             .map_err(|e| status::invalid(&e, "case_id"))?;
         let entries = self
             .state
-            .engine
-            .case_timeline(&case_id)
-            .map_err(|r| status::refused(&r))?
+            .read(move |e| e.case_timeline(&case_id))
+            .await?
             .into_iter()
             .map(|e| wire::TimelineEntry {
                 notice_id: e.id.as_bytes().to_vec(),
@@ -260,11 +259,11 @@ impl AgencyApi for AgencyService {
         request: Request<wire::ListOverdueRequest>,
     ) -> Result<Response<wire::ListOverdueResponse>, Status> {
         self.authorise(&request)?;
+        let now = Timestamp::now();
         let notices = self
             .state
-            .engine
-            .overdue(Timestamp::now())
-            .map_err(|r| status::refused(&r))?
+            .read(move |e| e.overdue(now))
+            .await?
             .into_iter()
             .map(|o| wire::OverdueNotice {
                 notice_id: o.id.as_bytes().to_vec(),

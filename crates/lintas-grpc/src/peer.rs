@@ -128,11 +128,7 @@ impl PeerExchange for PeerService {
     ) -> Result<Response<wire::FetchNoticeResponse>, Status> {
         let peer = self.caller(&request, 1)?;
         let id = crate::agency::notice_id(&request.into_inner().notice_id, "notice_id")?;
-        let notice = self
-            .state
-            .engine
-            .fetch(&peer, id)
-            .map_err(|r| status::refused(&r))?;
+        let notice = self.state.read(move |e| e.fetch(&peer, id)).await?;
         Ok(Response::new(wire::FetchNoticeResponse {
             notice: Some(notice.into()),
         }))

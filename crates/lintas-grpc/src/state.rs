@@ -39,6 +39,25 @@ impl std::fmt::Debug for NodeState {
 }
 
 impl NodeState {
+    /// Runs a read of the engine's store on the blocking pool, off the
+    /// async runtime, and maps a refusal to its status.
+    pub(crate) async fn read<T, F>(&self, read: F) -> Result<T, tonic::Status>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Engine) -> Result<T, lintas_node::Refusal> + Send + 'static,
+    {
+        let engine = self.engine.clone();
+        match tokio::task::spawn_blocking(move || read(&engine)).await {
+            Ok(result) => result.map_err(|r| crate::status::refused(&r)),
+            Err(e) => Err(crate::status::refused(&lintas_node::Refusal::Store(
+                lintas_store::StoreError::Corrupt {
+                    what: "store read".into(),
+                    detail: e.to_string(),
+                },
+            ))),
+        }
+    }
+
     /// The endpoint of `agency`'s node and the TLS name it must present.
     pub(crate) fn endpoint_of(&self, agency: &AgencyId) -> Option<(String, String)> {
         let roster = self.engine.roster();

@@ -43,7 +43,7 @@ struct Ready {
 }
 
 /// What became of one entry.
-enum Result_ {
+enum EntryResult {
     Delivered(Option<ReceiptRecord>),
     Refused(String, u32),
     NotSent,
@@ -78,12 +78,26 @@ impl Engine {
     /// Sends one batch to `peer` and records what became of each entry.
     async fn send_batch<T: Transport>(&self, transport: &T, peer: &str, seqs: Vec<u64>) {
         let now = Timestamp::now();
-        let mut results: BTreeMap<u64, Result_> = BTreeMap::new();
-        let ready = match self.load_batch(&seqs, now, &mut results) {
-            Ok(ready) => ready,
+        let loader = self.clone();
+        let wanted = seqs.clone();
+        let loaded = tokio::task::spawn_blocking(move || {
+            let mut results: BTreeMap<u64, EntryResult> = BTreeMap::new();
+            loader
+                .load_batch(&wanted, now, &mut results)
+                .map(|ready| (ready, results))
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(lintas_store::StoreError::Corrupt {
+                what: "outbox read".into(),
+                detail: e.to_string(),
+            })
+        });
+        let (ready, mut results) = match loaded {
+            Ok(loaded) => loaded,
             Err(e) => {
                 warn!(error = %e, peer, "cannot read the outbox");
-                self.finish_batch(peer, &seqs, results, Some(e.to_string()), now)
+                self.finish_batch(peer, &seqs, BTreeMap::new(), Some(e.to_string()), now)
                     .await;
                 return;
             }
@@ -105,7 +119,7 @@ impl Engine {
         for chunk in chunks(ready, config.batch_bytes) {
             if unreachable.is_some() {
                 for r in chunk {
-                    results.insert(r.seq, Result_::NotSent);
+                    results.insert(r.seq, EntryResult::NotSent);
                 }
                 continue;
             }
@@ -137,7 +151,7 @@ impl Engine {
             };
             if answers.is_empty() {
                 for (seq, _, _) in meta {
-                    results.insert(seq, Result_::NotSent);
+                    results.insert(seq, EntryResult::NotSent);
                 }
                 continue;
             }
@@ -147,11 +161,11 @@ impl Engine {
                         receipts.push((seq, receipt, id, digest));
                         continue;
                     }
-                    (Answer::ReceiptRecorded, None) => Result_::Delivered(None),
+                    (Answer::ReceiptRecorded, None) => EntryResult::Delivered(None),
                     (Answer::Refused { reason, message }, _) => {
-                        Result_::Refused(format!("{reason}: {message}"), attempts)
+                        EntryResult::Refused(format!("{reason}: {message}"), attempts)
                     }
-                    (_, _) => Result_::Refused("answer of the wrong kind".into(), attempts),
+                    (_, _) => EntryResult::Refused("answer of the wrong kind".into(), attempts),
                 };
                 results.insert(seq, result);
             }
@@ -167,7 +181,7 @@ impl Engine {
         &self,
         seqs: &[u64],
         now: Timestamp,
-        results: &mut BTreeMap<u64, Result_>,
+        results: &mut BTreeMap<u64, EntryResult>,
     ) -> Result<Vec<Ready>, lintas_store::StoreError> {
         let entries: BTreeMap<u64, OutboxEntry> = self
             .store()
@@ -195,12 +209,12 @@ impl Engine {
         let mut ready = Vec::with_capacity(seqs.len());
         for seq in seqs {
             let Some(entry) = entries.get(seq) else {
-                results.insert(*seq, Result_::Delivered(None));
+                results.insert(*seq, EntryResult::Delivered(None));
                 continue;
             };
             if entry.expires_at > 0 && now.unix_seconds() >= entry.expires_at {
                 warn!(seq, recipient = %entry.recipient, "dropping an expired outbox entry");
-                results.insert(*seq, Result_::Delivered(None));
+                results.insert(*seq, EntryResult::Delivered(None));
                 continue;
             }
             let prepared = match &entry.payload {
@@ -228,7 +242,7 @@ impl Engine {
                 }),
                 None => {
                     warn!(seq, "outbox entry unreadable; dropped");
-                    results.insert(*seq, Result_::Delivered(None));
+                    results.insert(*seq, EntryResult::Delivered(None));
                 }
             }
         }
@@ -242,7 +256,7 @@ impl Engine {
         peer: &AgencyId,
         receipts: Vec<(u64, SignedReceipt, NoticeId, [u8; 32])>,
         now: Timestamp,
-        results: &mut BTreeMap<u64, Result_>,
+        results: &mut BTreeMap<u64, EntryResult>,
     ) {
         if receipts.is_empty() {
             return;
@@ -253,13 +267,13 @@ impl Engine {
             let outcome = match result {
                 Ok(r) if r.notice_id == id && &r.receiver == peer && r.body_sha256 == digest => {
                     debug!(notice = %id, %peer, "delivered; receipt verified");
-                    Result_::Delivered(Some((id, r.stage.to_wire() as u8, signed.encode())))
+                    EntryResult::Delivered(Some((id, r.stage.to_wire() as u8, signed.encode())))
                 }
-                Ok(_) => Result_::Refused(
+                Ok(_) => EntryResult::Refused(
                     "bad receipt: for another notice, recipient or body".into(),
                     0,
                 ),
-                Err(e) => Result_::Refused(format!("bad receipt: {e}"), 0),
+                Err(e) => EntryResult::Refused(format!("bad receipt: {e}"), 0),
             };
             results.insert(seq, outcome);
         }
@@ -270,26 +284,26 @@ impl Engine {
         &self,
         peer: &str,
         seqs: &[u64],
-        results: BTreeMap<u64, Result_>,
+        results: BTreeMap<u64, EntryResult>,
         unreachable: Option<String>,
         now: Timestamp,
     ) {
         let mono = Instant::now();
         let config = *self.scheduler().config();
         let reached =
-            results.values().any(|r| !matches!(r, Result_::NotSent)) || unreachable.is_none();
+            results.values().any(|r| !matches!(r, EntryResult::NotSent)) || unreachable.is_none();
         let mut completes: Vec<(u64, Option<ReceiptRecord>)> = Vec::new();
         let mut reschedules = Vec::new();
         let mut outcomes = Vec::with_capacity(seqs.len());
         let (mut delivered, mut refused) = (0u64, 0u64);
         for seq in seqs {
             match results.get(seq) {
-                Some(Result_::Delivered(receipt)) => {
+                Some(EntryResult::Delivered(receipt)) => {
                     delivered += 1;
                     completes.push((*seq, receipt.clone()));
                     outcomes.push((*seq, EntryOutcome::Done));
                 }
-                Some(Result_::Refused(error, attempts)) => {
+                Some(EntryResult::Refused(error, attempts)) => {
                     refused += 1;
                     let attempts = attempts.saturating_add(1);
                     let delay = config.backoff(attempts);
@@ -298,7 +312,7 @@ impl Engine {
                     reschedules.push((*seq, attempts, at_ms, error.clone()));
                     outcomes.push((*seq, EntryOutcome::Refused(mono + delay)));
                 }
-                Some(Result_::NotSent) | None => outcomes.push((*seq, EntryOutcome::NotSent)),
+                Some(EntryResult::NotSent) | None => outcomes.push((*seq, EntryOutcome::NotSent)),
             }
         }
         let backoff = if reached {

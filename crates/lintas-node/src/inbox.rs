@@ -98,7 +98,16 @@ fn follow(engine: Engine, after: u64) -> impl Stream<Item = Result<ReceivedNotic
         let mut cursor = after;
         loop {
             let from = cursor;
-            let batch = match engine.store().inbox_after(from, BATCH) {
+            let reader = engine.clone();
+            let read = tokio::task::spawn_blocking(move || reader.store().inbox_after(from, BATCH))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(StoreError::Corrupt {
+                        what: "inbox read".into(),
+                        detail: e.to_string(),
+                    })
+                });
+            let batch = match read {
                 Ok(batch) => batch,
                 Err(e) => {
                     let _ = tx.send(Err(e.into())).await;

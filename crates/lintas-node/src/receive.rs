@@ -87,7 +87,18 @@ impl Engine {
         {
             self.inner.outbox_wake.notify_one();
         }
-        let plans = self.plan(peer, items, now);
+        // Verifying a batch and reading the store for duplicates and history
+        // is blocking work: it runs off the async runtime.
+        let count = items.len();
+        let planner = self.clone();
+        let caller = peer.clone();
+        let plans = tokio::task::spawn_blocking(move || planner.plan(&caller, items, now))
+            .await
+            .unwrap_or_else(|_| {
+                (0..count)
+                    .map(|_| Plan::Refused(Refusal::Store(StoreError::GroupAborted)))
+                    .collect()
+            });
         self.store_plans(peer, plans.into_iter().enumerate().collect())
             .await
     }
