@@ -582,6 +582,17 @@ fn peak(net: &Net) -> f64 {
     net.usage().iter().map(|(_, rss)| *rss).fold(0.0, f64::max)
 }
 
+/// Peak resident MiB of each node, by agency.
+fn peaks(net: &Net) -> Value {
+    let mut each = serde_json::Map::new();
+    for (id, node) in &net.nodes {
+        if let Some(rss) = node.child.id().and_then(peak_rss_mib) {
+            each.insert(id.to_string(), json!((rss * 10.0).round() / 10.0));
+        }
+    }
+    Value::Object(each)
+}
+
 fn cpu(net: &Net) -> f64 {
     net.usage().iter().map(|(c, _)| *c).sum()
 }
@@ -676,6 +687,7 @@ async fn steady(dir: &Path, quick: bool) -> Result<Value, Error> {
         "half_load": {"notices_per_s": half, "latency": percentiles(half_lat)},
         "cpu_us_per_notice": (cpu_used / count as f64 * 1e6).round(),
         "rss_peak_mib": peak(&net),
+        "rss_peak_mib_each": peaks(&net),
     });
     net.shutdown().await;
     Ok(result)
@@ -734,6 +746,7 @@ async fn idle(dir: &Path, quick: bool, peer_rate: Option<u32>) -> Result<Value, 
         "submit_answered": percentiles(submit_lat),
         "empty_call_round_trip": percentiles(trivial),
         "rss_peak_mib": peak(&net),
+        "rss_peak_mib_each": peaks(&net),
     });
     net.shutdown().await;
     Ok(result)
@@ -773,6 +786,7 @@ async fn raid(dir: &Path, quick: bool) -> Result<Value, Error> {
         "latency": percentiles(latencies(&receipts, &sent, 1)),
         "cpu_us_per_notice": ((cpu(&net) - cpu_before) / count as f64 * 1e6).round(),
         "rss_peak_mib": peak(&net),
+        "rss_peak_mib_each": peaks(&net),
     });
     net.shutdown().await;
     Ok(result)
@@ -838,6 +852,7 @@ async fn backlog(dir: &Path, quick: bool) -> Result<Value, Error> {
         "urgent_was_first": urgent_at.is_some() && urgent_at == first,
         "drain_notices_per_s": drain_rate,
         "rss_peak_mib": peak(&net),
+        "rss_peak_mib_each": peaks(&net),
     });
     net.shutdown().await;
     Ok(result)
@@ -865,8 +880,12 @@ async fn broadcast(dir: &Path, quick: bool) -> Result<Value, Error> {
     let all = receipts
         .arrival(&id, recipients)
         .map(|t| t.saturating_duration_since(start).as_secs_f64() * 1000.0);
-    let result =
-        json!({"recipients": recipients, "all_receipts_ms": all, "rss_peak_mib": peak(&net)});
+    let result = json!({
+        "recipients": recipients,
+        "all_receipts_ms": all,
+        "rss_peak_mib": peak(&net),
+        "rss_peak_mib_each": peaks(&net),
+    });
     net.shutdown().await;
     Ok(result)
 }
@@ -907,7 +926,8 @@ async fn growth(dir: &Path, quick: bool) -> Result<Value, Error> {
             "rss_mib": usage.iter().map(|(_, r)| *r).collect::<Vec<_>>(),
         }));
     }
-    let result = json!({"levels": rows, "rss_peak_mib": peak(&net)});
+    let result =
+        json!({"levels": rows, "rss_peak_mib": peak(&net), "rss_peak_mib_each": peaks(&net)});
     net.shutdown().await;
     Ok(result)
 }
