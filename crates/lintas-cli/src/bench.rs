@@ -68,7 +68,14 @@ pub(crate) struct BenchArgs {
     /// measured.
     #[arg(long)]
     peer_rate: Option<u32>,
+    /// Delivery calls in flight to one peer (the nodes' `[delivery]
+    /// window`); the node's default if absent.
+    #[arg(long)]
+    window: Option<usize>,
 }
+
+/// The `--window` of this run, for every network it creates.
+static WINDOW: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
 
 /// One node process and how to reach its agency API.
 struct Running {
@@ -438,6 +445,7 @@ pub(crate) async fn run(args: &BenchArgs) -> Result<(), Error> {
         }
     };
     let quick = args.quick;
+    let _ = WINDOW.set(args.window);
     let say = |line: String| {
         if !args.json {
             eprintln!("{line}");

@@ -123,3 +123,44 @@ impl NodeConfig {
         Ok(config)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("lintas.toml");
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        (dir, path)
+    }
+
+    const BASE: &str = "agency = \"IDN.KEMLU.PWNI\"\nlisten = \"127.0.0.1:1\"\n\
+        data_dir = \"data\"\nsigning_key = \"k.json\"\nroster = \"r.bin\"\n";
+
+    #[test]
+    fn pacing_cache_and_batch_limits_are_read() {
+        let (_dir, path) = write(&format!(
+            "{BASE}store_cache_mib = 64\n\
+             [tls]\nca = \"ca.pem\"\ncert = \"c.pem\"\nkey = \"c.key\"\n\
+             [limits]\nmax_batch_items = 32\n\
+             [delivery]\nwindow = 2\nbatch_entries = 16\nmax_backoff_ms = 500\n"
+        ));
+        let config = NodeConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.store_cache_mib, Some(64));
+        assert_eq!(config.limits.max_batch_items, Some(32));
+        assert_eq!(config.delivery.window, Some(2));
+        assert_eq!(config.delivery.batch_entries, Some(16));
+        assert_eq!(config.delivery.max_backoff_ms, Some(500));
+    }
+
+    #[test]
+    fn a_misspelt_pacing_key_is_an_error_naming_it() {
+        let (_dir, path) = write(&format!(
+            "{BASE}[tls]\nca = \"ca.pem\"\ncert = \"c.pem\"\nkey = \"c.key\"\n\
+             [delivery]\nwindows = 2\n"
+        ));
+        let error = NodeConfig::load(&path).map(|_| ()).unwrap_err().to_string();
+        assert!(error.contains("windows"), "{error}");
+    }
+}
