@@ -668,6 +668,64 @@ mod tests {
     }
 
     #[test]
+    fn retry_state_survives_a_restart_and_a_clock_jump_cannot_stall_it()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(&dir.path().join("s.redb"))?;
+        let now = Timestamp::now();
+        let now_ms = unix_ms(now);
+        store.write(|t| {
+            for (seq, peer, case) in [
+                (1, "A", "C1"),
+                (2, "A", "C1"),
+                (3, "B", "C2"),
+                (4, "C", "C3"),
+            ] {
+                t.enqueue(OutboxEntry {
+                    seq,
+                    recipient: peer.into(),
+                    case_id: case.into(),
+                    priority: 3,
+                    ..Default::default()
+                })?;
+            }
+            // A was down: its next probe is due in 400 ms.
+            t.set_peer_retry(
+                "A",
+                Some(&lintas_store::PeerRetry {
+                    failures: 3,
+                    retry_at_ms: now_ms + 400,
+                    last_error: "connection refused".into(),
+                }),
+            )?;
+            // B's entry was refused; its retry was stored a day ahead (the
+            // wall clock has since jumped back).
+            t.reschedule(3, 2, now_ms + 86_400_000, "created_in_future")?;
+            Ok(())
+        })?;
+        let mono = Instant::now();
+        let mut s = Scheduler::load(&store, DeliveryConfig::default(), now, mono)?;
+        assert_eq!(s.len(), 4);
+        assert_eq!(s.status("A").failures, 3);
+        let (batches, wake) = s.poll(mono);
+        assert_eq!(
+            batches,
+            vec![("C".into(), vec![4])],
+            "only the peer with no retry state"
+        );
+        let wake = wake.ok_or("a wake-up is due")?;
+        assert!(wake <= mono + Duration::from_millis(400));
+        // No wait outlives the longest backoff, whatever the stored times.
+        let (batches, _) = s.poll(mono + DeliveryConfig::default().max_delay);
+        assert_eq!(
+            batches,
+            vec![("A".into(), vec![1]), ("B".into(), vec![3])],
+            "A's probe (one entry) and B's refused entry, at most a second later"
+        );
+        Ok(())
+    }
+
+    #[test]
     fn backoff_grows_and_is_capped() {
         let config = DeliveryConfig::default();
         for failures in 1..40 {
