@@ -113,6 +113,9 @@ impl GrpcTransport {
                 item: Some(match item {
                     Outbound::Notice(n) => batch_item::Item::Notice(n.into()),
                     Outbound::Receipt(r) => batch_item::Item::Receipt(r.into()),
+                    // A kind of item this transport does not know yet: sent
+                    // empty, so the peer refuses it and the entry waits on
+                    // its own timer instead of holding back the batch.
                     _ => batch_item::Item::Receipt(wire::SignedReceipt::default()),
                 }),
             })

@@ -165,7 +165,12 @@ impl Store {
         changes: impl FnOnce(&Transaction<'_>) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
         let txn = self.db()?.begin_write().map_err(db)?;
-        let result = changes(&Transaction { txn: &txn })?;
+        let result = {
+            // Its tables close (writing their roots) when it is dropped,
+            // before the commit.
+            let open = Transaction::new(&txn);
+            changes(&open)?
+        };
         txn.commit().map_err(db)?;
         Ok(result)
     }

@@ -3,19 +3,56 @@
 //! commit runs the changes of many concurrent requests in one transaction,
 //! so one disk flush serves them all.
 
+use std::cell::RefCell;
+
 use lintas_core::ids::NoticeId;
 use prost::Message;
-use redb::{ReadableTable, WriteTransaction};
+use redb::{Key, ReadableTable, Table, TableDefinition, Value, WriteTransaction};
 
 use crate::records::{OutboxEntry, OutboxPayload, PeerRetry, StoredNotice, decode};
 use crate::store::{
-    CASES, COUNTERS, META, NOTICES, OUTBOX, PEERS, RECEIPTS, ReceiveOutcome, case_key, receipt_key,
+    CASES, COUNTERS, INBOX, META, NOTICES, OUTBOX, PEERS, RECEIPTS, ReceiveOutcome, case_key,
+    receipt_key,
 };
 use crate::{StoreError, db};
 
+/// A table of the transaction, opened on first use and kept open until the
+/// transaction ends: a group commit makes hundreds of changes to the same
+/// few tables, and opening and closing a table for each costs more than
+/// many of the changes.
+type Lazy<'t, K, V> = RefCell<Option<Table<'t, K, V>>>;
+
 /// One open write transaction. Obtained from [`crate::Store::write`].
 pub struct Transaction<'t> {
-    pub(crate) txn: &'t WriteTransaction,
+    txn: &'t WriteTransaction,
+    notices: Lazy<'t, &'static [u8], &'static [u8]>,
+    inbox: Lazy<'t, u64, &'static [u8]>,
+    outbox: Lazy<'t, u64, &'static [u8]>,
+    receipts: Lazy<'t, &'static [u8], &'static [u8]>,
+    cases: Lazy<'t, &'static [u8], u8>,
+    counters: Lazy<'t, &'static str, u64>,
+    meta: Lazy<'t, &'static str, &'static [u8]>,
+    peers: Lazy<'t, &'static str, &'static [u8]>,
+}
+
+/// Runs `f` on the table in `cell`, opening it in `txn` first if needed.
+fn with<'t, K, V, R>(
+    txn: &'t WriteTransaction,
+    cell: &Lazy<'t, K, V>,
+    definition: TableDefinition<'static, K, V>,
+    f: impl FnOnce(&mut Table<'t, K, V>) -> Result<R, StoreError>,
+) -> Result<R, StoreError>
+where
+    K: Key + 'static,
+    V: Value + 'static,
+{
+    let mut slot = cell.borrow_mut();
+    let table = match slot.take() {
+        Some(table) => table,
+        None => txn.open_table(definition).map_err(db)?,
+    };
+    let table = slot.insert(table);
+    f(table)
 }
 
 impl std::fmt::Debug for Transaction<'_> {
@@ -24,27 +61,75 @@ impl std::fmt::Debug for Transaction<'_> {
     }
 }
 
-impl Transaction<'_> {
+impl<'t> Transaction<'t> {
+    pub(crate) fn new(txn: &'t WriteTransaction) -> Self {
+        Transaction {
+            txn,
+            notices: RefCell::new(None),
+            inbox: RefCell::new(None),
+            outbox: RefCell::new(None),
+            receipts: RefCell::new(None),
+            cases: RefCell::new(None),
+            counters: RefCell::new(None),
+            meta: RefCell::new(None),
+            peers: RefCell::new(None),
+        }
+    }
+
+    fn counters<R>(
+        &self,
+        f: impl FnOnce(&mut Table<'t, &'static str, u64>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        with(self.txn, &self.counters, COUNTERS, f)
+    }
+
+    fn notices<R>(
+        &self,
+        f: impl FnOnce(&mut Table<'t, &'static [u8], &'static [u8]>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        with(self.txn, &self.notices, NOTICES, f)
+    }
+
+    fn receipts<R>(
+        &self,
+        f: impl FnOnce(&mut Table<'t, &'static [u8], &'static [u8]>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        with(self.txn, &self.receipts, RECEIPTS, f)
+    }
+
+    fn outbox<R>(
+        &self,
+        f: impl FnOnce(&mut Table<'t, u64, &'static [u8]>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        with(self.txn, &self.outbox, OUTBOX, f)
+    }
+
     /// Hands out the next value of a counter.
     fn next(&self, name: &str) -> Result<u64, StoreError> {
-        let mut counters = self.txn.open_table(COUNTERS).map_err(db)?;
-        let value = counters
-            .get(name)
-            .map_err(db)?
-            .map(|v| v.value())
-            .unwrap_or(0)
-            .saturating_add(1);
-        counters.insert(name, value).map_err(db)?;
-        Ok(value)
+        self.counters(|counters| {
+            let value = counters
+                .get(name)
+                .map_err(db)?
+                .map(|v| v.value())
+                .unwrap_or(0)
+                .saturating_add(1);
+            counters.insert(name, value).map_err(db)?;
+            Ok(value)
+        })
     }
 
     /// Queues `entry` (its `seq` is assigned here) and returns it.
+    ///
+    /// # Errors
+    /// Database failure.
     pub fn enqueue(&self, mut entry: OutboxEntry) -> Result<OutboxEntry, StoreError> {
         entry.seq = self.next("outbox")?;
-        let mut outbox = self.txn.open_table(OUTBOX).map_err(db)?;
-        outbox
-            .insert(entry.seq, entry.encode_to_vec().as_slice())
-            .map_err(db)?;
+        self.outbox(|outbox| {
+            outbox
+                .insert(entry.seq, entry.encode_to_vec().as_slice())
+                .map_err(db)?;
+            Ok(())
+        })?;
         Ok(entry)
     }
 
@@ -64,16 +149,17 @@ impl Transaction<'_> {
     /// # Errors
     /// Database failure.
     pub fn note_sequence(&self, sequence: u64) -> Result<(), StoreError> {
-        let mut counters = self.txn.open_table(COUNTERS).map_err(db)?;
-        let current = counters
-            .get("sequence")
-            .map_err(db)?
-            .map(|v| v.value())
-            .unwrap_or(0);
-        if sequence > current {
-            counters.insert("sequence", sequence).map_err(db)?;
-        }
-        Ok(())
+        self.counters(|counters| {
+            let current = counters
+                .get("sequence")
+                .map_err(db)?
+                .map(|v| v.value())
+                .unwrap_or(0);
+            if sequence > current {
+                counters.insert("sequence", sequence).map_err(db)?;
+            }
+            Ok(())
+        })
     }
 
     /// Whether a notice with this id is stored.
@@ -81,18 +167,19 @@ impl Transaction<'_> {
     /// # Errors
     /// Database failure.
     pub fn has_notice(&self, id: &NoticeId) -> Result<bool, StoreError> {
-        let notices = self.txn.open_table(NOTICES).map_err(db)?;
-        Ok(notices.get(id.as_bytes().as_slice()).map_err(db)?.is_some())
+        self.notices(|notices| Ok(notices.get(id.as_bytes().as_slice()).map_err(db)?.is_some()))
     }
 
     fn index_case(&self, case_id: &str, id: &NoticeId) -> Result<(), StoreError> {
-        if !case_id.is_empty() {
-            let mut cases = self.txn.open_table(CASES).map_err(db)?;
+        if case_id.is_empty() {
+            return Ok(());
+        }
+        with(self.txn, &self.cases, CASES, |cases| {
             cases
                 .insert(case_key(case_id, id).as_slice(), 0)
                 .map_err(db)?;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Stores a notice this node signed and queues one delivery per
@@ -110,12 +197,12 @@ impl Transaction<'_> {
         if self.has_notice(id)? {
             return Ok(Vec::new());
         }
-        {
-            let mut notices = self.txn.open_table(NOTICES).map_err(db)?;
+        self.notices(|notices| {
             notices
                 .insert(id.as_bytes().as_slice(), notice.encode_to_vec().as_slice())
                 .map_err(db)?;
-        }
+            Ok(())
+        })?;
         self.index_case(&notice.case_id, id)?;
         let mut queued = Vec::with_capacity(notice.recipients.len());
         for recipient in &notice.recipients {
@@ -150,30 +237,35 @@ impl Transaction<'_> {
     ) -> Result<ReceiveOutcome, StoreError> {
         let key = receipt_key(id, accepted_stage, receiver);
         if self.has_notice(id)? {
-            let receipts = self.txn.open_table(RECEIPTS).map_err(db)?;
-            let original = receipts
-                .get(key.as_slice())
-                .map_err(db)?
-                .map(|v| v.value().to_vec())
-                .ok_or_else(|| StoreError::Corrupt {
-                    what: format!("receipt for {id}"),
-                    detail: "notice stored without its receipt".into(),
-                })?;
+            let original = self.receipts(|receipts| {
+                Ok(receipts
+                    .get(key.as_slice())
+                    .map_err(db)?
+                    .map(|v| v.value().to_vec()))
+            })?;
+            let original = original.ok_or_else(|| StoreError::Corrupt {
+                what: format!("receipt for {id}"),
+                detail: "notice stored without its receipt".into(),
+            })?;
             return Ok(ReceiveOutcome::Duplicate { receipt: original });
         }
         let cursor = self.next("inbox")?;
         let mut stored = notice.clone();
         stored.inbox_cursor = cursor;
-        {
-            let mut notices = self.txn.open_table(NOTICES).map_err(db)?;
+        self.notices(|notices| {
             notices
                 .insert(id.as_bytes().as_slice(), stored.encode_to_vec().as_slice())
                 .map_err(db)?;
-            let mut inbox = self.txn.open_table(crate::store::INBOX).map_err(db)?;
+            Ok(())
+        })?;
+        with(self.txn, &self.inbox, INBOX, |inbox| {
             inbox.insert(cursor, id.as_bytes().as_slice()).map_err(db)?;
-            let mut receipts = self.txn.open_table(RECEIPTS).map_err(db)?;
+            Ok(())
+        })?;
+        self.receipts(|receipts| {
             receipts.insert(key.as_slice(), receipt).map_err(db)?;
-        }
+            Ok(())
+        })?;
         self.index_case(&stored.case_id, id)?;
         Ok(ReceiveOutcome::New { cursor })
     }
@@ -194,12 +286,15 @@ impl Transaction<'_> {
         report: Option<OutboxEntry>,
     ) -> Result<Option<Option<OutboxEntry>>, StoreError> {
         let key = receipt_key(id, stage, receiver);
-        {
-            let mut receipts = self.txn.open_table(RECEIPTS).map_err(db)?;
+        let new = self.receipts(|receipts| {
             if receipts.get(key.as_slice()).map_err(db)?.is_some() {
-                return Ok(None);
+                return Ok(false);
             }
             receipts.insert(key.as_slice(), receipt).map_err(db)?;
+            Ok(true)
+        })?;
+        if !new {
+            return Ok(None);
         }
         let queued = report.map(|entry| self.enqueue(entry)).transpose()?;
         Ok(Some(queued))
@@ -215,14 +310,18 @@ impl Transaction<'_> {
         seq: u64,
         receipt: Option<(&NoticeId, u8, &str, &[u8])>,
     ) -> Result<(), StoreError> {
-        let mut outbox = self.txn.open_table(OUTBOX).map_err(db)?;
-        outbox.remove(seq).map_err(db)?;
+        self.outbox(|outbox| {
+            outbox.remove(seq).map_err(db)?;
+            Ok(())
+        })?;
         if let Some((id, stage, receiver, bytes)) = receipt {
-            let mut receipts = self.txn.open_table(RECEIPTS).map_err(db)?;
             let key = receipt_key(id, stage, receiver);
-            if receipts.get(key.as_slice()).map_err(db)?.is_none() {
-                receipts.insert(key.as_slice(), bytes).map_err(db)?;
-            }
+            self.receipts(|receipts| {
+                if receipts.get(key.as_slice()).map_err(db)?.is_none() {
+                    receipts.insert(key.as_slice(), bytes).map_err(db)?;
+                }
+                Ok(())
+            })?;
         }
         Ok(())
     }
@@ -238,18 +337,19 @@ impl Transaction<'_> {
         next_attempt_ms: i64,
         error: &str,
     ) -> Result<(), StoreError> {
-        let mut outbox = self.txn.open_table(OUTBOX).map_err(db)?;
-        let current = outbox.get(seq).map_err(db)?.map(|v| v.value().to_vec());
-        if let Some(bytes) = current {
-            let mut entry: OutboxEntry = decode(&bytes, "outbox entry")?;
-            entry.attempts = attempts;
-            entry.next_attempt_ms = next_attempt_ms;
-            entry.last_error = error.chars().take(512).collect();
-            outbox
-                .insert(seq, entry.encode_to_vec().as_slice())
-                .map_err(db)?;
-        }
-        Ok(())
+        self.outbox(|outbox| {
+            let current = outbox.get(seq).map_err(db)?.map(|v| v.value().to_vec());
+            if let Some(bytes) = current {
+                let mut entry: OutboxEntry = decode(&bytes, "outbox entry")?;
+                entry.attempts = attempts;
+                entry.next_attempt_ms = next_attempt_ms;
+                entry.last_error = error.chars().take(512).collect();
+                outbox
+                    .insert(seq, entry.encode_to_vec().as_slice())
+                    .map_err(db)?;
+            }
+            Ok(())
+        })
     }
 
     /// Records a peer's delivery backoff, or clears it (`None`) once the
@@ -258,18 +358,19 @@ impl Transaction<'_> {
     /// # Errors
     /// Database failure.
     pub fn set_peer_retry(&self, peer: &str, retry: Option<&PeerRetry>) -> Result<(), StoreError> {
-        let mut peers = self.txn.open_table(PEERS).map_err(db)?;
-        match retry {
-            Some(r) => {
-                peers
-                    .insert(peer, r.encode_to_vec().as_slice())
-                    .map_err(db)?;
+        with(self.txn, &self.peers, PEERS, |peers| {
+            match retry {
+                Some(r) => {
+                    peers
+                        .insert(peer, r.encode_to_vec().as_slice())
+                        .map_err(db)?;
+                }
+                None => {
+                    peers.remove(peer).map_err(db)?;
+                }
             }
-            None => {
-                peers.remove(peer).map_err(db)?;
-            }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Saves the trusted roster (SignedRoster bytes).
@@ -277,8 +378,9 @@ impl Transaction<'_> {
     /// # Errors
     /// Database failure.
     pub fn save_roster(&self, signed_roster: &[u8]) -> Result<(), StoreError> {
-        let mut meta = self.txn.open_table(META).map_err(db)?;
-        meta.insert("roster", signed_roster).map_err(db)?;
-        Ok(())
+        with(self.txn, &self.meta, META, |meta| {
+            meta.insert("roster", signed_roster).map_err(db)?;
+            Ok(())
+        })
     }
 }
