@@ -586,6 +586,14 @@ impl Drop for TempDir {
     }
 }
 
+/// Adds each node's peak memory to a scenario's result and stops the nodes.
+async fn finish(net: Net, mut result: Value) -> Result<Value, Error> {
+    result["rss_peak_mib"] = json!(peak(&net));
+    result["rss_peak_mib_each"] = peaks(&net);
+    net.shutdown().await;
+    Ok(result)
+}
+
 fn peak(net: &Net) -> f64 {
     net.usage().iter().map(|(_, rss)| *rss).fold(0.0, f64::max)
 }
@@ -694,11 +702,8 @@ async fn steady(dir: &Path, quick: bool) -> Result<Value, Error> {
         "latency": percentiles(lat),
         "half_load": {"notices_per_s": half, "latency": percentiles(half_lat)},
         "cpu_us_per_notice": (cpu_used / count as f64 * 1e6).round(),
-        "rss_peak_mib": peak(&net),
-        "rss_peak_mib_each": peaks(&net),
     });
-    net.shutdown().await;
-    Ok(result)
+    finish(net, result).await
 }
 
 async fn idle(dir: &Path, quick: bool, peer_rate: Option<u32>) -> Result<Value, Error> {
@@ -753,11 +758,8 @@ async fn idle(dir: &Path, quick: bool, peer_rate: Option<u32>) -> Result<Value, 
         "latency": percentiles(lat),
         "submit_answered": percentiles(submit_lat),
         "empty_call_round_trip": percentiles(trivial),
-        "rss_peak_mib": peak(&net),
-        "rss_peak_mib_each": peaks(&net),
     });
-    net.shutdown().await;
-    Ok(result)
+    finish(net, result).await
 }
 
 async fn raid(dir: &Path, quick: bool) -> Result<Value, Error> {
@@ -793,11 +795,8 @@ async fn raid(dir: &Path, quick: bool) -> Result<Value, Error> {
         "notices_per_s": count as f64 / seconds,
         "latency": percentiles(latencies(&receipts, &sent, 1)),
         "cpu_us_per_notice": ((cpu(&net) - cpu_before) / count as f64 * 1e6).round(),
-        "rss_peak_mib": peak(&net),
-        "rss_peak_mib_each": peaks(&net),
     });
-    net.shutdown().await;
-    Ok(result)
+    finish(net, result).await
 }
 
 async fn backlog(dir: &Path, quick: bool) -> Result<Value, Error> {
@@ -859,11 +858,8 @@ async fn backlog(dir: &Path, quick: bool) -> Result<Value, Error> {
         "urgent_delivered_after_restart_s": urgent_s,
         "urgent_was_first": urgent_at.is_some() && urgent_at == first,
         "drain_notices_per_s": drain_rate,
-        "rss_peak_mib": peak(&net),
-        "rss_peak_mib_each": peaks(&net),
     });
-    net.shutdown().await;
-    Ok(result)
+    finish(net, result).await
 }
 
 async fn broadcast(dir: &Path, quick: bool) -> Result<Value, Error> {
@@ -891,11 +887,8 @@ async fn broadcast(dir: &Path, quick: bool) -> Result<Value, Error> {
     let result = json!({
         "recipients": recipients,
         "all_receipts_ms": all,
-        "rss_peak_mib": peak(&net),
-        "rss_peak_mib_each": peaks(&net),
     });
-    net.shutdown().await;
-    Ok(result)
+    finish(net, result).await
 }
 
 async fn growth(dir: &Path, quick: bool) -> Result<Value, Error> {
@@ -934,8 +927,5 @@ async fn growth(dir: &Path, quick: bool) -> Result<Value, Error> {
             "rss_mib": usage.iter().map(|(_, r)| *r).collect::<Vec<_>>(),
         }));
     }
-    let result =
-        json!({"levels": rows, "rss_peak_mib": peak(&net), "rss_peak_mib_each": peaks(&net)});
-    net.shutdown().await;
-    Ok(result)
+    finish(net, json!({ "levels": rows })).await
 }
