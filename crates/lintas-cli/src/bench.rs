@@ -265,6 +265,28 @@ fn update(
     Ok(wire)
 }
 
+/// `count` routine updates from node 0 to node 1, spread over `cases` cases
+/// named `<prefix>-<n>`.
+fn routine_updates(
+    net: &Net,
+    prefix: &str,
+    count: usize,
+    cases: usize,
+) -> Result<Vec<pb::NoticeBody>, Error> {
+    let (from, to) = (net.id(0), net.id(1));
+    (0..count)
+        .map(|i| {
+            update(
+                &from,
+                std::slice::from_ref(&to),
+                &format!("{prefix}-{}", i % cases),
+                i,
+                Priority::Routine,
+            )
+        })
+        .collect()
+}
+
 /// When each receipt arrived, by notice id, as the sender's node reports
 /// them.
 #[derive(Default)]
@@ -622,18 +644,7 @@ async fn load(
     cases: usize,
     concurrency: usize,
 ) -> Result<(f64, Vec<f64>, f64), Error> {
-    let (from, to) = (net.id(0), net.id(1));
-    let bodies = (0..count)
-        .map(|i| {
-            update(
-                &from,
-                std::slice::from_ref(&to),
-                &format!("BENCH-{}", i % cases),
-                i,
-                Priority::Routine,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let bodies = routine_updates(net, "BENCH", count, cases)?;
     let before = receipts.count();
     let start = Instant::now();
     let sent = submit_all(&net.client(0)?, bodies, concurrency).await?;
@@ -805,17 +816,7 @@ async fn backlog(dir: &Path, quick: bool) -> Result<Value, Error> {
     let receipts = Receipts::follow(&mut net.client(0)?).await?;
     let count = if quick { 5_000 } else { 100_000 };
     let (from, to) = (net.id(0), net.id(1));
-    let bodies = (0..count)
-        .map(|i| {
-            update(
-                &from,
-                std::slice::from_ref(&to),
-                &format!("BACKLOG-{}", i % 1000),
-                i,
-                Priority::Routine,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let bodies = routine_updates(&net, "BACKLOG", count, 1000)?;
     let queued_start = Instant::now();
     submit_all(&net.client(0)?, bodies, 64).await?;
     let urgent = update(
