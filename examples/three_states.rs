@@ -1,29 +1,44 @@
-//! Three agency nodes, one case: origin, transit and destination states
-//! working together over mutual-TLS gRPC.
+//! Origin, transit and destination states working one case after a raid,
+//! each agency on its own node, over mutual-TLS gRPC.
 //!
-//! Indonesia's foreign ministry (origin), Thailand's immigration bureau
-//! (transit) and Cambodia's anti-trafficking police (destination) each run a
-//! node on loopback, with a freshly generated development PKI and a roster
-//! signed by two of three member-state stewards. Indonesia asks for a
-//! rescue and a transit watch; Cambodia reports the victims located,
-//! rescued and in protection; Indonesia plans the repatriation through
-//! Thailand; Thailand reports the handover. Every delivery is answered with
-//! a signed receipt, and each case system acknowledges what it read and
-//! acted on. At the end, each node's view of the case timeline is printed.
+//! Cambodian police (destination) raid a scam compound in Sihanoukville.
+//! They notify Indonesia's foreign ministry (origin) of each Indonesian
+//! victim they identify, except the one who asked that her state not be
+//! told: her node refuses to send anything about her there. Cambodia asks
+//! Indonesia to verify nationality, and Indonesia answers per person,
+//! issuing a travel document. Indonesian police ask Cambodia to freeze the
+//! ransom wallet and get an answer per target; they ask Thai immigration
+//! (transit) to watch the border for the recruiter, and Thailand reports a
+//! sighting at a checkpoint. Indonesia plans the return through Bangkok;
+//! each agency reports the step it carries out. Indonesia closes the case.
+//! Every delivery is answered with a signed receipt, and each case system
+//! acknowledges what it read and acted on. At the end each node's case
+//! timeline is printed.
 //!
 //! Run: `cargo run --example three_states`
 
 use std::time::Duration;
 
-use lintas_core::ids::{AgencyId, RecordId};
-use lintas_core::notice::{Handling, NoticeBody, NoticeContent, VictimStatusUpdate};
+use lintas_core::case::Victim;
+use lintas_core::ids::{AgencyId, CaseId, NoticeId, RecordId};
+use lintas_core::notice::{
+    ActionAnswer, CaseClosure, Handling, NationalityVerificationAnswer,
+    NationalityVerificationRequest, NoticeBody, NoticeContent, PersonToVerify, RepatriationPlan,
+    RepatriationStep, RepatriationStepReport, SightingReport, TargetResult, VerificationResult,
+    VictimIdentified,
+};
 use lintas_core::pb;
 use lintas_core::receipt::SignedReceipt;
+use lintas_core::text::Text;
 use lintas_core::time::Timestamp;
-use lintas_core::vocab::{LegalTreatment, NoticeKind, Priority, ReceiptStage, Tlp, VictimStatus};
+use lintas_core::vocab::{
+    CaseOutcome, ConsentDecision, ConsentPurpose, IdentificationBasis, NoticeKind, Priority,
+    ReceiptStage, RepatriationStepKind, SightingAction, StepStatus, TargetOutcome, Tlp,
+    VerificationOutcome, VictimStatus,
+};
 use lintas_testkit::devnet::DevNet;
 use lintas_testkit::scenario;
-use lintas_testkit::world::{IDN_KEMLU, KHM_POLICE, THA_IMMIGRATION};
+use lintas_testkit::world::{IDN_KEMLU, IDN_POLRI, KHM_POLICE, THA_IMMIGRATION};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -31,30 +46,23 @@ fn agency(id: &str) -> Result<AgencyId, Error> {
     Ok(AgencyId::parse(id)?)
 }
 
-fn pick(kind: NoticeKind, now: Timestamp) -> Result<NoticeBody, Error> {
-    Ok(scenario::one_of_each_kind(now)
-        .into_iter()
-        .find(|b| b.kind() == kind)
-        .ok_or("scenario lacks a kind")?)
+fn record(id: &str) -> Result<RecordId, Error> {
+    Ok(RecordId::parse(id)?)
 }
 
-/// A victim status update from `from` to `to`.
-fn status_update(
+/// A draft about the scenario's case, from `from` to `to`; the node fills in
+/// the sequence number when it signs.
+fn draft(
     from: &str,
     to: &[&str],
-    victim: &str,
-    status: VictimStatus,
-    note: &str,
+    priority: Priority,
+    content: NoticeContent,
 ) -> Result<NoticeBody, Error> {
     let now = Timestamp::now();
-    let mut update = VictimStatusUpdate::new(
-        RecordId::parse(victim)?,
-        status,
-        LegalTreatment::Victim,
-        now,
-    );
-    update.non_punishment = true;
-    update.note = Some(note.to_owned());
+    let mut handling = Handling::new(Tlp::AmberStrict, priority);
+    if priority == Priority::Urgent {
+        handling = handling.with_deadline(now.plus_seconds(12 * 3600));
+    }
     let recipients = to.iter().map(|r| agency(r)).collect::<Result<_, _>>()?;
     Ok(NoticeBody::new(
         agency(from)?,
@@ -62,10 +70,18 @@ fn status_update(
         now,
         now.plus_seconds(30 * 86_400),
         recipients,
-        Handling::new(Tlp::AmberStrict, Priority::High),
-        NoticeContent::VictimStatusUpdate(update),
+        handling,
+        content,
     )
-    .about_case(lintas_core::ids::CaseId::parse(scenario::CASE_ID)?))
+    .about_case(CaseId::parse(scenario::CASE_ID)?))
+}
+
+/// Submits a draft and waits until every outbox is empty.
+async fn send(net: &DevNet, agencies: &[&str], body: NoticeBody) -> Result<NoticeId, Error> {
+    let from = body.sender.to_string();
+    let (id, _) = net.node(&from).submit(body).await?;
+    settle(net, agencies).await?;
+    Ok(id)
 }
 
 /// Waits until every outbox is empty: everything delivered and receipted.
@@ -83,171 +99,387 @@ async fn settle(net: &DevNet, agencies: &[&str]) -> Result<(), Error> {
     Err("deliveries did not settle".into())
 }
 
-/// Each case system reads its inbox and acknowledges every new notice:
-/// READ for all, ACTIONED for rescue requests, watches and plans.
+/// The stages a case system reports for a notice of `kind`: requests are
+/// acted on, answers and reports are read.
+fn stages_for(kind: Result<NoticeKind, lintas_core::ValidationError>) -> Vec<ReceiptStage> {
+    let mut stages = vec![ReceiptStage::Delivered, ReceiptStage::Read];
+    if matches!(
+        kind,
+        Ok(NoticeKind::NationalityVerificationRequest
+            | NoticeKind::ActionRequest
+            | NoticeKind::TransitWatchRequest
+            | NoticeKind::RepatriationPlan)
+    ) {
+        stages.extend([ReceiptStage::ActionStarted, ReceiptStage::ActionCompleted]);
+    }
+    stages
+}
+
+/// Each case system reads its inbox and acknowledges every new notice.
 async fn acknowledge_all(net: &DevNet, agencies: &[&str], seen: &mut [u64]) -> Result<(), Error> {
     for (i, a) in agencies.iter().enumerate() {
         let mut api = net.case_system(a).await?;
         for entry in net.node(a).inbox_after(seen[i]).await? {
             seen[i] = entry.cursor;
-            let kind = pb::NoticeKind::try_from(entry.notice.kind)
-                .map(|k| k.as_str_name())
-                .unwrap_or("?");
+            let kind = NoticeKind::from_wire(entry.notice.kind);
+            let shown = kind.clone().map(NoticeKind::wire_name).unwrap_or("?");
             println!(
-                "  {a} case system received {kind} from {}",
-                entry.notice.sender
+                "  {a} case system received {} from {}",
+                shown, entry.notice.sender
             );
-            let mut stages = vec![ReceiptStage::Delivered, ReceiptStage::Read];
-            if matches!(
-                NoticeKind::from_wire(entry.notice.kind),
-                Ok(NoticeKind::RescueRequest
-                    | NoticeKind::TransitWatchRequest
-                    | NoticeKind::RepatriationPlan)
-            ) {
-                stages.push(ReceiptStage::Actioned);
-            }
-            for stage in stages {
+            for stage in stages_for(kind) {
                 api.acknowledge(pb::AcknowledgeRequest {
                     notice_id: entry.id.as_bytes().to_vec(),
                     stage: stage.to_wire(),
-                    note: String::new(),
+                    ..Default::default()
                 })
                 .await?;
             }
         }
     }
-    Ok(())
+    settle(net, agencies).await
+}
+
+/// The three Indonesian victims the raid found, as Cambodian police record
+/// them: V-001 and V-002 agree to their state being notified; V-003 does
+/// not.
+fn raid_victims(now: Timestamp) -> Result<Vec<Victim>, Error> {
+    let case = scenario::scam_case(now);
+    let mut victims = case.victims;
+    let mut third = victims.first().cloned().ok_or("scenario has victims")?;
+    third.victim_id = record("V-003")?;
+    third.record_consent(
+        ConsentPurpose::NotifyStateOfNationality,
+        ConsentDecision::Refused,
+    );
+    victims.push(third);
+    for v in &mut victims {
+        v.status = VictimStatus::Identified;
+        if v.consent(ConsentPurpose::NotifyStateOfNationality)
+            .is_none()
+        {
+            v.record_consent(
+                ConsentPurpose::NotifyStateOfNationality,
+                ConsentDecision::Given,
+            );
+        }
+        v.record_consent(ConsentPurpose::ConsularContact, ConsentDecision::Given);
+    }
+    Ok(victims)
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let dir = tempfile::tempdir()?;
-    let agencies = [IDN_KEMLU, THA_IMMIGRATION, KHM_POLICE];
+    let agencies = [IDN_KEMLU, IDN_POLRI, THA_IMMIGRATION, KHM_POLICE];
     let net = DevNet::start(&agencies, dir.path()).await?;
-    println!("Three nodes on loopback with mutual TLS:");
+    println!("Four agency nodes on loopback with mutual TLS:");
     for a in agencies {
-        println!("  {a:<16} https://{}", net.addr(a).ok_or("no address")?);
+        println!("  {a:<20} https://{}", net.addr(a).ok_or("no address")?);
     }
-    let mut seen = [0u64; 3];
+    let mut seen = [0u64; 4];
     let now = Timestamp::now();
 
     println!(
-        "\n1. Indonesia asks Cambodia and Thailand to rescue two citizens, and Thailand to watch the border."
+        "\n1. Cambodian police raid the compound and notify Indonesia of each identification."
     );
-    let mut rescue = scenario::rescue_request(now);
-    rescue.recipients = vec![agency(KHM_POLICE)?, agency(THA_IMMIGRATION)?];
-    net.node(IDN_KEMLU).submit(rescue).await?;
-    let mut watch = pick(NoticeKind::TransitWatchRequest, Timestamp::now())?;
-    watch.recipients = vec![agency(THA_IMMIGRATION)?];
-    net.node(IDN_KEMLU).submit(watch).await?;
-    settle(&net, &agencies).await?;
-    acknowledge_all(&net, &agencies, &mut seen).await?;
-
-    println!("\n2. Cambodia reports the victims located, rescued and in protection.");
-    for (victim, status, note) in [
-        (
-            "V-001",
-            VictimStatus::Located,
-            "confirmed inside the compound",
-        ),
-        (
-            "V-002",
-            VictimStatus::Rescued,
-            "taken to hospital, injuries treated",
-        ),
-        ("V-001", VictimStatus::Rescued, "released during the raid"),
-        ("V-002", VictimStatus::InProtection, "provincial shelter"),
-    ] {
-        net.node(KHM_POLICE)
-            .submit(status_update(
-                KHM_POLICE,
-                &[IDN_KEMLU],
-                victim,
-                status,
-                note,
-            )?)
-            .await?;
+    for victim in raid_victims(now)? {
+        let who = victim.victim_id.to_string();
+        let mut identified = VictimIdentified::new(
+            victim,
+            agency(KHM_POLICE)?,
+            IdentificationBasis::RescueOperation,
+            now,
+        );
+        identified.note = Some(
+            Text::new("km", "បានសង្គ្រោះក្នុងប្រតិបត្តិការនៅក្រុងព្រះសីហនុ")?.with_translation(
+                "en",
+                "Rescued in the Sihanoukville operation",
+                false,
+            )?,
+        );
+        let body = draft(
+            KHM_POLICE,
+            &[IDN_KEMLU],
+            Priority::High,
+            NoticeContent::VictimIdentified(identified),
+        )?;
+        match net.node(KHM_POLICE).submit(body).await {
+            Ok(_) => println!("  {who}: identification sent to {IDN_KEMLU}"),
+            Err(refusal) => println!(
+                "  {who}: refused by Cambodia's own node, nothing sent to Indonesia ({}: {})",
+                refusal.reason(),
+                refusal.field().unwrap_or("")
+            ),
+        }
     }
     settle(&net, &agencies).await?;
     acknowledge_all(&net, &agencies, &mut seen).await?;
 
-    println!("\n3. Indonesia plans V-002's repatriation through Thailand.");
-    let mut plan = pick(NoticeKind::RepatriationPlan, Timestamp::now())?;
-    plan.recipients = vec![agency(KHM_POLICE)?, agency(THA_IMMIGRATION)?];
-    net.node(IDN_KEMLU).submit(plan).await?;
-    settle(&net, &agencies).await?;
+    println!("\n2. Cambodia asks Indonesia to verify nationality; Indonesia answers per person.");
+    let persons = vec![
+        PersonToVerify::new(
+            record("V-001")?,
+            scenario::victim_identity(),
+            lintas_core::ids::Country::parse("IDN")?,
+        ),
+        PersonToVerify::new(
+            record("V-002")?,
+            {
+                let mut id = scenario::victim_identity();
+                id.names = vec![lintas_core::case::PersonName::latin("Budi Santoso")];
+                id.documents.clear();
+                id.sex = lintas_core::vocab::Sex::Male;
+                id
+            },
+            lintas_core::ids::Country::parse("IDN")?,
+        ),
+    ];
+    let request = send(
+        &net,
+        &agencies,
+        draft(
+            KHM_POLICE,
+            &[IDN_KEMLU],
+            Priority::High,
+            NoticeContent::NationalityVerificationRequest(NationalityVerificationRequest::new(
+                persons, true,
+            )),
+        )?,
+    )
+    .await?;
+    acknowledge_all(&net, &agencies, &mut seen).await?;
+    let mut confirmed = VerificationResult::new(record("V-001")?, VerificationOutcome::Confirmed);
+    confirmed.document_issued = Some(lintas_core::case::IdentityDocument::new(
+        lintas_core::vocab::DocumentType::EmergencyTravelDocument,
+        "SPLP-PP-2026-00417",
+        lintas_core::ids::Country::parse("IDN")?,
+    ));
+    let mut more =
+        VerificationResult::new(record("V-002")?, VerificationOutcome::MoreInformationNeeded);
+    more.note = Some(Text::en(
+        "No civil registry match: please send a photo and his parents' names.",
+    ));
+    send(
+        &net,
+        &agencies,
+        draft(
+            IDN_KEMLU,
+            &[KHM_POLICE],
+            Priority::High,
+            NoticeContent::NationalityVerificationAnswer(NationalityVerificationAnswer::new(
+                request,
+                vec![confirmed, more],
+            )),
+        )?,
+    )
+    .await?;
     acknowledge_all(&net, &agencies, &mut seen).await?;
 
-    println!("\n4. Thailand reports the transit handover; Indonesia reports V-002 home.");
-    net.node(THA_IMMIGRATION)
-        .submit(status_update(
+    println!(
+        "\n3. Indonesian police ask Cambodia to freeze the ransom wallet; Cambodia answers per target."
+    );
+    let freeze = send(
+        &net,
+        &agencies,
+        draft(
+            IDN_POLRI,
+            &[KHM_POLICE],
+            Priority::Urgent,
+            NoticeContent::ActionRequest(scenario::freeze_request(Timestamp::now())),
+        )?,
+    )
+    .await?;
+    acknowledge_all(&net, &agencies, &mut seen).await?;
+    let mut frozen = TargetResult::new(record("T-01")?, TargetOutcome::Done);
+    frozen.amount = Some(scenario::usdt(12_000));
+    frozen.done_at = Some(Timestamp::now());
+    frozen.reference = Some("KHM-FREEZE-2026-118".to_owned());
+    send(
+        &net,
+        &agencies,
+        draft(
+            KHM_POLICE,
+            &[IDN_POLRI],
+            Priority::High,
+            NoticeContent::ActionAnswer(ActionAnswer::new(freeze, vec![frozen])),
+        )?,
+    )
+    .await?;
+    acknowledge_all(&net, &agencies, &mut seen).await?;
+
+    println!(
+        "\n4. Indonesian police ask Thai immigration to watch for the recruiter; Thailand reports a sighting."
+    );
+    let mut watch = scenario::one_of_each_kind(Timestamp::now())
+        .into_iter()
+        .find(|b| b.kind() == NoticeKind::TransitWatchRequest)
+        .ok_or("scenario lacks a transit watch")?;
+    watch.sequence = 0;
+    watch.created_at = Timestamp::now();
+    let watch_id = send(&net, &agencies, watch).await?;
+    acknowledge_all(&net, &agencies, &mut seen).await?;
+    let mut sighting = SightingReport::new(
+        watch_id,
+        Timestamp::now(),
+        lintas_core::notice::Checkpoint::new(
+            "Aranyaprathet - Poipet",
+            lintas_core::vocab::CheckpointKind::LandBorder,
+            lintas_core::place::Location::in_country(lintas_core::ids::Country::parse("THA")?),
+        ),
+        SightingAction::Screened,
+    );
+    sighting.suspects = vec![record("S-01")?];
+    send(
+        &net,
+        &agencies,
+        draft(
             THA_IMMIGRATION,
-            &[IDN_KEMLU, KHM_POLICE],
-            "V-002",
-            VictimStatus::InProtection,
-            "handed over at Suvarnabhumi to the Indonesian embassy escort",
-        )?)
-        .await?;
-    net.node(IDN_KEMLU)
-        .submit(status_update(
+            &[IDN_POLRI],
+            Priority::High,
+            NoticeContent::SightingReport(sighting),
+        )?,
+    )
+    .await?;
+    acknowledge_all(&net, &agencies, &mut seen).await?;
+
+    println!(
+        "\n5. Indonesia plans V-001's return through Bangkok; each agency reports its own step."
+    );
+    let soon = |days: i64| Some(Timestamp::now().plus_seconds(days * 86_400));
+    let plan = RepatriationPlan::new(
+        record("P-01")?,
+        vec![record("V-001")?],
+        vec![
+            RepatriationStep::planned(
+                RepatriationStepKind::TravelDocument,
+                agency(IDN_KEMLU)?,
+                soon(1),
+            ),
+            RepatriationStep::planned(
+                RepatriationStepKind::TransitHandover,
+                agency(THA_IMMIGRATION)?,
+                soon(2),
+            ),
+            RepatriationStep::planned(RepatriationStepKind::Arrival, agency(IDN_KEMLU)?, soon(3)),
+        ],
+    );
+    let plan = send(
+        &net,
+        &agencies,
+        draft(
             IDN_KEMLU,
             &[KHM_POLICE, THA_IMMIGRATION],
-            "V-002",
-            VictimStatus::Repatriated,
-            "arrived in Jakarta, referred to the social ministry",
-        )?)
-        .await?;
-    settle(&net, &agencies).await?;
+            Priority::High,
+            NoticeContent::RepatriationPlan(plan),
+        )?,
+    )
+    .await?;
     acknowledge_all(&net, &agencies, &mut seen).await?;
-    settle(&net, &agencies).await?;
+    for (from, step, kind) in [
+        (IDN_KEMLU, 0, RepatriationStepKind::TravelDocument),
+        (THA_IMMIGRATION, 1, RepatriationStepKind::TransitHandover),
+        (IDN_KEMLU, 2, RepatriationStepKind::Arrival),
+    ] {
+        let report =
+            RepatriationStepReport::new(plan, step, kind, StepStatus::Done, Timestamp::now());
+        let to: Vec<&str> = [IDN_KEMLU, THA_IMMIGRATION, KHM_POLICE]
+            .into_iter()
+            .filter(|a| *a != from)
+            .collect();
+        send(
+            &net,
+            &agencies,
+            draft(
+                from,
+                &to,
+                Priority::Routine,
+                NoticeContent::RepatriationStepReport(report),
+            )?,
+        )
+        .await?;
+        println!("  {from} reported step {step} ({}) done", kind.wire_name());
+    }
+    acknowledge_all(&net, &agencies, &mut seen).await?;
+
+    println!("\n6. Indonesia closes the case, with Cambodia's reference for it.");
+    let mut closure = draft(
+        IDN_KEMLU,
+        &[KHM_POLICE, THA_IMMIGRATION, IDN_POLRI],
+        Priority::Routine,
+        NoticeContent::CaseClosure(CaseClosure::new(
+            vec![
+                CaseOutcome::VictimsRepatriated,
+                CaseOutcome::ProsecutionStarted,
+            ],
+            Timestamp::now(),
+            Text::en("V-001 home and referred to rehabilitation; recruiter charged in Jakarta."),
+        )),
+    )?;
+    closure.references = vec![scenario::khm_reference()];
+    send(&net, &agencies, closure).await?;
+    acknowledge_all(&net, &agencies, &mut seen).await?;
 
     println!("\nThe case timeline as each node sees it:");
     for a in agencies {
         let mut api = net.case_system(a).await?;
-        let timeline = api
-            .get_case_timeline(pb::GetCaseTimelineRequest {
-                case_id: scenario::CASE_ID.into(),
-            })
-            .await?
-            .into_inner();
         println!("\n  {a}");
-        for entry in timeline.entries {
-            let kind = pb::NoticeKind::try_from(entry.kind)
-                .map(|k| k.as_str_name())
-                .unwrap_or("?");
-            let direction = if entry.direction == pb::Direction::Sent as i32 {
-                "sent"
-            } else {
-                "received"
-            };
-            let mut receipts: Vec<String> = entry
-                .receipts
-                .into_iter()
-                .filter_map(|r| SignedReceipt::try_from(r).ok())
-                .filter_map(|r| net.roster.verify_receipt(&r, Timestamp::now()).ok())
-                .map(|r| {
-                    format!(
-                        "{}:{}",
-                        r.receiver,
-                        r.stage
-                            .wire_name()
-                            .trim_start_matches("RECEIPT_STAGE_")
-                            .to_lowercase()
-                    )
+        let mut page_token = Vec::new();
+        loop {
+            let page = api
+                .get_case_timeline(pb::GetCaseTimelineRequest {
+                    case_id: scenario::CASE_ID.into(),
+                    page_size: 10,
+                    page_token,
                 })
-                .collect();
-            receipts.sort();
-            println!(
-                "    {direction:<8} {:<37} from {:<16} {}…  receipts: {}",
-                kind.trim_start_matches("NOTICE_KIND_"),
-                entry.sender,
-                &hex_prefix(&entry.notice_id),
-                receipts.join(", ")
-            );
+                .await?
+                .into_inner();
+            for entry in page.entries {
+                print_entry(&net, entry);
+            }
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            page_token = page.next_page_token;
         }
     }
     net.shutdown().await;
     Ok(())
+}
+
+fn print_entry(net: &DevNet, entry: pb::TimelineEntry) {
+    let kind = pb::NoticeKind::try_from(entry.kind)
+        .map(|k| k.as_str_name())
+        .unwrap_or("?");
+    let direction = if entry.direction == pb::Direction::Sent as i32 {
+        "sent"
+    } else {
+        "received"
+    };
+    let mut receipts: Vec<String> = entry
+        .receipts
+        .into_iter()
+        .filter_map(|r| SignedReceipt::try_from(r).ok())
+        .filter_map(|r| net.roster.verify_receipt(&r, Timestamp::now()).ok())
+        .map(|r| {
+            format!(
+                "{}:{}",
+                r.receiver,
+                r.stage
+                    .wire_name()
+                    .trim_start_matches("RECEIPT_STAGE_")
+                    .to_lowercase()
+            )
+        })
+        .collect();
+    receipts.sort();
+    println!(
+        "    {direction:<8} {:<33} from {:<19} {}…  receipts: {}",
+        kind.trim_start_matches("NOTICE_KIND_"),
+        entry.sender,
+        hex_prefix(&entry.notice_id),
+        receipts.join(", ")
+    );
 }
 
 fn hex_prefix(bytes: &[u8]) -> String {

@@ -53,6 +53,7 @@ fn update(from: &str, to: &[&str], case: &str, victim: usize, priority: Priority
         NoticeContent::VictimStatusUpdate(VictimStatusUpdate::new(
             RecordId::parse(&format!("V-{victim:04}")).unwrap(),
             VictimStatus::InProtection,
+            VictimStatus::InProtection,
             LegalTreatment::Victim,
             now,
         )),

@@ -10,7 +10,7 @@ use lintas_core::signing::SignedNotice;
 use lintas_core::vocab::ReceiptStage;
 use lintas_testkit::devnet::DevNet;
 use lintas_testkit::scenario;
-use lintas_testkit::world::{IDN_KEMLU, IDN_POLRI, KHM_POLICE, THA_POLICE};
+use lintas_testkit::world::{IDN_CENTRAL, IDN_KEMLU, KHM_CENTRAL, KHM_POLICE, THA_POLICE};
 use tokio_stream::StreamExt;
 
 /// Polls `check` until it holds, for at most ten seconds.
@@ -107,12 +107,13 @@ async fn a_rescue_request_reaches_its_recipients_with_receipts() {
     }
 
     // Cambodia reads it and acts on it; Indonesia gets both receipts.
-    for stage in [ReceiptStage::Read, ReceiptStage::Actioned] {
+    for stage in [ReceiptStage::Read, ReceiptStage::ActionStarted] {
         cambodia
             .acknowledge(pb::AcknowledgeRequest {
                 notice_id: id.as_bytes().to_vec(),
                 stage: stage.to_wire(),
                 note: "team dispatched".into(),
+                ..Default::default()
             })
             .await
             .unwrap();
@@ -121,7 +122,7 @@ async fn a_rescue_request_reaches_its_recipients_with_receipts() {
         let got = stages(&net, IDN_KEMLU, id).await;
         got.contains(&(ReceiptStage::Read.to_wire() as u8, KHM_POLICE.to_string()))
             && got.contains(&(
-                ReceiptStage::Actioned.to_wire() as u8,
+                ReceiptStage::ActionStarted.to_wire() as u8,
                 KHM_POLICE.to_string(),
             ))
     })
@@ -131,6 +132,7 @@ async fn a_rescue_request_reaches_its_recipients_with_receipts() {
     let timeline = indonesia
         .get_case_timeline(pb::GetCaseTimelineRequest {
             case_id: scenario::CASE_ID.into(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -248,6 +250,15 @@ fn check(
         )),
         Err(_) => None,
     }
+}
+
+fn field(status: &tonic::Status) -> String {
+    status
+        .metadata()
+        .get("lintas-field")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
 }
 
 fn reason(status: &tonic::Status) -> String {
@@ -474,6 +485,9 @@ async fn refusals_carry_the_right_status_and_store_nothing() {
         let mut body = body_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]);
         body.created_at = now.plus_seconds(-7200);
         body.expires_at = now.plus_seconds(-60);
+        if let lintas_core::notice::NoticeContent::VictimStatusUpdate(u) = &mut body.content {
+            u.effective_at = body.created_at;
+        }
         sign_body(&body).1
     };
     failures.extend(check(
@@ -579,7 +593,7 @@ async fn refusals_carry_the_right_status_and_store_nothing() {
         .await
         .unwrap();
     let mut api = lintas_grpc::pb::agency_api_client::AgencyApiClient::new(channel);
-    match api.list_overdue(pb::ListOverdueRequest {}).await {
+    match api.list_overdue(pb::ListOverdueRequest::default()).await {
         Err(status) => assert_eq!(status.code(), Code::PermissionDenied),
         Ok(_) => failures.push("peer certificate used the agency API".into()),
     }
@@ -911,7 +925,7 @@ async fn a_node_refuses_to_start_on_an_older_roster_than_it_stored() {
 async fn assistance_is_answered_and_overdue_notices_are_listed() {
     use lintas_core::vocab::NoticeKind;
     let dir = tempfile::tempdir().unwrap();
-    let net = DevNet::start(&[IDN_POLRI, KHM_POLICE], dir.path())
+    let net = DevNet::start(&[IDN_CENTRAL, KHM_CENTRAL], dir.path())
         .await
         .unwrap();
     let now = lintas_core::time::Timestamp::now();
@@ -923,24 +937,24 @@ async fn assistance_is_answered_and_overdue_notices_are_listed() {
         .find(|b| b.kind() == NoticeKind::AssistanceRequest)
         .unwrap();
     ask.handling.response_deadline = Some(now.plus_seconds(2));
-    let (asked, _) = net.node(IDN_POLRI).submit(ask).await.unwrap();
-    net.node(KHM_POLICE).wait_for_inbox(0).await;
+    let (asked, _) = net.node(IDN_CENTRAL).submit(ask).await.unwrap();
+    net.node(KHM_CENTRAL).wait_for_inbox(0).await;
 
     // Both sides list it as overdue once the deadline passes.
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    let mut police = net.case_system(IDN_POLRI).await.unwrap();
-    let mut cambodia = net.case_system(KHM_POLICE).await.unwrap();
+    let mut police = net.case_system(IDN_CENTRAL).await.unwrap();
+    let mut cambodia = net.case_system(KHM_CENTRAL).await.unwrap();
     let overdue = police
-        .list_overdue(pb::ListOverdueRequest {})
+        .list_overdue(pb::ListOverdueRequest::default())
         .await
         .unwrap()
         .into_inner()
         .notices;
     assert_eq!(overdue.len(), 1);
     assert_eq!(overdue[0].notice_id, asked.as_bytes().to_vec());
-    assert_eq!(overdue[0].awaiting, vec![KHM_POLICE.to_string()]);
+    assert_eq!(overdue[0].awaiting, vec![KHM_CENTRAL.to_string()]);
     let owed = cambodia
-        .list_overdue(pb::ListOverdueRequest {})
+        .list_overdue(pb::ListOverdueRequest::default())
         .await
         .unwrap()
         .into_inner()
@@ -952,14 +966,14 @@ async fn assistance_is_answered_and_overdue_notices_are_listed() {
         .answer_assistance(pb::AnswerAssistanceRequest {
             request: asked.as_bytes().to_vec(),
             outcome: lintas_core::vocab::AssistanceOutcome::Granted.to_wire(),
-            answer: "Exchange records sent through the central authority.".into(),
+            answer: Some(lintas_core::text::Text::en("Exchange records sent.").into()),
             tlp: 0,
         })
         .await
         .unwrap()
         .into_inner();
-    net.node(IDN_POLRI).wait_for_inbox(0).await;
-    let received = net.node(IDN_POLRI).inbox_after(0).await.unwrap();
+    net.node(IDN_CENTRAL).wait_for_inbox(0).await;
+    let received = net.node(IDN_CENTRAL).inbox_after(0).await.unwrap();
     assert_eq!(received[0].id.as_bytes().to_vec(), answer.notice_id);
     assert_eq!(
         received[0].notice.kind,
@@ -970,24 +984,25 @@ async fn assistance_is_answered_and_overdue_notices_are_listed() {
     cambodia
         .acknowledge(pb::AcknowledgeRequest {
             notice_id: asked.as_bytes().to_vec(),
-            stage: ReceiptStage::Actioned.to_wire(),
+            stage: ReceiptStage::ActionCompleted.to_wire(),
             note: "answered".into(),
+            ..Default::default()
         })
         .await
         .unwrap();
     assert!(
         cambodia
-            .list_overdue(pb::ListOverdueRequest {})
+            .list_overdue(pb::ListOverdueRequest::default())
             .await
             .unwrap()
             .into_inner()
             .notices
             .is_empty()
     );
-    eventually("Indonesia sees the ACTIONED receipt", || async {
+    eventually("Indonesia sees the ACTION_COMPLETED receipt", || async {
         police
             .clone()
-            .list_overdue(pb::ListOverdueRequest {})
+            .list_overdue(pb::ListOverdueRequest::default())
             .await
             .unwrap()
             .into_inner()
@@ -1002,7 +1017,7 @@ async fn assistance_is_answered_and_overdue_notices_are_listed() {
         .answer_assistance(pb::AnswerAssistanceRequest {
             request: vec![7; 32],
             outcome: 1,
-            answer: "x".into(),
+            answer: Some(lintas_core::text::Text::en("x").into()),
             tlp: 0,
         })
         .await
@@ -1012,7 +1027,7 @@ async fn assistance_is_answered_and_overdue_notices_are_listed() {
         .acknowledge(pb::AcknowledgeRequest {
             notice_id: asked.as_bytes().to_vec(),
             stage: ReceiptStage::Accepted.to_wire(),
-            note: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -1034,7 +1049,7 @@ async fn a_case_system_is_told_exactly_what_is_wrong_with_its_draft() {
 
     let mut bad = draft(&request);
     if let Some(pb::notice_body::Kind::RescueRequest(r)) = bad.kind.as_mut() {
-        r.case.as_mut().unwrap().victims[0].nationality = "XXX".into();
+        r.case.as_mut().unwrap().victims[0].nationalities[0] = "XXZ".into();
     }
     let status = indonesia
         .submit_notice(pb::SubmitNoticeRequest { draft: Some(bad) })
@@ -1043,10 +1058,10 @@ async fn a_case_system_is_told_exactly_what_is_wrong_with_its_draft() {
     assert_eq!(status.code(), tonic::Code::InvalidArgument);
     assert_eq!(
         status.metadata().get("lintas-field").unwrap(),
-        "draft.rescue_request.case.victims[0].nationality"
+        "draft.rescue_request.case.victims[0].nationalities[0]"
     );
     assert!(
-        status.message().contains("found \"XXX\""),
+        status.message().contains("found \"XXZ\""),
         "{}",
         status.message()
     );
@@ -1109,7 +1124,10 @@ async fn only_a_sender_supersedes_or_withdraws_its_own_notices() {
 
     // Thailand withdrawing Indonesia's notice.
     let mut withdrawal = kind(lintas_core::vocab::NoticeKind::Withdrawal);
-    withdrawal.content = NoticeContent::Withdrawal(Withdrawal::new(original, "not yours"));
+    withdrawal.content = NoticeContent::Withdrawal(Withdrawal::new(
+        original,
+        lintas_core::text::Text::en("not yours"),
+    ));
     let status = thailand
         .deliver(deliver_request(&sign(withdrawal.clone(), THA_POLICE)))
         .await
@@ -1148,27 +1166,103 @@ async fn only_a_sender_supersedes_or_withdraws_its_own_notices() {
         .unwrap();
     assert_eq!(net.node(KHM_POLICE).inbox_after(0).await.unwrap().len(), 3);
 
-    // Thailand answering an assistance request that was put to Cambodia.
+    // Thailand answering a freeze request that was put to Cambodia.
     let (asked, request) = signed_now(
-        lintas_core::vocab::NoticeKind::AssistanceRequest,
+        lintas_core::vocab::NoticeKind::ActionRequest,
         IDN_KEMLU,
         &[KHM_POLICE],
     );
     indonesia.deliver(deliver_request(&request)).await.unwrap();
-    let mut answer = kind(lintas_core::vocab::NoticeKind::AssistanceResponse);
-    answer.content =
-        NoticeContent::AssistanceResponse(lintas_core::notice::AssistanceResponse::new(
+    let answer_with = |target: &str| {
+        let mut answer = kind(lintas_core::vocab::NoticeKind::ActionAnswer);
+        answer.content = NoticeContent::ActionAnswer(lintas_core::notice::ActionAnswer::new(
             asked,
-            lintas_core::vocab::AssistanceOutcome::Granted,
-            "not asked",
+            vec![lintas_core::notice::TargetResult::new(
+                lintas_core::ids::RecordId::parse(target).unwrap(),
+                lintas_core::vocab::TargetOutcome::InProgress,
+            )],
         ));
+        answer
+    };
     let status = thailand
-        .deliver(deliver_request(&sign(answer, THA_POLICE)))
+        .deliver(deliver_request(&sign(answer_with("T-01"), THA_POLICE)))
         .await
         .unwrap_err();
     assert_eq!(
         (status.code(), reason(&status).as_str()),
         (tonic::Code::PermissionDenied, "not_asked")
+    );
+    // Thailand, asked together with Cambodia, answering about a target the
+    // request does not have.
+    let mut both = body_now(
+        lintas_core::vocab::NoticeKind::ActionRequest,
+        IDN_KEMLU,
+        &[KHM_POLICE, THA_POLICE],
+    );
+    both.sequence += 100;
+    let (asked_both, request) = sign_body(&both);
+    indonesia.deliver(deliver_request(&request)).await.unwrap();
+    let mut wrong_target = answer_with("T-99");
+    if let NoticeContent::ActionAnswer(a) = &mut wrong_target.content {
+        a.request = asked_both;
+    }
+    let status = thailand
+        .deliver(deliver_request(&sign(wrong_target, THA_POLICE)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (
+            status.code(),
+            reason(&status).as_str(),
+            field(&status).as_str()
+        ),
+        (
+            tonic::Code::InvalidArgument,
+            "not_in_referenced",
+            "results[0].target_id"
+        )
+    );
+
+    // A sighting that answers something other than a transit watch.
+    let mut sighting = kind(lintas_core::vocab::NoticeKind::SightingReport);
+    if let NoticeContent::SightingReport(r) = &mut sighting.content {
+        r.watch = asked;
+    }
+    let status = thailand
+        .deliver(deliver_request(&sign(sighting, THA_POLICE)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (
+            status.code(),
+            reason(&status).as_str(),
+            field(&status).as_str()
+        ),
+        (
+            tonic::Code::InvalidArgument,
+            "wrong_kind_referenced",
+            "watch"
+        )
+    );
+
+    // A step report from an agency that is not responsible for the step.
+    let (plan_id, plan) = signed_now(
+        lintas_core::vocab::NoticeKind::RepatriationPlan,
+        IDN_KEMLU,
+        &[KHM_POLICE],
+    );
+    indonesia.deliver(deliver_request(&plan)).await.unwrap();
+    let mut report = kind(lintas_core::vocab::NoticeKind::RepatriationStepReport);
+    if let NoticeContent::RepatriationStepReport(r) = &mut report.content {
+        r.plan = plan_id;
+    }
+    let status = thailand
+        .deliver(deliver_request(&sign(report, THA_POLICE)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status.code(), reason(&status).as_str()),
+        (tonic::Code::PermissionDenied, "not_responsible")
     );
     net.shutdown().await;
 }

@@ -331,8 +331,11 @@ fn roster_rules_name_the_field() {
         ),
         (|r| r.agencies[0].may_issue.clear(), "agencies[0].may_issue"),
         (
-            |r| r.agencies[0].may_issue.push(1),
-            "agencies[0].may_issue[10]",
+            |r| {
+                let first = r.agencies[0].may_issue[0];
+                r.agencies[0].may_issue.push(first)
+            },
+            "agencies[0].may_issue[3]",
         ),
         (|r| r.agencies[0].keys.clear(), "agencies[0].keys"),
         (
@@ -358,15 +361,15 @@ fn roster_rules_name_the_field() {
                 let copy = r.agencies[0].clone();
                 r.agencies.push(copy);
             },
-            "agencies[5].agency_id",
+            "agencies[7].agency_id",
         ),
         (
             |r| r.agencies[1].keys[0].public_key = r.agencies[0].keys[0].public_key.clone(),
-            "agencies[IDN.POLRI.BARESKRIM].keys[0].public_key",
+            "agencies[IDN.KEMLU.PWNI].keys[0].public_key",
         ),
         (
             |r| r.agencies[1].tls_identity = r.agencies[0].tls_identity.clone(),
-            "agencies[IDN.POLRI.BARESKRIM].tls_identity",
+            "agencies[IDN.KEMLU.PWNI].tls_identity",
         ),
         (
             |r| {
@@ -389,7 +392,8 @@ fn roster_rules_name_the_field() {
         let error = SignedRoster::try_from(signed)
             .unwrap()
             .roster()
-            .unwrap_err();
+            .map(|_| ())
+            .expect_err(path);
         assert_eq!(error.path, path, "{error}");
     }
 }

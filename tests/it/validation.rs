@@ -18,6 +18,7 @@ enum Expect {
     Duplicate,
     UnknownReference,
     Rule,
+    TooMany,
 }
 
 fn matches(problem: &Problem, expect: Expect) -> bool {
@@ -29,6 +30,7 @@ fn matches(problem: &Problem, expect: Expect) -> bool {
             | (Problem::Duplicate { .. }, Expect::Duplicate)
             | (Problem::UnknownReference { .. }, Expect::UnknownReference)
             | (Problem::Rule(_), Expect::Rule)
+            | (Problem::TooMany { .. }, Expect::TooMany)
     )
 }
 
@@ -53,6 +55,24 @@ fn case(b: &mut pb::NoticeBody) -> &mut pb::Case {
 
 fn victim(b: &mut pb::NoticeBody) -> &mut pb::Victim {
     &mut case(b).victims[0]
+}
+
+fn identity(b: &mut pb::NoticeBody) -> &mut pb::PersonIdentity {
+    case(b).suspects[0].identity.as_mut().unwrap()
+}
+
+/// The content of a body of a given kind, for the new casework kinds.
+macro_rules! content {
+    ($b:expr, $variant:ident) => {
+        match $b.kind.as_mut() {
+            Some(Kind::$variant(k)) => k,
+            _ => panic!(concat!("not a ", stringify!($variant))),
+        }
+    };
+}
+
+fn ts(seconds: i64) -> Option<prost_types::Timestamp> {
+    Some(prost_types::Timestamp { seconds, nanos: 0 })
 }
 
 fn watch(b: &mut pb::NoticeBody) -> &mut pb::TransitWatchRequest {
@@ -299,8 +319,8 @@ fn cases() -> Vec<(NoticeKind, Mutation, &'static str, Expect)> {
         ),
         (
             RescueRequest,
-            |b| case(b).summary = "x".repeat(9000),
-            "rescue_request.case.summary",
+            |b| case(b).summary.as_mut().unwrap().text = "x".repeat(9000),
+            "rescue_request.case.summary.text",
             Invalid,
         ),
         // Victims.
@@ -318,21 +338,33 @@ fn cases() -> Vec<(NoticeKind, Mutation, &'static str, Expect)> {
         ),
         (
             RescueRequest,
-            |b| victim(b).nationality = "XXX".into(),
-            "rescue_request.case.victims[0].nationality",
+            |b| victim(b).nationalities[0] = "XXZ".into(),
+            "rescue_request.case.victims[0].nationalities[0]",
             Invalid,
         ),
         (
             RescueRequest,
-            |b| victim(b).nationality = "ID".into(),
-            "rescue_request.case.victims[0].nationality",
+            |b| victim(b).nationalities[0] = "ID".into(),
+            "rescue_request.case.victims[0].nationalities[0]",
             Invalid,
         ),
         (
             RescueRequest,
-            |b| victim(b).nationality.clear(),
-            "rescue_request.case.victims[0].nationality",
+            |b| victim(b).nationalities.clear(),
+            "rescue_request.case.victims[0].nationalities",
             Missing,
+        ),
+        (
+            RescueRequest,
+            |b| victim(b).nationalities = vec!["XXA".into(), "IDN".into()],
+            "rescue_request.case.victims[0].nationalities[0]",
+            Rule,
+        ),
+        (
+            RescueRequest,
+            |b| victim(b).nationalities = vec!["IDN".into(), "IDN".into()],
+            "rescue_request.case.victims[0].nationalities[1]",
+            Duplicate,
         ),
         (
             RescueRequest,
@@ -372,9 +404,71 @@ fn cases() -> Vec<(NoticeKind, Mutation, &'static str, Expect)> {
         ),
         (
             RescueRequest,
-            |b| victim(b).consent = 77,
-            "rescue_request.case.victims[0].consent",
+            |b| victim(b).consents[0].decision = 77,
+            "rescue_request.case.victims[0].consents[0].decision",
             UnknownEnum,
+        ),
+        (
+            RescueRequest,
+            |b| {
+                let first = victim(b).consents[0];
+                victim(b).consents.push(first);
+            },
+            "rescue_request.case.victims[0].consents[2]",
+            Duplicate,
+        ),
+        (
+            RescueRequest,
+            |b| victim(b).sharing_basis = 0,
+            "rescue_request.case.victims[0].sharing_basis",
+            Missing,
+        ),
+        (
+            RescueRequest,
+            |b| victim(b).consents[0].decision = pb::ConsentDecision::Refused as i32,
+            "rescue_request.case.victims[0].sharing_basis",
+            Rule,
+        ),
+        (
+            RescueRequest,
+            |b| victim(b).legal_treatment = pb::LegalTreatment::Suspect as i32,
+            "rescue_request.case.victims[0].non_punishment",
+            Rule,
+        ),
+        (
+            RescueRequest,
+            |b| {
+                victim(b)
+                    .vulnerabilities
+                    .push(pb::Vulnerability::Child as i32)
+            },
+            "rescue_request.case.victims[0].vulnerabilities[0]",
+            Rule,
+        ),
+        (
+            RescueRequest,
+            |b| victim(b).languages = vec!["ind".into(); 1001],
+            "rescue_request.case.victims[0].languages",
+            TooMany,
+        ),
+        (
+            RescueRequest,
+            |b| {
+                victim(b).referrals.push(pb::Referral {
+                    organisation: "Shelter".into(),
+                    provider: 1,
+                    services: vec![],
+                    reason: 1,
+                    referred_at: Some(prost_types::Timestamp {
+                        seconds: 1_795_000_000,
+                        nanos: 0,
+                    }),
+                    outcome: 1,
+                    ..Default::default()
+                })
+            },
+            "rescue_request.case.victims[0].referrals[0].services",
+            Missing,
         ),
         (
             RescueRequest,
@@ -474,29 +568,34 @@ fn cases() -> Vec<(NoticeKind, Mutation, &'static str, Expect)> {
             RescueRequest,
             |b| {
                 let s = &mut case(b).suspects[0];
-                s.aliases.clear();
-                s.phone_numbers.clear();
+                s.identity = None;
                 s.handles.clear();
             },
-            "rescue_request.case.suspects[0].names",
+            "rescue_request.case.suspects[0].identity",
             Rule,
         ),
         (
             RescueRequest,
-            |b| case(b).suspects[0].phone_numbers[0] = "081200000001".into(),
-            "rescue_request.case.suspects[0].phone_numbers[0]",
+            |b| identity(b).phone_numbers[0] = "081200000001".into(),
+            "rescue_request.case.suspects[0].identity.phone_numbers[0]",
             Invalid,
         ),
         (
             RescueRequest,
-            |b| case(b).suspects[0].aliases[0] = "bell\u{7}".into(),
-            "rescue_request.case.suspects[0].aliases[0]",
+            |b| identity(b).names[0].latin = "bell\u{7}".into(),
+            "rescue_request.case.suspects[0].identity.names[0].latin",
             Invalid,
         ),
         (
             RescueRequest,
-            |b| case(b).suspects[0].nationalities[0] = "idn".into(),
-            "rescue_request.case.suspects[0].nationalities[0]",
+            |b| identity(b).names[0].latin = "Kak\u{200B}Rina".into(),
+            "rescue_request.case.suspects[0].identity.names[0].latin",
+            Invalid,
+        ),
+        (
+            RescueRequest,
+            |b| identity(b).nationalities[0] = "idn".into(),
+            "rescue_request.case.suspects[0].identity.nationalities[0]",
             Invalid,
         ),
         (
@@ -569,9 +668,46 @@ fn cases() -> Vec<(NoticeKind, Mutation, &'static str, Expect)> {
         // Recruitment.
         (
             RescueRequest,
-            |b| case(b).recruitment[0].method = 0,
-            "rescue_request.case.recruitment[0].method",
-            Missing,
+            |b| case(b).recruitment[0].advert_url = "https://".into(),
+            "rescue_request.case.recruitment[0].advert_url",
+            Invalid,
+        ),
+        (
+            RescueRequest,
+            |b| {
+                case(b).recruitment[0]
+                    .advert_text
+                    .as_mut()
+                    .unwrap()
+                    .translations[0]
+                    .language = "id".into()
+            },
+            "rescue_request.case.recruitment[0].advert_text.translations[0].language",
+            Rule,
+        ),
+        (
+            RescueRequest,
+            |b| {
+                case(b).recruitment[0]
+                    .advert_text
+                    .as_mut()
+                    .unwrap()
+                    .language = "indonesian!".into()
+            },
+            "rescue_request.case.recruitment[0].advert_text.language",
+            Invalid,
+        ),
+        (
+            RescueRequest,
+            |b| {
+                case(b).recruitment[0]
+                    .promised_monthly_salary
+                    .as_mut()
+                    .unwrap()
+                    .decimals = 19
+            },
+            "rescue_request.case.recruitment[0].promised_monthly_salary.decimals",
+            Invalid,
         ),
         (
             RescueRequest,
@@ -614,12 +750,6 @@ fn cases() -> Vec<(NoticeKind, Mutation, &'static str, Expect)> {
             RescueRequest,
             |b| case(b).financial_indicators[0].instrument = None,
             "rescue_request.case.financial_indicators[0].instrument",
-            Missing,
-        ),
-        (
-            RescueRequest,
-            |b| case(b).financial_indicators[0].r#use = 0,
-            "rescue_request.case.financial_indicators[0].use",
             Missing,
         ),
         (
@@ -848,11 +978,435 @@ fn cases() -> Vec<(NoticeKind, Mutation, &'static str, Expect)> {
         (
             Withdrawal,
             |b| match b.kind.as_mut() {
-                Some(Kind::Withdrawal(w)) => w.reason.clear(),
+                Some(Kind::Withdrawal(w)) => w.reason = None,
                 _ => unreachable!(),
             },
             "withdrawal.reason",
             Missing,
+        ),
+        // Text and handling.
+        (
+            RescueRequest,
+            |b| rescue(b).situation.as_mut().unwrap().text = "call \u{202E}3210".into(),
+            "rescue_request.situation.text",
+            Invalid,
+        ),
+        (
+            RescueRequest,
+            |b| rescue(b).situation.as_mut().unwrap().language.clear(),
+            "rescue_request.situation.language",
+            Missing,
+        ),
+        (
+            CaseUpdate,
+            |b| {
+                b.handling.as_mut().unwrap().tlp = pb::Tlp::AmberStrict as i32;
+                b.handling.as_mut().unwrap().may_forward = true;
+            },
+            "handling.may_forward",
+            Rule,
+        ),
+        (
+            CaseUpdate,
+            |b| {
+                let first = b.references[0].clone();
+                b.references.push(first);
+            },
+            "references[1]",
+            Duplicate,
+        ),
+        (
+            CaseUpdate,
+            |b| b.references[0].agency = "IDN.KEMLU.PWNI".into(),
+            "references[0].agency",
+            Rule,
+        ),
+        (
+            CaseUpdate,
+            |b| b.references[0].case_id = "no spaces allowed".into(),
+            "references[0].case_id",
+            Invalid,
+        ),
+        // Victim status lifecycle.
+        (
+            VictimStatusUpdate,
+            |b| content!(b, VictimStatusUpdate).previous_status = 0,
+            "victim_status_update.previous_status",
+            Missing,
+        ),
+        (
+            VictimStatusUpdate,
+            |b| content!(b, VictimStatusUpdate).previous_status = pb::VictimStatus::Deceased as i32,
+            "victim_status_update.status",
+            Rule,
+        ),
+        (
+            VictimStatusUpdate,
+            |b| {
+                content!(b, VictimStatusUpdate).legal_treatment = pb::LegalTreatment::Suspect as i32
+            },
+            "victim_status_update.non_punishment",
+            Rule,
+        ),
+        (
+            VictimStatusUpdate,
+            |b| content!(b, VictimStatusUpdate).effective_at = ts(4_000_000_000),
+            "victim_status_update.effective_at",
+            Rule,
+        ),
+        // Mutual legal assistance.
+        (
+            AssistanceRequest,
+            |b| content!(b, AssistanceRequest).requesting_authority.clear(),
+            "assistance_request.requesting_authority",
+            Missing,
+        ),
+        (
+            AssistanceRequest,
+            |b| content!(b, AssistanceRequest).facts = None,
+            "assistance_request.facts",
+            Missing,
+        ),
+        (
+            AssistanceRequest,
+            |b| content!(b, AssistanceRequest).time_limit = ts(1_000_000_000),
+            "assistance_request.time_limit",
+            Rule,
+        ),
+        // Victim identified.
+        (
+            VictimIdentified,
+            |b| {
+                content!(b, VictimIdentified)
+                    .victim
+                    .as_mut()
+                    .unwrap()
+                    .consents
+                    .retain(|c| c.purpose != pb::ConsentPurpose::ConsularContact as i32)
+            },
+            "victim_identified.victim.consents",
+            Rule,
+        ),
+        (
+            VictimIdentified,
+            |b| {
+                for c in &mut content!(b, VictimIdentified)
+                    .victim
+                    .as_mut()
+                    .unwrap()
+                    .consents
+                {
+                    if c.purpose == pb::ConsentPurpose::NotifyStateOfNationality as i32 {
+                        c.decision = pb::ConsentDecision::Refused as i32;
+                    }
+                }
+            },
+            "recipients[0]",
+            Rule,
+        ),
+        (
+            VictimIdentified,
+            |b| content!(b, VictimIdentified).identifying_agency.clear(),
+            "victim_identified.identifying_agency",
+            Missing,
+        ),
+        (
+            VictimIdentified,
+            |b| content!(b, VictimIdentified).basis = 0,
+            "victim_identified.basis",
+            Missing,
+        ),
+        (
+            VictimIdentified,
+            |b| content!(b, VictimIdentified).identified_at = ts(4_000_000_000),
+            "victim_identified.identified_at",
+            Rule,
+        ),
+        (
+            VictimIdentified,
+            |b| {
+                content!(b, VictimIdentified)
+                    .identity
+                    .as_mut()
+                    .unwrap()
+                    .names
+                    .clear()
+            },
+            "victim_identified.identity.names",
+            Missing,
+        ),
+        (
+            VictimIdentified,
+            |b| {
+                content!(b, VictimIdentified)
+                    .identity
+                    .as_mut()
+                    .unwrap()
+                    .birth_date = Some(pb::Date {
+                    year: 1998,
+                    month: 2,
+                    day: 30,
+                })
+            },
+            "victim_identified.identity.birth_date.day",
+            Invalid,
+        ),
+        (
+            VictimIdentified,
+            |b| {
+                content!(b, VictimIdentified)
+                    .identity
+                    .as_mut()
+                    .unwrap()
+                    .documents[0]
+                    .issuing_state = "Indonesia".into()
+            },
+            "victim_identified.identity.documents[0].issuing_state",
+            Invalid,
+        ),
+        // Nationality verification.
+        (
+            NationalityVerificationRequest,
+            |b| content!(b, NationalityVerificationRequest).persons.clear(),
+            "nationality_verification_request.persons",
+            Missing,
+        ),
+        (
+            NationalityVerificationRequest,
+            |b| {
+                content!(b, NationalityVerificationRequest).persons[0].claimed_nationality =
+                    "THA".into()
+            },
+            "nationality_verification_request.persons[0].claimed_nationality",
+            Rule,
+        ),
+        (
+            NationalityVerificationRequest,
+            |b| content!(b, NationalityVerificationRequest).persons[0].identity = None,
+            "nationality_verification_request.persons[0].identity",
+            Missing,
+        ),
+        (
+            NationalityVerificationRequest,
+            |b| {
+                let first = content!(b, NationalityVerificationRequest).persons[0].clone();
+                content!(b, NationalityVerificationRequest)
+                    .persons
+                    .push(first);
+            },
+            "nationality_verification_request.persons[1]",
+            Duplicate,
+        ),
+        (
+            NationalityVerificationAnswer,
+            |b| content!(b, NationalityVerificationAnswer).results.clear(),
+            "nationality_verification_answer.results",
+            Missing,
+        ),
+        (
+            NationalityVerificationAnswer,
+            |b| {
+                content!(b, NationalityVerificationAnswer).results[0].outcome =
+                    pb::VerificationOutcome::NotANational as i32
+            },
+            "nationality_verification_answer.results[0].document_issued",
+            Rule,
+        ),
+        (
+            NationalityVerificationAnswer,
+            |b| content!(b, NationalityVerificationAnswer).request = vec![1; 31],
+            "nationality_verification_answer.request",
+            Invalid,
+        ),
+        // Sightings.
+        (
+            SightingReport,
+            |b| content!(b, SightingReport).suspects.clear(),
+            "sighting_report.victims",
+            Rule,
+        ),
+        (
+            SightingReport,
+            |b| content!(b, SightingReport).seen_at = None,
+            "sighting_report.seen_at",
+            Missing,
+        ),
+        (
+            SightingReport,
+            |b| content!(b, SightingReport).action_taken = 0,
+            "sighting_report.action_taken",
+            Missing,
+        ),
+        (
+            SightingReport,
+            |b| content!(b, SightingReport).checkpoint = None,
+            "sighting_report.checkpoint",
+            Missing,
+        ),
+        // Repatriation step reports.
+        (
+            RepatriationStepReport,
+            |b| content!(b, RepatriationStepReport).kind = 0,
+            "repatriation_step_report.kind",
+            Missing,
+        ),
+        (
+            RepatriationStepReport,
+            |b| content!(b, RepatriationStepReport).status = 99,
+            "repatriation_step_report.status",
+            UnknownEnum,
+        ),
+        (
+            RepatriationStepReport,
+            |b| content!(b, RepatriationStepReport).victims = vec!["V-002".into(), "V-002".into()],
+            "repatriation_step_report.victims[1]",
+            Duplicate,
+        ),
+        (
+            RepatriationStepReport,
+            |b| content!(b, RepatriationStepReport).at = ts(4_000_000_000),
+            "repatriation_step_report.at",
+            Rule,
+        ),
+        // Case update and closure.
+        (
+            CaseUpdate,
+            |b| content!(b, CaseUpdate).case.as_mut().unwrap().case_id = "OTHER-CASE".into(),
+            "case_update.case.case_id",
+            Rule,
+        ),
+        (
+            CaseUpdate,
+            |b| content!(b, CaseUpdate).changes = None,
+            "case_update.changes",
+            Missing,
+        ),
+        (
+            CaseClosure,
+            |b| content!(b, CaseClosure).status = pb::CaseStatus::Active as i32,
+            "case_closure.status",
+            Invalid,
+        ),
+        (
+            CaseClosure,
+            |b| content!(b, CaseClosure).outcomes.clear(),
+            "case_closure.outcomes",
+            Missing,
+        ),
+        (
+            CaseClosure,
+            |b| content!(b, CaseClosure).referred_to = "KHM.MOI.ATHP".into(),
+            "case_closure.referred_to",
+            Rule,
+        ),
+        (
+            CaseClosure,
+            |b| content!(b, CaseClosure).status = pb::CaseStatus::ClosedReferred as i32,
+            "case_closure.referred_to",
+            Rule,
+        ),
+        (
+            CaseClosure,
+            |b| content!(b, CaseClosure).reason = None,
+            "case_closure.reason",
+            Missing,
+        ),
+        (
+            CaseClosure,
+            |b| content!(b, CaseClosure).closed_at = ts(4_000_000_000),
+            "case_closure.closed_at",
+            Rule,
+        ),
+        // Action requests and answers.
+        (
+            ActionRequest,
+            |b| content!(b, ActionRequest).targets.clear(),
+            "action_request.targets",
+            Missing,
+        ),
+        (
+            ActionRequest,
+            |b| {
+                content!(b, ActionRequest).targets[0].target = Some(
+                    pb::action_target::Target::PhoneNumber("+6281200000001".into()),
+                )
+            },
+            "action_request.targets[0].target",
+            Rule,
+        ),
+        (
+            ActionRequest,
+            |b| content!(b, ActionRequest).targets[0].target = None,
+            "action_request.targets[0].target",
+            Missing,
+        ),
+        (
+            ActionRequest,
+            |b| {
+                let first = content!(b, ActionRequest).targets[0].clone();
+                content!(b, ActionRequest).targets.push(first);
+            },
+            "action_request.targets[1]",
+            Duplicate,
+        ),
+        (
+            ActionRequest,
+            |b| {
+                let t = &mut content!(b, ActionRequest).targets[0];
+                t.period_from = ts(1_795_000_000);
+                t.period_until = ts(1_794_000_000);
+            },
+            "action_request.targets[0].period_until",
+            Rule,
+        ),
+        (
+            ActionRequest,
+            |b| content!(b, ActionRequest).deadline = ts(4_000_000_000),
+            "action_request.deadline",
+            Rule,
+        ),
+        (
+            ActionRequest,
+            |b| content!(b, ActionRequest).legal_basis.clear(),
+            "action_request.legal_basis",
+            Missing,
+        ),
+        (
+            ActionRequest,
+            |b| content!(b, ActionRequest).grounds = None,
+            "action_request.grounds",
+            Missing,
+        ),
+        (
+            ActionAnswer,
+            |b| content!(b, ActionAnswer).results[0].outcome = pb::TargetOutcome::NotFound as i32,
+            "action_answer.results[0].amount",
+            Rule,
+        ),
+        (
+            ActionAnswer,
+            |b| {
+                let r = &mut content!(b, ActionAnswer).results[0];
+                r.outcome = pb::TargetOutcome::Refused as i32;
+                r.amount = None;
+            },
+            "action_answer.results[0].note",
+            Rule,
+        ),
+        (
+            ActionAnswer,
+            |b| {
+                let first = content!(b, ActionAnswer).results[0].clone();
+                content!(b, ActionAnswer).results.push(first);
+            },
+            "action_answer.results[1]",
+            Duplicate,
+        ),
+        (
+            ActionAnswer,
+            |b| content!(b, ActionAnswer).results[0].done_at = ts(4_000_000_000),
+            "action_answer.results[0].done_at",
+            Rule,
         ),
     ]
 }
@@ -892,11 +1446,11 @@ fn the_unmutated_bases_are_valid() {
 #[test]
 fn messages_say_what_was_expected_and_found() {
     let mut body = base(NoticeKind::RescueRequest);
-    victim(&mut body).nationality = "XXX".into();
+    victim(&mut body).nationalities[0] = "XXZ".into();
     let error = NoticeBody::from_wire(body).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "rescue_request.case.victims[0].nationality: expected an ISO 3166-1 alpha-3 country code in upper case, found \"XXX\""
+        "rescue_request.case.victims[0].nationalities[0]: expected an ISO 3166-1 alpha-3 country code, or XXA, XXB, XXC or XXX (ICAO 9303), found \"XXZ\""
     );
 }
 
@@ -921,4 +1475,53 @@ fn signing_refuses_what_receivers_would_refuse() {
     let key = lintas_testkit::world::agency_key(body.sender.as_str());
     let error = lintas_core::signing::SignedNotice::sign(&body, &key).unwrap_err();
     assert_eq!(error.path, "recipients[2]");
+}
+
+#[test]
+fn optional_enums_left_at_zero_are_accepted() {
+    let mut body = base(NoticeKind::RescueRequest);
+    case(&mut body).recruitment[0].method = 0;
+    case(&mut body).recruitment[0].platform = 0;
+    case(&mut body).financial_indicators[0].r#use = 0;
+    victim(&mut body).trafficking_status_decided_by = 0;
+    let (_, notice) = NoticeBody::from_wire(body).unwrap();
+    let lintas_core::notice::NoticeContent::RescueRequest(r) = notice.content else {
+        panic!("kind changed")
+    };
+    assert_eq!(r.case.recruitment[0].method, None);
+    assert_eq!(r.case.financial_indicators[0].usage, None);
+}
+
+#[test]
+fn stateless_refugee_and_dual_nationals_are_expressible() {
+    for list in [
+        vec!["XXA"],
+        vec!["XXX"],
+        vec!["MMR", "XXB"],
+        vec!["THA", "KHM"],
+    ] {
+        let mut body = base(NoticeKind::RescueRequest);
+        victim(&mut body).nationalities = list.iter().map(|s| (*s).to_owned()).collect();
+        NoticeBody::from_wire(body).unwrap_or_else(|e| panic!("{list:?}: {e}"));
+    }
+}
+
+#[test]
+fn every_status_step_in_the_lifecycle_table_is_accepted_and_no_other() {
+    use lintas_core::vocab::VictimStatus;
+    let mut allowed = 0;
+    for &from in VictimStatus::ALL {
+        for &to in VictimStatus::ALL {
+            let mut body = base(NoticeKind::VictimStatusUpdate);
+            let update = content!(body, VictimStatusUpdate);
+            update.previous_status = from.to_wire();
+            update.status = to.to_wire();
+            let accepted = NoticeBody::from_wire(body).is_ok();
+            assert_eq!(accepted, to.may_follow(from), "{from:?} -> {to:?}");
+            allowed += usize::from(accepted);
+        }
+    }
+    // The table of docs/PROTOCOL.md section 3.3: 54 steps plus staying put
+    // (every status but DECEASED).
+    assert_eq!(allowed, 54 + 10);
 }

@@ -256,27 +256,43 @@ fn generate() -> Value {
 
     let all = bodies();
     let pick = |kind: NoticeKind| all.iter().find(|b| b.kind() == kind).unwrap().clone();
-    let notices: Vec<Value> = [
-        ("victim_status_update", pick(NoticeKind::VictimStatusUpdate)),
-        ("rescue_request", pick(NoticeKind::RescueRequest)),
-    ]
-    .into_iter()
-    .map(|(name, body)| {
-        let key = world::agency_key(body.sender.as_str());
-        let (id, signed) = SignedNotice::sign(&body, &key).unwrap();
-        json!({
-            "name": name,
-            "signer": signed.signer().as_str(),
-            "key_id": signed.key_id().as_str(),
-            "body_hex": hex::encode(signed.body_bytes()),
-            "notice_id_hex": id.to_string(),
-            "pae_hex": hex::encode(signed.signed_message()),
-            "signature_hex": hex::encode(signed.signature()),
-            "signed_notice_hex": hex::encode(signed.encode()),
-            "body_json": serde_json::to_value(&body).unwrap(),
+    // One notice of every kind, named by its oneof field; the first two keep
+    // the names earlier versions of this file used.
+    let mut named = vec![
+        (
+            "victim_status_update".to_owned(),
+            pick(NoticeKind::VictimStatusUpdate),
+        ),
+        ("rescue_request".to_owned(), pick(NoticeKind::RescueRequest)),
+    ];
+    for body in &all {
+        let name = body
+            .kind()
+            .wire_name()
+            .trim_start_matches("NOTICE_KIND_")
+            .to_lowercase();
+        if !named.iter().any(|(n, _)| *n == name) {
+            named.push((name, body.clone()));
+        }
+    }
+    let notices: Vec<Value> = named
+        .into_iter()
+        .map(|(name, body)| {
+            let key = world::agency_key(body.sender.as_str());
+            let (id, signed) = SignedNotice::sign(&body, &key).unwrap();
+            json!({
+                "name": name,
+                "signer": signed.signer().as_str(),
+                "key_id": signed.key_id().as_str(),
+                "body_hex": hex::encode(signed.body_bytes()),
+                "notice_id_hex": id.to_string(),
+                "pae_hex": hex::encode(signed.signed_message()),
+                "signature_hex": hex::encode(signed.signature()),
+                "signed_notice_hex": hex::encode(signed.encode()),
+                "body_json": serde_json::to_value(&body).unwrap(),
+            })
         })
-    })
-    .collect();
+        .collect();
 
     json!({
         "about": "Lintas protocol v1 test vectors. Keys are derived from public seeds: never use them outside tests. Verify every notice at verify_at against the roster, which is version 1 signed by the Indonesian and Thai stewards (threshold 2 of 3). See docs/PROTOCOL.md.",
@@ -357,6 +373,9 @@ fn rejected(all: &[NoticeBody], now: Timestamp) -> Vec<Value> {
     let mut stale = update.clone();
     stale.created_at = now.plus_seconds(-20 * 3600);
     stale.expires_at = now.plus_seconds(-3600);
+    if let lintas_core::notice::NoticeContent::VictimStatusUpdate(u) = &mut stale.content {
+        u.effective_at = stale.created_at;
+    }
     cases.push((
         "expired",
         "expired",

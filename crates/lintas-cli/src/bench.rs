@@ -246,6 +246,7 @@ fn update(
     let content = NoticeContent::VictimStatusUpdate(VictimStatusUpdate::new(
         RecordId::parse(&format!("V-{victim:05}"))?,
         VictimStatus::InProtection,
+        VictimStatus::InProtection,
         LegalTreatment::Victim,
         now,
     ));
@@ -760,6 +761,7 @@ async fn idle(dir: &Path, quick: bool, peer_rate: Option<u32>) -> Result<Value, 
         client
             .get_case_timeline(pb::GetCaseTimelineRequest {
                 case_id: "NO-SUCH-CASE".into(),
+                ..Default::default()
             })
             .await?;
         trivial.push(start.elapsed().as_secs_f64() * 1000.0);
@@ -916,6 +918,7 @@ async fn growth(dir: &Path, quick: bool) -> Result<Value, Error> {
             client
                 .get_case_timeline(pb::GetCaseTimelineRequest {
                     case_id: format!("BENCH-{}", i * 37 % 10_000),
+                    ..Default::default()
                 })
                 .await?;
             lat.push(start.elapsed().as_secs_f64() * 1000.0);

@@ -133,32 +133,42 @@ pub(crate) async fn tail(conn: &Connection, after: u64, limit: Option<usize>) ->
 
 pub(crate) async fn timeline(conn: &Connection, case: &str) -> Result<(), Error> {
     let mut client = connect(conn).await?;
-    let response = client
-        .get_case_timeline(pb::GetCaseTimelineRequest {
-            case_id: case.to_owned(),
-        })
-        .await
-        .map_err(status)?
-        .into_inner();
-    for entry in response.entries {
-        let receipts: Vec<serde_json::Value> = entry
-            .receipts
-            .into_iter()
-            .filter_map(|r| lintas_core::receipt::SignedReceipt::try_from(r).ok())
-            .filter_map(|r| r.receipt_unverified().ok())
-            .map(|r| serde_json::json!({ "receiver": r.receiver, "stage": r.stage, "at": r.at }))
-            .collect();
-        println!(
-            "{}",
-            serde_json::json!({
-                "notice_id": hex::encode(&entry.notice_id),
-                "kind": pb::NoticeKind::try_from(entry.kind).map(|k| k.as_str_name()).unwrap_or("?"),
-                "direction": pb::Direction::try_from(entry.direction).map(|d| d.as_str_name()).unwrap_or("?"),
-                "sender": entry.sender,
-                "recipients": entry.recipients,
-                "receipts": receipts,
+    let mut page_token = Vec::new();
+    loop {
+        let response = client
+            .get_case_timeline(pb::GetCaseTimelineRequest {
+                case_id: case.to_owned(),
+                page_size: 0,
+                page_token,
             })
-        );
+            .await
+            .map_err(status)?
+            .into_inner();
+        for entry in response.entries {
+            let receipts: Vec<serde_json::Value> = entry
+                .receipts
+                .into_iter()
+                .filter_map(|r| lintas_core::receipt::SignedReceipt::try_from(r).ok())
+                .filter_map(|r| r.receipt_unverified().ok())
+                .map(
+                    |r| serde_json::json!({ "receiver": r.receiver, "stage": r.stage, "at": r.at }),
+                )
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({
+                    "notice_id": hex::encode(&entry.notice_id),
+                    "kind": pb::NoticeKind::try_from(entry.kind).map(|k| k.as_str_name()).unwrap_or("?"),
+                    "direction": pb::Direction::try_from(entry.direction).map(|d| d.as_str_name()).unwrap_or("?"),
+                    "sender": entry.sender,
+                    "recipients": entry.recipients,
+                    "receipts": receipts,
+                })
+            );
+        }
+        if response.next_page_token.is_empty() {
+            return Ok(());
+        }
+        page_token = response.next_page_token;
     }
-    Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod compound;
 mod finance;
+mod identity;
 mod people;
 mod recruitment;
 
@@ -12,14 +13,16 @@ use serde::{Deserialize, Serialize};
 
 pub use compound::ScamCompound;
 pub use finance::{FinancialIndicator, Instrument};
-pub use people::{Suspect, Victim};
+pub use identity::{IdentityDocument, PersonIdentity, PersonName, PhotoReference};
+pub use people::{ConsentRecord, Referral, Suspect, Victim};
 pub use recruitment::RecruitmentChannel;
 
 use crate::error::{At, ValidationError};
 use crate::ids::{AgencyId, CaseId, MemberState, RecordId};
 use crate::pb;
 use crate::place::Location;
-use crate::text::{self, LONG};
+use crate::text;
+use crate::text::Text;
 use crate::time::Timestamp;
 use crate::vocab::{CaseStatus, EventKind, StateRole};
 use crate::wire;
@@ -65,7 +68,7 @@ pub struct TimelineEvent {
     pub location: Option<Location>,
     /// Description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<Text>,
     /// Victims (of the same case) involved.
     #[serde(default)]
     pub victims: Vec<RecordId>,
@@ -91,7 +94,7 @@ impl TryFrom<pb::TimelineEvent> for TimelineEvent {
             occurred_at: Timestamp::from_wire(e.occurred_at.as_ref()).at("occurred_at")?,
             kind: EventKind::from_wire(e.kind).at("kind")?,
             location: wire::optional(e.location, "location")?,
-            description: text::optional(e.description, LONG).at("description")?,
+            description: Text::optional(e.description).at("description")?,
             victims: wire::parse_list(e.victims, "victims", |v| RecordId::parse(&v))?,
         })
     }
@@ -103,7 +106,7 @@ impl From<TimelineEvent> for pb::TimelineEvent {
             occurred_at: Some(e.occurred_at.into()),
             kind: e.kind.to_wire(),
             location: e.location.map(Into::into),
-            description: text::or_empty(e.description),
+            description: text::text_to_wire(e.description),
             victims: wire::to_strings(&e.victims),
         }
     }
@@ -144,7 +147,7 @@ pub struct Case {
     pub timeline: Vec<TimelineEvent>,
     /// Short factual summary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
+    pub summary: Option<Text>,
 }
 
 impl Case {
@@ -282,7 +285,7 @@ impl TryFrom<pb::Case> for Case {
                 "financial_indicators",
             )?,
             timeline: wire::convert_list(c.timeline, "timeline")?,
-            summary: text::optional(c.summary, LONG).at("summary")?,
+            summary: Text::optional(c.summary).at("summary")?,
         };
         case.validate()?;
         Ok(case)
@@ -303,7 +306,43 @@ impl From<Case> for pb::Case {
             recruitment: wire::to_wire_list(c.recruitment),
             financial_indicators: wire::to_wire_list(c.financial_indicators),
             timeline: wire::to_wire_list(c.timeline),
-            summary: text::or_empty(c.summary),
+            summary: text::text_to_wire(c.summary),
+        }
+    }
+}
+
+/// Another agency's reference for the same matter ("your reference").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CaseReference {
+    /// The agency that holds the case.
+    pub agency: AgencyId,
+    /// That agency's case id.
+    pub case_id: CaseId,
+}
+
+impl CaseReference {
+    /// `agency`'s case `case_id`.
+    pub fn new(agency: AgencyId, case_id: CaseId) -> Self {
+        CaseReference { agency, case_id }
+    }
+}
+
+impl TryFrom<pb::CaseReference> for CaseReference {
+    type Error = ValidationError;
+    fn try_from(r: pb::CaseReference) -> Result<Self, Self::Error> {
+        Ok(CaseReference {
+            agency: AgencyId::from_wire(&r.agency).at("agency")?,
+            case_id: CaseId::from_wire(&r.case_id).at("case_id")?,
+        })
+    }
+}
+
+impl From<CaseReference> for pb::CaseReference {
+    fn from(r: CaseReference) -> Self {
+        pb::CaseReference {
+            agency: r.agency.to_string(),
+            case_id: r.case_id.to_string(),
         }
     }
 }

@@ -58,6 +58,13 @@ pub enum Problem {
     /// A rule relating this field to others is broken (e.g. a deadline
     /// before the creation time).
     Rule(&'static str),
+    /// A repeated field has more elements than the protocol allows.
+    TooMany {
+        /// The limit.
+        max: usize,
+        /// How many there were.
+        found: usize,
+    },
     /// The bytes are not a valid protobuf encoding of the message.
     Decode(String),
 }
@@ -77,6 +84,9 @@ impl fmt::Display for Problem {
                 write!(f, "expected {expected}, found {found:?} which is not there")
             }
             Problem::Rule(rule) => f.write_str(rule),
+            Problem::TooMany { max, found } => {
+                write!(f, "expected at most {max} elements, found {found}")
+            }
             Problem::Decode(detail) => write!(f, "not a valid protobuf encoding: {detail}"),
         }
     }

@@ -422,7 +422,165 @@ impl Language {
     }
 }
 
-/// A currency: ISO 4217 alphabetic code, three upper-case letters.
+/// A BCP 47 language tag (RFC 5646), checked for form only, e.g. `"km"`,
+/// `"id"`, `"zh-Hans"`. Compared without regard to case.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LanguageTag(String);
+
+string_id!(LanguageTag);
+
+impl LanguageTag {
+    /// Parses a tag.
+    ///
+    /// # Errors
+    /// When the text is not a well-formed RFC 5646 language tag.
+    pub fn parse(text: &str) -> Result<Self, ValidationError> {
+        match oxilangtag::LanguageTag::parse(text) {
+            Ok(_) if text.len() <= 64 => Ok(LanguageTag(text.to_owned())),
+            _ => Err(ValidationError::invalid(
+                "",
+                "a well-formed BCP 47 language tag of at most 64 characters, e.g. \"km\" or \"zh-Hans\"",
+                text,
+            )),
+        }
+    }
+
+    /// `"en"`.
+    pub fn english() -> Self {
+        LanguageTag("en".to_owned())
+    }
+}
+
+/// A script: an ISO 15924 four-letter code, first letter upper case, the
+/// rest lower case (`"Khmr"`, `"Latn"`), checked for form only.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Script(String);
+
+string_id!(Script);
+
+impl Script {
+    /// Parses a script code.
+    ///
+    /// # Errors
+    /// When the text is not of the form `Xxxx`.
+    pub fn parse(text: &str) -> Result<Self, ValidationError> {
+        let b = text.as_bytes();
+        if b.len() == 4 && b[0].is_ascii_uppercase() && b[1..].iter().all(u8::is_ascii_lowercase) {
+            Ok(Script(text.to_owned()))
+        } else {
+            Err(ValidationError::invalid(
+                "",
+                "an ISO 15924 script code such as \"Khmr\"",
+                text,
+            ))
+        }
+    }
+}
+
+/// A nationality: a country, or one of the ICAO 9303 codes for people
+/// without one that can be named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Nationality {
+    /// A national of this country.
+    Country(Country),
+    /// `XXA`: stateless person (1954 Convention).
+    Stateless,
+    /// `XXB`: refugee (1951 Convention).
+    Refugee,
+    /// `XXC`: refugee other than under the 1951 Convention.
+    OtherRefugee,
+    /// `XXX`: nationality not known.
+    Unknown,
+}
+
+impl Nationality {
+    /// Parses an alpha-3 country code or `XXA`, `XXB`, `XXC`, `XXX`.
+    ///
+    /// # Errors
+    /// When the text is neither.
+    pub fn parse(code: &str) -> Result<Self, ValidationError> {
+        match code {
+            "XXA" => Ok(Nationality::Stateless),
+            "XXB" => Ok(Nationality::Refugee),
+            "XXC" => Ok(Nationality::OtherRefugee),
+            "XXX" => Ok(Nationality::Unknown),
+            _ => Country::parse(code).map(Nationality::Country).map_err(|_| {
+                ValidationError::invalid(
+                    "",
+                    "an ISO 3166-1 alpha-3 country code, or XXA, XXB, XXC or XXX (ICAO 9303)",
+                    code,
+                )
+            }),
+        }
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Nationality::Country(c) => c.as_str(),
+            Nationality::Stateless => "XXA",
+            Nationality::Refugee => "XXB",
+            Nationality::OtherRefugee => "XXC",
+            Nationality::Unknown => "XXX",
+        }
+    }
+
+    /// The country, when the nationality is one.
+    pub fn country(&self) -> Option<Country> {
+        match self {
+            Nationality::Country(c) => Some(*c),
+            _ => None,
+        }
+    }
+
+    /// Reads a list of nationalities: at least one, no duplicates, and the
+    /// codes for "stateless" and "unknown" only on their own.
+    pub(crate) fn list(values: Vec<String>, field: &str) -> Result<Vec<Self>, ValidationError> {
+        let list = crate::wire::parse_list(values, field, |c| Nationality::parse(&c))?;
+        crate::wire::non_empty(&list, field)?;
+        crate::wire::unique(&list, field, |n| n.as_str())?;
+        if list.len() > 1
+            && let Some(i) = list
+                .iter()
+                .position(|n| matches!(n, Nationality::Stateless | Nationality::Unknown))
+        {
+            return Err(ValidationError::rule(
+                "",
+                "XXA (stateless) and XXX (unknown) cannot be combined with other nationalities",
+            )
+            .within_item(field, i));
+        }
+        Ok(list)
+    }
+}
+
+impl fmt::Display for Nationality {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Nationality {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Nationality {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Nationality::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl From<Country> for Nationality {
+    fn from(c: Country) -> Self {
+        Nationality::Country(c)
+    }
+}
+
+/// A currency: an ISO 4217 alphabetic code or a crypto-asset ticker, 3 to
+/// 10 of A-Z and 0-9 (checked by form only).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Currency(String);
 
@@ -432,14 +590,18 @@ impl Currency {
     /// Parses a code such as `"USD"`.
     ///
     /// # Errors
-    /// When the text is not three upper-case ASCII letters.
+    /// When the text is not 3 to 10 upper-case ASCII letters and digits.
     pub fn parse(text: &str) -> Result<Self, ValidationError> {
-        if text.len() == 3 && text.bytes().all(|b| b.is_ascii_uppercase()) {
+        if (3..=10).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        {
             Ok(Currency(text.to_owned()))
         } else {
             Err(ValidationError::invalid(
                 "",
-                "an ISO 4217 currency code of three upper-case letters",
+                "a currency code or asset ticker of 3 to 10 of A-Z and 0-9",
                 text,
             ))
         }

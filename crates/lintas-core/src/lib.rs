@@ -64,7 +64,7 @@ pub mod signing;
 pub mod time;
 pub mod vocab;
 
-mod text;
+pub mod text;
 mod wire;
 
 pub use error::{Problem, ValidationError};

@@ -3,16 +3,24 @@
 //! A [`NoticeBody`] is what a sender writes; signing it (see
 //! [`crate::signing`]) fixes its bytes and derives its [`NoticeId`].
 
+mod action;
+mod casework;
 mod kinds;
 
 use serde::{Deserialize, Serialize};
 
+pub use action::{ActionAnswer, ActionRequest, ActionTarget, Target, TargetResult};
+pub use casework::{
+    CaseClosure, CaseUpdate, NationalityVerificationAnswer, NationalityVerificationRequest,
+    PersonToVerify, RepatriationStepReport, SightingReport, VerificationResult, VictimIdentified,
+};
 pub use kinds::{
     AssistanceRequest, AssistanceResponse, Checkpoint, CompoundAlert, ModusOperandiAlert,
     RepatriationPlan, RepatriationStep, RescueRequest, SuspectAlert, TransitWatchRequest,
     VictimStatusUpdate, Withdrawal,
 };
 
+use crate::case::CaseReference;
 use crate::error::{At, ValidationError};
 use crate::ids::{AgencyId, CaseId, NoticeId};
 use crate::pb;
@@ -88,6 +96,9 @@ impl From<Handling> for pb::Handling {
 }
 
 /// The content of a notice: exactly one typed kind.
+// A notice is built once and moved, never held in bulk arrays of contents,
+// so the size spread between kinds costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -112,6 +123,24 @@ pub enum NoticeContent {
     AssistanceResponse(AssistanceResponse),
     /// Withdrawal of an earlier notice.
     Withdrawal(Withdrawal),
+    /// A competent authority identified a victim.
+    VictimIdentified(VictimIdentified),
+    /// Request to verify nationality.
+    NationalityVerificationRequest(NationalityVerificationRequest),
+    /// Answer to a nationality verification request.
+    NationalityVerificationAnswer(NationalityVerificationAnswer),
+    /// A sighting at a watched checkpoint.
+    SightingReport(SightingReport),
+    /// A repatriation step, reported by its responsible agency.
+    RepatriationStepReport(RepatriationStepReport),
+    /// The sender's case record changed.
+    CaseUpdate(CaseUpdate),
+    /// The sender closed its case.
+    CaseClosure(CaseClosure),
+    /// Freeze, preserve, take down or disclose.
+    ActionRequest(ActionRequest),
+    /// Answer to an action request, per target.
+    ActionAnswer(ActionAnswer),
 }
 
 impl NoticeContent {
@@ -128,6 +157,19 @@ impl NoticeContent {
             NoticeContent::AssistanceRequest(_) => NoticeKind::AssistanceRequest,
             NoticeContent::AssistanceResponse(_) => NoticeKind::AssistanceResponse,
             NoticeContent::Withdrawal(_) => NoticeKind::Withdrawal,
+            NoticeContent::VictimIdentified(_) => NoticeKind::VictimIdentified,
+            NoticeContent::NationalityVerificationRequest(_) => {
+                NoticeKind::NationalityVerificationRequest
+            }
+            NoticeContent::NationalityVerificationAnswer(_) => {
+                NoticeKind::NationalityVerificationAnswer
+            }
+            NoticeContent::SightingReport(_) => NoticeKind::SightingReport,
+            NoticeContent::RepatriationStepReport(_) => NoticeKind::RepatriationStepReport,
+            NoticeContent::CaseUpdate(_) => NoticeKind::CaseUpdate,
+            NoticeContent::CaseClosure(_) => NoticeKind::CaseClosure,
+            NoticeContent::ActionRequest(_) => NoticeKind::ActionRequest,
+            NoticeContent::ActionAnswer(_) => NoticeKind::ActionAnswer,
         }
     }
 
@@ -144,6 +186,25 @@ impl NoticeContent {
             NoticeContent::AssistanceRequest(_) => "assistance_request",
             NoticeContent::AssistanceResponse(_) => "assistance_response",
             NoticeContent::Withdrawal(_) => "withdrawal",
+            NoticeContent::VictimIdentified(_) => "victim_identified",
+            NoticeContent::NationalityVerificationRequest(_) => "nationality_verification_request",
+            NoticeContent::NationalityVerificationAnswer(_) => "nationality_verification_answer",
+            NoticeContent::SightingReport(_) => "sighting_report",
+            NoticeContent::RepatriationStepReport(_) => "repatriation_step_report",
+            NoticeContent::CaseUpdate(_) => "case_update",
+            NoticeContent::CaseClosure(_) => "case_closure",
+            NoticeContent::ActionRequest(_) => "action_request",
+            NoticeContent::ActionAnswer(_) => "action_answer",
+        }
+    }
+
+    /// The victim records this content carries.
+    pub fn victims(&self) -> Vec<&crate::case::Victim> {
+        match self {
+            NoticeContent::RescueRequest(r) => r.case.victims.iter().collect(),
+            NoticeContent::CaseUpdate(u) => u.case.victims.iter().collect(),
+            NoticeContent::VictimIdentified(v) => vec![&v.victim],
+            _ => Vec::new(),
         }
     }
 
@@ -190,6 +251,33 @@ impl TryFrom<PbKind> for NoticeContent {
                 NoticeContent::AssistanceResponse(k.try_into().at("assistance_response")?)
             }
             PbKind::Withdrawal(k) => NoticeContent::Withdrawal(k.try_into().at("withdrawal")?),
+            PbKind::VictimIdentified(k) => {
+                NoticeContent::VictimIdentified(k.try_into().at("victim_identified")?)
+            }
+            PbKind::NationalityVerificationRequest(k) => {
+                NoticeContent::NationalityVerificationRequest(
+                    k.try_into().at("nationality_verification_request")?,
+                )
+            }
+            PbKind::NationalityVerificationAnswer(k) => {
+                NoticeContent::NationalityVerificationAnswer(
+                    k.try_into().at("nationality_verification_answer")?,
+                )
+            }
+            PbKind::SightingReport(k) => {
+                NoticeContent::SightingReport(k.try_into().at("sighting_report")?)
+            }
+            PbKind::RepatriationStepReport(k) => {
+                NoticeContent::RepatriationStepReport(k.try_into().at("repatriation_step_report")?)
+            }
+            PbKind::CaseUpdate(k) => NoticeContent::CaseUpdate(k.try_into().at("case_update")?),
+            PbKind::CaseClosure(k) => NoticeContent::CaseClosure(k.try_into().at("case_closure")?),
+            PbKind::ActionRequest(k) => {
+                NoticeContent::ActionRequest(k.try_into().at("action_request")?)
+            }
+            PbKind::ActionAnswer(k) => {
+                NoticeContent::ActionAnswer(k.try_into().at("action_answer")?)
+            }
         })
     }
 }
@@ -207,6 +295,19 @@ impl From<NoticeContent> for PbKind {
             NoticeContent::AssistanceRequest(k) => PbKind::AssistanceRequest(k.into()),
             NoticeContent::AssistanceResponse(k) => PbKind::AssistanceResponse(k.into()),
             NoticeContent::Withdrawal(k) => PbKind::Withdrawal(k.into()),
+            NoticeContent::VictimIdentified(k) => PbKind::VictimIdentified(k.into()),
+            NoticeContent::NationalityVerificationRequest(k) => {
+                PbKind::NationalityVerificationRequest(k.into())
+            }
+            NoticeContent::NationalityVerificationAnswer(k) => {
+                PbKind::NationalityVerificationAnswer(k.into())
+            }
+            NoticeContent::SightingReport(k) => PbKind::SightingReport(k.into()),
+            NoticeContent::RepatriationStepReport(k) => PbKind::RepatriationStepReport(k.into()),
+            NoticeContent::CaseUpdate(k) => PbKind::CaseUpdate(k.into()),
+            NoticeContent::CaseClosure(k) => PbKind::CaseClosure(k.into()),
+            NoticeContent::ActionRequest(k) => PbKind::ActionRequest(k.into()),
+            NoticeContent::ActionAnswer(k) => PbKind::ActionAnswer(k.into()),
         }
     }
 }
@@ -234,6 +335,9 @@ pub struct NoticeBody {
     /// The earlier notice this one replaces.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supersedes: Option<NoticeId>,
+    /// Other agencies' references for the same matter.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<CaseReference>,
     /// The typed content.
     pub content: NoticeContent,
 }
@@ -258,6 +362,7 @@ impl NoticeBody {
             handling,
             case_id: None,
             supersedes: None,
+            references: Vec::new(),
             content,
         }
     }
@@ -322,12 +427,21 @@ impl NoticeBody {
             }
             _ => {}
         }
-        if handling.tlp == Tlp::Red && handling.may_forward {
+        if matches!(handling.tlp, Tlp::Red | Tlp::AmberStrict) && handling.may_forward {
             return Err(ValidationError::rule(
                 "handling.may_forward",
-                "must be false under TLP_RED: named recipients only",
+                "must be false under TLP_RED and TLP_AMBER_STRICT",
             ));
         }
+        wire::unique(&self.references, "references", |r| &r.agency)?;
+        if let Some(i) = self.references.iter().position(|r| r.agency == self.sender) {
+            return Err(ValidationError::rule(
+                "agency",
+                "the sender's own reference is case_id, not a reference",
+            )
+            .within_item("references", i));
+        }
+        self.check_withheld()?;
         if self.content.needs_case() && self.case_id.is_none() {
             return Err(ValidationError::rule(
                 "case_id",
@@ -350,7 +464,96 @@ impl NoticeBody {
             }
             _ => {}
         }
+        self.check_content_times()
+            .and_then(|()| self.check_content_against_body())
+            .map_err(|e| e.within(self.content.field()))
+    }
+
+    /// Refuses a notice that carries a victim's record to a state the victim
+    /// asked not to notify (docs/PROTOCOL.md section 3.3, consent).
+    fn check_withheld(&self) -> Result<(), ValidationError> {
+        for victim in self.content.victims() {
+            let withheld = victim.withheld_from();
+            if let Some(i) = self
+                .recipients
+                .iter()
+                .position(|r| withheld.contains(&r.state().country()))
+            {
+                return Err(ValidationError::rule(
+                    "",
+                    "a victim carried in this notice refused notification of their state of nationality: no agency of that state may receive it",
+                )
+                .within_item("recipients", i));
+            }
+        }
         Ok(())
+    }
+
+    /// Event times in the content are not after the notice was created.
+    fn check_content_times(&self) -> Result<(), ValidationError> {
+        let created = self.created_at;
+        match &self.content {
+            NoticeContent::VictimStatusUpdate(u) => {
+                casework::not_after_creation(u.effective_at, created, "effective_at")
+            }
+            NoticeContent::VictimIdentified(v) => {
+                casework::not_after_creation(v.identified_at, created, "identified_at")
+            }
+            NoticeContent::SightingReport(r) => {
+                casework::not_after_creation(r.seen_at, created, "seen_at")
+            }
+            NoticeContent::RepatriationStepReport(r) => {
+                casework::not_after_creation(r.at, created, "at")
+            }
+            NoticeContent::CaseClosure(c) => {
+                casework::not_after_creation(c.closed_at, created, "closed_at")
+            }
+            NoticeContent::ActionAnswer(a) => {
+                for (i, r) in a.results.iter().enumerate() {
+                    if let Some(done) = r.done_at {
+                        casework::not_after_creation(done, created, "done_at")
+                            .map_err(|e| e.within_item("results", i))?;
+                    }
+                }
+                Ok(())
+            }
+            NoticeContent::AssistanceRequest(a) => match a.time_limit {
+                Some(limit) if limit <= created => Err(ValidationError::rule(
+                    "time_limit",
+                    "must be after the notice's created_at",
+                )),
+                _ => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    /// Rules that relate the content to the body's other fields.
+    fn check_content_against_body(&self) -> Result<(), ValidationError> {
+        match &self.content {
+            NoticeContent::CaseUpdate(u) if Some(&u.case.case_id) != self.case_id.as_ref() => Err(
+                ValidationError::rule("case.case_id", "must equal the notice's case_id"),
+            ),
+            NoticeContent::NationalityVerificationRequest(r) => {
+                r.check_recipients(&self.recipients)
+            }
+            NoticeContent::ActionRequest(r) => {
+                if r.deadline <= self.created_at {
+                    Err(ValidationError::rule(
+                        "deadline",
+                        "must be after the notice's created_at",
+                    ))
+                } else if r.deadline > self.expires_at {
+                    Err(ValidationError::rule(
+                        "deadline",
+                        "must not be after the notice's expires_at",
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Converts a decoded wire body: every field checked, every rule
@@ -379,6 +582,7 @@ impl NoticeBody {
                 Some(CaseId::parse(&body.case_id).at("case_id")?)
             },
             supersedes: NoticeId::optional_from_wire(&body.supersedes).at("supersedes")?,
+            references: wire::convert_list(body.references, "references")?,
             content,
         };
         notice.validate()?;
@@ -402,6 +606,7 @@ impl NoticeBody {
                 .supersedes
                 .map(|s| s.as_bytes().to_vec())
                 .unwrap_or_default(),
+            references: wire::to_wire_list(body.references),
             kind: Some(body.content.into()),
         }
     }

@@ -249,13 +249,26 @@ impl From<ContactPoint> for pb::ContactPoint {
     }
 }
 
-/// An amount of money in a currency's minor unit.
+/// An amount of money or crypto-asset: `amount_minor` × 10^-`decimals`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Money {
-    /// ISO 4217 currency.
+    /// ISO 4217 currency or crypto-asset ticker.
     pub currency: Currency,
-    /// Amount in the minor unit (cents, sen, satang).
+    /// Amount in units of 10^-`decimals`.
     pub amount_minor: i64,
+    /// Decimal places carried by `amount_minor`, 0 to 18.
+    pub decimals: u32,
+}
+
+impl Money {
+    /// `amount_minor` × 10^-`decimals` of `currency`.
+    pub fn new(currency: Currency, amount_minor: i64, decimals: u32) -> Self {
+        Money {
+            currency,
+            amount_minor,
+            decimals,
+        }
+    }
 }
 
 impl TryFrom<pb::Money> for Money {
@@ -268,9 +281,17 @@ impl TryFrom<pb::Money> for Money {
                 value.amount_minor.to_string(),
             ));
         }
+        if value.decimals > 18 {
+            return Err(ValidationError::invalid(
+                "decimals",
+                "0 to 18 decimal places",
+                value.decimals.to_string(),
+            ));
+        }
         Ok(Money {
             currency: Currency::from_wire(&value.currency).at("currency")?,
             amount_minor: value.amount_minor,
+            decimals: value.decimals,
         })
     }
 }
@@ -280,6 +301,7 @@ impl From<Money> for pb::Money {
         pb::Money {
             currency: value.currency.as_str().to_owned(),
             amount_minor: value.amount_minor,
+            decimals: value.decimals,
         }
     }
 }

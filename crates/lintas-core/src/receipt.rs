@@ -10,7 +10,7 @@ use crate::ids::{AgencyId, KeyId, NoticeId};
 use crate::keys::SigningKey;
 use crate::pb;
 use crate::signing::{RECEIPT_PAYLOAD_TYPE, SignedNotice, pae};
-use crate::text::{self, SHORT};
+use crate::text::{self, SHORT, Text};
 use crate::time::Timestamp;
 use crate::vocab::ReceiptStage;
 
@@ -32,6 +32,15 @@ pub struct Receipt {
     /// What was done, briefly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Why the recipient declined or is not competent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Text>,
+    /// The agency to try instead (not competent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refer_to: Option<AgencyId>,
+    /// The agencies the notice was forwarded to (forwarded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forwarded_to: Vec<AgencyId>,
 }
 
 mod hex_bytes {
@@ -70,7 +79,60 @@ impl Receipt {
             stage,
             at,
             note: None,
+            reason: None,
+            refer_to: None,
+            forwarded_to: Vec::new(),
         }
+    }
+
+    /// Checks the rules that tie the stage to the fields it needs.
+    ///
+    /// # Errors
+    /// The first broken rule, with its field path.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let declines = matches!(
+            self.stage,
+            ReceiptStage::Declined | ReceiptStage::NotCompetent
+        );
+        match (declines, &self.reason) {
+            (true, None) => {
+                return Err(ValidationError::rule(
+                    "reason",
+                    "required when stage is RECEIPT_STAGE_DECLINED or RECEIPT_STAGE_NOT_COMPETENT",
+                ));
+            }
+            (false, Some(_)) => {
+                return Err(ValidationError::rule(
+                    "reason",
+                    "only for RECEIPT_STAGE_DECLINED and RECEIPT_STAGE_NOT_COMPETENT",
+                ));
+            }
+            _ => {}
+        }
+        if self.refer_to.is_some() && self.stage != ReceiptStage::NotCompetent {
+            return Err(ValidationError::rule(
+                "refer_to",
+                "only for RECEIPT_STAGE_NOT_COMPETENT",
+            ));
+        }
+        if self.refer_to.as_ref() == Some(&self.receiver) {
+            return Err(ValidationError::rule(
+                "refer_to",
+                "must name another agency than the receiver",
+            ));
+        }
+        let forwarded = self.stage == ReceiptStage::Forwarded;
+        if forwarded && self.forwarded_to.is_empty() {
+            return Err(ValidationError::missing("forwarded_to"));
+        }
+        if !forwarded && !self.forwarded_to.is_empty() {
+            return Err(ValidationError::rule(
+                "forwarded_to",
+                "only for RECEIPT_STAGE_FORWARDED",
+            ));
+        }
+        crate::wire::unique(&self.forwarded_to, "forwarded_to", |a| a)?;
+        Ok(())
     }
 }
 
@@ -84,14 +146,25 @@ impl TryFrom<pb::Receipt> for Receipt {
                 format!("{} bytes", r.body_sha256.len()),
             )
         })?;
-        Ok(Receipt {
+        let receipt = Receipt {
             notice_id: NoticeId::from_wire(&r.notice_id).at("notice_id")?,
             body_sha256,
             receiver: AgencyId::from_wire(&r.receiver).at("receiver")?,
             stage: ReceiptStage::from_wire(r.stage).at("stage")?,
             at: Timestamp::from_wire(r.at.as_ref()).at("at")?,
             note: text::optional(r.note, SHORT).at("note")?,
-        })
+            reason: Text::optional(r.reason).at("reason")?,
+            refer_to: if r.refer_to.is_empty() {
+                None
+            } else {
+                Some(AgencyId::parse(&r.refer_to).at("refer_to")?)
+            },
+            forwarded_to: crate::wire::parse_list(r.forwarded_to, "forwarded_to", |a| {
+                AgencyId::parse(&a)
+            })?,
+        };
+        receipt.validate()?;
+        Ok(receipt)
     }
 }
 
@@ -104,6 +177,9 @@ impl From<Receipt> for pb::Receipt {
             stage: r.stage.to_wire(),
             at: Some(r.at.into()),
             note: text::or_empty(r.note),
+            reason: text::text_to_wire(r.reason),
+            refer_to: r.refer_to.map(|a| a.to_string()).unwrap_or_default(),
+            forwarded_to: crate::wire::to_strings(&r.forwarded_to),
         }
     }
 }

@@ -232,7 +232,7 @@ impl TryFrom<pb::RosterAgency> for RosterAgency {
     fn try_from(a: pb::RosterAgency) -> Result<Self, Self::Error> {
         let may_issue = wire::parse_list(a.may_issue, "may_issue", NoticeKind::from_wire)?;
         wire::non_empty(&may_issue, "may_issue")?;
-        wire::unique(&may_issue, "may_issue", |k| k.wire_name())?;
+        wire::unique(&may_issue, "may_issue", |k| k.to_wire())?;
         let keys: Vec<AgencyKey> = wire::convert_list(a.keys, "keys")?;
         wire::non_empty(&keys, "keys")?;
         let endpoint = text::required(a.endpoint, SHORT).at("endpoint")?;

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::ValidationError;
+use crate::pb;
 
 /// Earliest accepted time: 2000-01-01T00:00:00Z. Nothing Lintas carries
 /// happened before, and a zero timestamp is a forgotten field.
@@ -170,5 +171,133 @@ mod tests {
         assert!(Timestamp::from_wire(Some(&negative_nanos)).is_err());
         assert!(Timestamp::from_wire(None).is_err());
         assert!(Timestamp::parse("yesterday").is_err());
+    }
+}
+
+/// A calendar date without time zone, 1900 to 2200. In a birth date the
+/// month, or the day, may be unknown (0 on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Date {
+    /// Year.
+    pub year: u16,
+    /// Month 1-12, or 0 when unknown (birth dates only).
+    pub month: u8,
+    /// Day of the month, or 0 when unknown (birth dates only).
+    pub day: u8,
+}
+
+impl Date {
+    /// A complete date.
+    ///
+    /// # Errors
+    /// When the date does not exist or is outside 1900..=2200.
+    pub fn ymd(year: u16, month: u8, day: u8) -> Result<Self, ValidationError> {
+        Self::check(u32::from(year), u32::from(month), u32::from(day), false)
+    }
+
+    fn check(year: u32, month: u32, day: u32, partial: bool) -> Result<Self, ValidationError> {
+        if !(1900..=2200).contains(&year) {
+            return Err(ValidationError::invalid(
+                "year",
+                "a year from 1900 to 2200",
+                year.to_string(),
+            ));
+        }
+        // A partial birth date: day unknown (month known or not).
+        let unknown_ok = partial && day == 0;
+        if unknown_ok {
+            if month > 12 {
+                return Err(ValidationError::invalid(
+                    "month",
+                    "a month from 1 to 12",
+                    month.to_string(),
+                ));
+            }
+        } else {
+            let m = u8::try_from(month)
+                .ok()
+                .and_then(|m| time::Month::try_from(m).ok())
+                .ok_or_else(|| {
+                    ValidationError::invalid(
+                        "month",
+                        if partial {
+                            "a month from 1 to 12, or 0 with day 0 when unknown"
+                        } else {
+                            "a month from 1 to 12"
+                        },
+                        month.to_string(),
+                    )
+                })?;
+            let y = i32::try_from(year).unwrap_or(1900);
+            let d = u8::try_from(day).unwrap_or(0);
+            if d == 0 || time::Date::from_calendar_date(y, m, d).is_err() {
+                return Err(ValidationError::invalid(
+                    "day",
+                    "a day that exists in that month",
+                    day.to_string(),
+                ));
+            }
+        }
+        Ok(Date {
+            year: u16::try_from(year).unwrap_or(1900),
+            month: u8::try_from(month).unwrap_or(0),
+            day: u8::try_from(day).unwrap_or(0),
+        })
+    }
+
+    /// Reads a complete wire date.
+    pub(crate) fn from_wire(d: &pb::Date) -> Result<Self, ValidationError> {
+        Self::check(d.year, d.month, d.day, false)
+    }
+
+    /// Reads a wire birth date, where month and day may be 0.
+    pub(crate) fn birth_from_wire(d: &pb::Date) -> Result<Self, ValidationError> {
+        Self::check(d.year, d.month, d.day, true)
+    }
+}
+
+impl From<Date> for pb::Date {
+    fn from(d: Date) -> Self {
+        pb::Date {
+            year: u32::from(d.year),
+            month: u32::from(d.month),
+            day: u32::from(d.day),
+        }
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+
+    fn wire(year: u32, month: u32, day: u32) -> pb::Date {
+        pb::Date { year, month, day }
+    }
+
+    #[test]
+    fn dates_must_exist_and_birth_dates_may_be_partial() {
+        assert!(Date::from_wire(&wire(2024, 2, 29)).is_ok());
+        assert_eq!(
+            Date::from_wire(&wire(2023, 2, 29)).map_err(|e| e.path),
+            Err("day".into())
+        );
+        assert_eq!(
+            Date::from_wire(&wire(1899, 1, 1)).map_err(|e| e.path),
+            Err("year".into())
+        );
+        assert_eq!(
+            Date::from_wire(&wire(2000, 0, 0)).map_err(|e| e.path),
+            Err("month".into())
+        );
+        assert!(Date::birth_from_wire(&wire(1990, 0, 0)).is_ok());
+        assert!(Date::birth_from_wire(&wire(1990, 7, 0)).is_ok());
+        assert_eq!(
+            Date::birth_from_wire(&wire(1990, 0, 5)).map_err(|e| e.path),
+            Err("month".into())
+        );
+        assert_eq!(
+            Date::birth_from_wire(&wire(1990, 13, 0)).map_err(|e| e.path),
+            Err("month".into())
+        );
     }
 }

@@ -107,11 +107,20 @@ macro_rules! open_enum {
                     $name::Unrecognized(value) => value,
                 }
             }
+
+            /// The protobuf name of the value, or `"UNRECOGNIZED"` for a
+            /// value this version does not define.
+            pub fn wire_name(self) -> &'static str {
+                match self {
+                    $( $name::$variant => pb::$pb::$pbv.as_str_name(), )+
+                    $name::Unrecognized(_) => "UNRECOGNIZED",
+                }
+            }
         }
     };
 }
 
-closed_enum! {
+open_enum! {
     /// The kind of government body an agency is.
     AgencyKind => AgencyKind {
         /// Police, including cybercrime and anti-trafficking units.
@@ -124,6 +133,14 @@ closed_enum! {
         SocialWelfare = SocialWelfare,
         /// Public prosecution.
         Prosecution = Prosecution,
+        /// Financial intelligence unit.
+        FinancialIntelligenceUnit = FinancialIntelligenceUnit,
+        /// Labour or migrant-worker protection agency.
+        LabourProtection = LabourProtection,
+        /// Communications regulator.
+        CommunicationsRegulator = CommunicationsRegulator,
+        /// Central authority for mutual legal assistance.
+        CentralAuthority = CentralAuthority,
     }
 }
 
@@ -155,7 +172,7 @@ closed_enum! {
     }
 }
 
-closed_enum! {
+open_enum! {
     /// The typed kinds of notice.
     NoticeKind => NoticeKind {
         /// Urgent request to locate and rescue victims.
@@ -178,6 +195,24 @@ closed_enum! {
         AssistanceResponse = AssistanceResponse,
         /// Withdrawal of an earlier notice.
         Withdrawal = Withdrawal,
+        /// A person identified as a victim.
+        VictimIdentified = VictimIdentified,
+        /// Request to verify nationality.
+        NationalityVerificationRequest = NationalityVerificationRequest,
+        /// Answer to a nationality verification request, per person.
+        NationalityVerificationAnswer = NationalityVerificationAnswer,
+        /// Sighting at a watched checkpoint.
+        SightingReport = SightingReport,
+        /// Progress of one repatriation step, by its responsible agency.
+        RepatriationStepReport = RepatriationStepReport,
+        /// The sender's case record changed.
+        CaseUpdate = CaseUpdate,
+        /// The sender closed its case.
+        CaseClosure = CaseClosure,
+        /// Freeze, preserve, take down or disclose.
+        ActionRequest = ActionRequest,
+        /// Answer to an action request, per target.
+        ActionAnswer = ActionAnswer,
     }
 }
 
@@ -360,36 +395,155 @@ closed_enum! {
     }
 }
 
-closed_enum! {
-    /// The person's consent to share their data.
-    Consent => Consent {
-        /// Consent given.
-        Given = Given,
-        /// Consent refused.
-        Refused = Refused,
-        /// Not yet asked.
-        NotYetAsked = NotYetAsked,
-        /// Shared without consent because life or safety is at risk.
-        VitalInterest = VitalInterest,
+open_enum! {
+    /// What a person is asked to agree to.
+    ConsentPurpose => ConsentPurpose {
+        /// Sharing their case data with agencies of other states.
+        ShareWithAgencies = ShareWithAgencies,
+        /// Notifying their state(s) of nationality of the identification.
+        NotifyStateOfNationality = NotifyStateOfNationality,
+        /// Contact by their consulate.
+        ConsularContact = ConsularContact,
+        /// Referral to services.
+        ReferralToServices = ReferralToServices,
+        /// Anonymised use for research and statistics.
+        Research = Research,
     }
 }
 
 closed_enum! {
-    /// Where a victim is in the protection lifecycle; ordered, only moves
-    /// forward.
+    /// A person's answer to a consent question.
+    ConsentDecision => ConsentDecision {
+        /// Given.
+        Given = Given,
+        /// Refused.
+        Refused = Refused,
+        /// Not yet asked.
+        NotYetAsked = NotYetAsked,
+        /// The person cannot decide.
+        UnableToDecide = UnableToDecide,
+    }
+}
+
+closed_enum! {
+    /// The legal ground on which a person's data is shared.
+    SharingBasis => SharingBasis {
+        /// The person agreed.
+        Consent = Consent,
+        /// Life or safety at risk.
+        VitalInterest = VitalInterest,
+        /// A law requires or permits it.
+        LegalObligation = LegalObligation,
+        /// Prevention, investigation or prosecution of crime.
+        LawEnforcement = LawEnforcement,
+        /// A child's best interests.
+        ChildProtection = ChildProtection,
+    }
+}
+
+closed_enum! {
+    /// Where a victim is in the protection lifecycle; see
+    /// [`VictimStatus::may_follow`] for the steps allowed.
     VictimStatus => VictimStatus {
-        /// Identified as a possible victim.
-        Identified = Identified,
-        /// Whereabouts known.
+        /// Whereabouts known, not yet reached.
         Located = Located,
-        /// Out of the traffickers' control.
-        Rescued = Rescued,
-        /// In a shelter or other protection.
+        /// Identified as a (possible) victim.
+        Identified = Identified,
+        /// Rescued or intercepted.
+        Rescued = RescuedOrIntercepted,
+        /// In a shelter or under protection.
         InProtection = InProtection,
-        /// Returned to the state of nationality.
+        /// Held by police or immigration.
+        Detained = Detained,
+        /// Contact lost.
+        LostContact = LostContact,
+        /// Declined assistance.
+        DeclinedAssistance = DeclinedAssistance,
+        /// Returned home.
         Repatriated = Repatriated,
         /// Reintegrated in the community.
         Reintegrated = Reintegrated,
+        /// Trafficked again.
+        ReTrafficked = ReTrafficked,
+        /// Deceased: final.
+        Deceased = Deceased,
+    }
+}
+
+impl VictimStatus {
+    /// The statuses that may follow this one (besides itself, which may
+    /// be repeated to report a new location or note). The table of
+    /// docs/PROTOCOL.md section 3.3.
+    pub fn successors(self) -> &'static [VictimStatus] {
+        use VictimStatus::*;
+        match self {
+            Located => &[Identified, Rescued, LostContact, Deceased],
+            Identified => &[
+                Rescued,
+                InProtection,
+                Detained,
+                LostContact,
+                DeclinedAssistance,
+                Repatriated,
+                Deceased,
+            ],
+            Rescued => &[
+                Identified,
+                InProtection,
+                Detained,
+                LostContact,
+                DeclinedAssistance,
+                Repatriated,
+                Deceased,
+            ],
+            InProtection => &[
+                Detained,
+                LostContact,
+                DeclinedAssistance,
+                Repatriated,
+                Deceased,
+            ],
+            Detained => &[
+                Identified,
+                InProtection,
+                LostContact,
+                DeclinedAssistance,
+                Repatriated,
+                Deceased,
+            ],
+            LostContact => &[
+                Located,
+                Identified,
+                Rescued,
+                InProtection,
+                Repatriated,
+                ReTrafficked,
+                Deceased,
+            ],
+            DeclinedAssistance => &[
+                InProtection,
+                LostContact,
+                Repatriated,
+                ReTrafficked,
+                Deceased,
+            ],
+            Repatriated => &[
+                InProtection,
+                Reintegrated,
+                LostContact,
+                ReTrafficked,
+                Deceased,
+            ],
+            Reintegrated => &[LostContact, ReTrafficked, Deceased],
+            ReTrafficked => &[Located, Identified, Rescued, LostContact, Deceased],
+            Deceased => &[],
+        }
+    }
+
+    /// Whether a victim may go from `previous` to this status.
+    pub fn may_follow(self, previous: VictimStatus) -> bool {
+        (self == previous && self != VictimStatus::Deceased)
+            || previous.successors().contains(&self)
     }
 }
 
@@ -402,6 +556,23 @@ closed_enum! {
         Suspect = Suspect,
         /// Being assessed.
         UnderAssessment = UnderAssessment,
+    }
+}
+
+open_enum! {
+    /// Who decided a person's trafficking status (HTCDS
+    /// vic_TraffickingStatusDecisionMakingOrg).
+    StatusDecidedBy => StatusDecidedBy {
+        /// Police.
+        Police = Police,
+        /// An NGO.
+        Ngo = Ngo,
+        /// A court or prosecutor.
+        CourtOrProsecution = CourtOrProsecution,
+        /// Another government body.
+        NonPoliceGovernment = NonPoliceGovernment,
+        /// Other.
+        Other = Other,
     }
 }
 
@@ -754,7 +925,7 @@ closed_enum! {
 }
 
 closed_enum! {
-    /// How far a recipient has handled a notice, in order.
+    /// How a recipient has handled a notice.
     ReceiptStage => ReceiptStage {
         /// Verified and stored by the recipient's node.
         Accepted = Accepted,
@@ -762,8 +933,262 @@ closed_enum! {
         Delivered = Delivered,
         /// Read by an officer.
         Read = Read,
-        /// Acted on.
-        Actioned = Actioned,
+        /// Action started.
+        ActionStarted = ActionStarted,
+        /// Action completed.
+        ActionCompleted = ActionCompleted,
+        /// The recipient will not act.
+        Declined = Declined,
+        /// Not the recipient's competence.
+        NotCompetent = NotCompetent,
+        /// Forwarded to other agencies.
+        Forwarded = Forwarded,
+    }
+}
+
+impl ReceiptStage {
+    /// Whether the stage answers a response deadline: action started or
+    /// completed, declined, not competent.
+    pub fn is_response(self) -> bool {
+        matches!(
+            self,
+            ReceiptStage::ActionStarted
+                | ReceiptStage::ActionCompleted
+                | ReceiptStage::Declined
+                | ReceiptStage::NotCompetent
+        )
+    }
+
+    /// Whether a case system may report this stage through its node
+    /// (ACCEPTED and FORWARDED are signed by the node itself).
+    pub fn reported_by_case_system(self) -> bool {
+        !matches!(self, ReceiptStage::Accepted | ReceiptStage::Forwarded)
+    }
+}
+
+closed_enum! {
+    /// Sex as recorded in identity documents.
+    Sex => Sex {
+        /// F.
+        Female = Female,
+        /// M.
+        Male = Male,
+        /// X: unspecified or another marker.
+        Other = Other,
+        /// Not known.
+        Unknown = Unknown,
+    }
+}
+
+open_enum! {
+    /// What a name is.
+    NameKind => NameKind {
+        /// The name the person uses and is documented under.
+        Primary = Primary,
+        /// An alias or nickname.
+        Alias = Alias,
+        /// A former name.
+        Former = Former,
+    }
+}
+
+open_enum! {
+    /// Kinds of identity document.
+    DocumentType => DocumentType {
+        /// Passport.
+        Passport = Passport,
+        /// National identity card.
+        NationalIdCard = NationalIdCard,
+        /// Birth certificate.
+        BirthCertificate = BirthCertificate,
+        /// Emergency travel document or laissez-passer.
+        EmergencyTravelDocument = EmergencyTravelDocument,
+        /// Residence permit.
+        ResidencePermit = ResidencePermit,
+        /// Work permit.
+        WorkPermit = WorkPermit,
+        /// Seafarer identity document.
+        SeafarerId = SeafarerId,
+        /// Other.
+        Other = Other,
+    }
+}
+
+open_enum! {
+    /// Organisations a victim is referred to.
+    ServiceProvider => ServiceProvider {
+        /// Government shelter.
+        GovernmentShelter = GovernmentShelter,
+        /// NGO.
+        Ngo = Ngo,
+        /// Health service.
+        HealthService = HealthService,
+        /// Legal service.
+        LegalService = LegalService,
+        /// International organisation.
+        InternationalOrganisation = InternationalOrganisation,
+        /// Other.
+        Other = Other,
+    }
+}
+
+open_enum! {
+    /// Services a referral is for (HTCDS spl_Type, extended).
+    SupportType => SupportType {
+        /// Education.
+        Education = Education,
+        /// Financial.
+        Financial = Financial,
+        /// Health.
+        Health = Health,
+        /// Labour-exploitation rehabilitation.
+        LabourExploitationRehabilitation = LabourExploitationRehabilitation,
+        /// Legal.
+        Legal = Legal,
+        /// Livelihood.
+        Livelihood = Livelihood,
+        /// Rights-based training.
+        RightsBasedTraining = RightsBasedTraining,
+        /// Sexual-exploitation rehabilitation.
+        SexualExploitationRehabilitation = SexualExploitationRehabilitation,
+        /// Social care.
+        SocialCare = SocialCare,
+        /// Shelter (extension).
+        Shelter = Shelter,
+        /// Psychosocial support (extension).
+        Psychosocial = Psychosocial,
+    }
+}
+
+closed_enum! {
+    /// Why a victim was referred (HTCDS ReasonForOutgoingReferral).
+    ReferralReason => ReferralReason {
+        /// More services needed.
+        AdditionalServicesRequired = AdditionalServicesRequired,
+        /// The person moved.
+        MigrationOrChangeOfLocation = MigrationOrChangeOfLocation,
+        /// Other.
+        Other = Other,
+    }
+}
+
+closed_enum! {
+    /// What became of a referral.
+    ReferralOutcome => ReferralOutcome {
+        /// Pending.
+        Pending = Pending,
+        /// Accepted.
+        Accepted = Accepted,
+        /// The service could not take the person.
+        DeclinedByService = DeclinedByService,
+        /// The person did not want it.
+        DeclinedByPerson = DeclinedByPerson,
+    }
+}
+
+open_enum! {
+    /// How a victim came to be identified.
+    IdentificationBasis => IdentificationBasis {
+        /// Screening interview.
+        ScreeningInterview = ScreeningInterview,
+        /// During a rescue or raid.
+        RescueOperation = RescueOperation,
+        /// The person came forward.
+        SelfReferral = SelfReferral,
+        /// Referred by an NGO or international organisation.
+        NgoReferral = NgoReferral,
+        /// Referred by another agency.
+        AgencyReferral = AgencyReferral,
+        /// Reported by family.
+        FamilyReport = FamilyReport,
+        /// Other.
+        Other = Other,
+    }
+}
+
+closed_enum! {
+    /// A verifying state's finding for one person.
+    VerificationOutcome => VerificationOutcome {
+        /// A national.
+        Confirmed = Confirmed,
+        /// Not a national.
+        NotANational = NotANational,
+        /// Records do not allow a finding.
+        UnableToVerify = UnableToVerify,
+        /// Still checking.
+        InProgress = InProgress,
+        /// More information needed.
+        MoreInformationNeeded = MoreInformationNeeded,
+    }
+}
+
+open_enum! {
+    /// What a checkpoint did about a sighting.
+    SightingAction => SightingAction {
+        /// Seen and let through.
+        Observed = Observed,
+        /// Stopped and screened.
+        Screened = Screened,
+        /// Referred to protection.
+        ReferredToProtection = ReferredToProtection,
+        /// Intercepted.
+        Intercepted = Intercepted,
+    }
+}
+
+open_enum! {
+    /// How a case ended.
+    CaseOutcome => CaseOutcome {
+        /// Every victim returned home.
+        VictimsRepatriated = VictimsRepatriated,
+        /// Prosecution started.
+        ProsecutionStarted = ProsecutionStarted,
+        /// Conviction.
+        Conviction = Conviction,
+        /// Acquittal.
+        Acquittal = Acquittal,
+        /// No further action.
+        NoFurtherAction = NoFurtherAction,
+        /// Insufficient evidence.
+        InsufficientEvidence = InsufficientEvidence,
+        /// Handed to another agency.
+        Referred = Referred,
+        /// Merged into another case.
+        Merged = Merged,
+        /// Other.
+        Other = Other,
+    }
+}
+
+closed_enum! {
+    /// What an action request asks for.
+    ActionKind => ActionKind {
+        /// Freeze funds.
+        Freeze = Freeze,
+        /// Preserve stored data.
+        Preserve = Preserve,
+        /// Take content or an account down.
+        TakeDown = TakeDown,
+        /// Disclose subscriber information.
+        SubscriberInformation = SubscriberInformation,
+    }
+}
+
+closed_enum! {
+    /// What was done about one target of an action request.
+    TargetOutcome => TargetOutcome {
+        /// Done.
+        Done = Done,
+        /// Done in part.
+        PartiallyDone = PartiallyDone,
+        /// In progress.
+        InProgress = InProgress,
+        /// Not found.
+        NotFound = NotFound,
+        /// Refused.
+        Refused = Refused,
+        /// Not the recipient's competence.
+        NotCompetent = NotCompetent,
     }
 }
 

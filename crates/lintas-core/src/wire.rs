@@ -4,12 +4,36 @@ use std::collections::BTreeSet;
 
 use crate::error::{At, ValidationError};
 
+/// Most elements of any repeated field (docs/PROTOCOL.md section 3.4);
+/// recipients have a smaller limit.
+pub(crate) const MAX_ITEMS: usize = 1000;
+
+/// Refuses a repeated field longer than [`MAX_ITEMS`].
+pub(crate) fn bounded<T>(values: &[T], field: &str) -> Result<(), ValidationError> {
+    at_most(values, field, MAX_ITEMS)
+}
+
+/// Refuses a repeated field longer than `max`.
+pub(crate) fn at_most<T>(values: &[T], field: &str, max: usize) -> Result<(), ValidationError> {
+    if values.len() > max {
+        return Err(ValidationError::new(
+            field,
+            crate::error::Problem::TooMany {
+                max,
+                found: values.len(),
+            },
+        ));
+    }
+    Ok(())
+}
+
 /// Converts each element of a repeated message field, naming the element
 /// that fails.
 pub(crate) fn convert_list<W, D>(values: Vec<W>, field: &str) -> Result<Vec<D>, ValidationError>
 where
     D: TryFrom<W, Error = ValidationError>,
 {
+    bounded(&values, field)?;
     values
         .into_iter()
         .enumerate()
@@ -24,6 +48,7 @@ pub(crate) fn parse_list<W, D>(
     field: &str,
     parse: impl Fn(W) -> Result<D, ValidationError>,
 ) -> Result<Vec<D>, ValidationError> {
+    bounded(&values, field)?;
     values
         .into_iter()
         .enumerate()

@@ -6,12 +6,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use lintas_core::ValidationError;
-use lintas_core::ids::{CaseId, NoticeId};
+use lintas_core::ids::{AgencyId, CaseId, NoticeId};
 use lintas_core::notice::NoticeBody;
 use lintas_core::pb as wire;
+use lintas_core::text::Text;
 use lintas_core::time::Timestamp;
 use lintas_core::vocab::{AssistanceOutcome, ReceiptStage, Tlp};
-use lintas_node::{InboxError, Submitted};
+use lintas_node::{Acknowledgement, InboxError, Page, Submitted};
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 use tracing::instrument;
@@ -160,12 +161,18 @@ impl AgencyApi for AgencyService {
         request: Request<wire::GetCaseTimelineRequest>,
     ) -> Result<Response<wire::GetCaseTimelineResponse>, Status> {
         self.authorise(&request)?;
-        let case_id = CaseId::parse(&request.into_inner().case_id)
-            .map_err(|e| status::invalid(&e, "case_id"))?;
-        let entries = self
+        let request = request.into_inner();
+        let case_id =
+            CaseId::parse(&request.case_id).map_err(|e| status::invalid(&e, "case_id"))?;
+        let page = Page {
+            size: request.page_size as usize,
+            token: request.page_token,
+        };
+        let (entries, next) = self
             .state
-            .read(move |e| e.case_timeline(&case_id))
-            .await?
+            .read(move |e| e.case_timeline_page(&case_id, &page))
+            .await?;
+        let entries = entries
             .into_iter()
             .map(|e| wire::TimelineEntry {
                 notice_id: e.id.as_bytes().to_vec(),
@@ -178,7 +185,10 @@ impl AgencyApi for AgencyService {
                 notice: Some(e.envelope.into()),
             })
             .collect();
-        Ok(Response::new(wire::GetCaseTimelineResponse { entries }))
+        Ok(Response::new(wire::GetCaseTimelineResponse {
+            entries,
+            next_page_token: next.unwrap_or_default(),
+        }))
     }
 
     #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
@@ -191,11 +201,22 @@ impl AgencyApi for AgencyService {
         let id = notice_id(&request.notice_id, "notice_id")?;
         let stage =
             ReceiptStage::from_wire(request.stage).map_err(|e| status::invalid(&e, "stage"))?;
-        let note = (!request.note.is_empty()).then_some(request.note);
+        let mut ack = Acknowledgement::new(stage);
+        ack.note = (!request.note.is_empty()).then_some(request.note);
+        ack.reason = request
+            .reason
+            .map(Text::try_from)
+            .transpose()
+            .map_err(|e| status::invalid(&e, "reason"))?;
+        ack.refer_to = if request.refer_to.is_empty() {
+            None
+        } else {
+            Some(AgencyId::parse(&request.refer_to).map_err(|e| status::invalid(&e, "refer_to"))?)
+        };
         let receipt = self
             .state
             .engine
-            .acknowledge(id, stage, note, Timestamp::now())
+            .acknowledge_with(id, ack, Timestamp::now())
             .await
             .map_err(|r| status::refused(&r))?;
         Ok(Response::new(wire::AcknowledgeResponse {
@@ -213,6 +234,11 @@ impl AgencyApi for AgencyService {
         let id = notice_id(&request.request, "request")?;
         let outcome = AssistanceOutcome::from_wire(request.outcome)
             .map_err(|e| status::invalid(&e, "outcome"))?;
+        let answer = request
+            .answer
+            .ok_or_else(|| ValidationError::missing(""))
+            .and_then(Text::try_from)
+            .map_err(|e| status::invalid(&e, "answer"))?;
         let tlp = if request.tlp == 0 {
             None
         } else {
@@ -221,7 +247,7 @@ impl AgencyApi for AgencyService {
         let sent = self
             .state
             .engine
-            .answer_assistance(id, outcome, request.answer, tlp, Timestamp::now())
+            .answer_assistance(id, outcome, answer, tlp, Timestamp::now())
             .await
             .map_err(|r| status::refused(&r))?;
         Ok(Response::new(submitted(sent)))
@@ -260,10 +286,13 @@ impl AgencyApi for AgencyService {
     ) -> Result<Response<wire::ListOverdueResponse>, Status> {
         self.authorise(&request)?;
         let now = Timestamp::now();
-        let notices = self
-            .state
-            .read(move |e| e.overdue(now))
-            .await?
+        let request = request.into_inner();
+        let page = Page {
+            size: request.page_size as usize,
+            token: request.page_token,
+        };
+        let (notices, next) = self.state.read(move |e| e.overdue_page(now, &page)).await?;
+        let notices = notices
             .into_iter()
             .map(|o| wire::OverdueNotice {
                 notice_id: o.id.as_bytes().to_vec(),
@@ -273,6 +302,9 @@ impl AgencyApi for AgencyService {
                 awaiting: o.awaiting,
             })
             .collect();
-        Ok(Response::new(wire::ListOverdueResponse { notices }))
+        Ok(Response::new(wire::ListOverdueResponse {
+            notices,
+            next_page_token: next.unwrap_or_default(),
+        }))
     }
 }

@@ -1,11 +1,16 @@
-//! Rules that need what a node has seen before: a notice may only
-//! supersede or withdraw its own sender's earlier notice (superseding only
-//! one of the same kind), and an assistance response answers a request
-//! addressed to its sender. A node checks what it can: when it does not
-//! hold the referenced notice, it cannot judge and accepts.
+//! Rules that need what a node has seen before (docs/PROTOCOL.md section
+//! 5.6): a notice may only supersede or withdraw its own sender's earlier
+//! notice (superseding only one of the same kind); an answer (assistance
+//! response, nationality verification answer, action answer, sighting
+//! report) answers a notice of the right kind addressed to its sender and
+//! names only what that notice names; a repatriation step report comes from
+//! the agency responsible for that step of the plan. A node checks what it
+//! can: when it does not hold the referenced notice, it cannot judge and
+//! accepts.
 
 use lintas_core::ids::NoticeId;
 use lintas_core::notice::{NoticeBody, NoticeContent};
+use lintas_core::signing::{SignedNotice, decode_notice_body};
 use lintas_core::vocab::NoticeKind;
 use lintas_store::StoreError;
 
@@ -38,13 +43,50 @@ pub enum HistoryError {
         expected: &'static str,
     },
     /// It answers a request that was not addressed to its sender.
-    #[error("assistance request {target} was not addressed to {sender}")]
+    #[error("request {target} was not addressed to {sender}")]
     NotAsked {
         /// The request.
         target: NoticeId,
         /// The responder.
         sender: String,
     },
+    /// It answers or reports on a notice of the wrong kind.
+    #[error("{field} {target} is a {found}, not a {expected}")]
+    WrongKind {
+        /// The field naming the notice.
+        field: &'static str,
+        /// The referenced notice.
+        target: NoticeId,
+        /// Its kind.
+        found: &'static str,
+        /// The kind it must be.
+        expected: &'static str,
+    },
+    /// It names something the referenced notice does not have.
+    #[error("{field}: {value} is not in {target}")]
+    NotInReferenced {
+        /// Field path in this notice.
+        field: String,
+        /// The value.
+        value: String,
+        /// The referenced notice.
+        target: NoticeId,
+    },
+    /// A step report from an agency not responsible for the step.
+    #[error("step {step} of plan {plan} is the responsibility of {responsible}, not {sender}")]
+    NotResponsible {
+        /// The plan.
+        plan: NoticeId,
+        /// Step index.
+        step: u32,
+        /// The responsible agency.
+        responsible: String,
+        /// This notice's sender.
+        sender: String,
+    },
+    /// A referenced notice held by this node cannot be read.
+    #[error("stored notice {0} cannot be decoded")]
+    Unreadable(NoticeId),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -89,17 +131,165 @@ impl Engine {
                 }
             }
             NoticeContent::AssistanceResponse(r) => {
-                if let Some(request) = self.store().notice(&r.request)?
-                    && !request.recipients.contains(&sender)
+                self.answered(
+                    "request",
+                    &r.request,
+                    NoticeKind::AssistanceRequest,
+                    &sender,
+                )?;
+            }
+            NoticeContent::NationalityVerificationAnswer(a) => {
+                if let Some(NoticeContent::NationalityVerificationRequest(request)) = self
+                    .answered(
+                        "request",
+                        &a.request,
+                        NoticeKind::NationalityVerificationRequest,
+                        &sender,
+                    )?
                 {
-                    return Err(HistoryError::NotAsked {
-                        target: r.request,
-                        sender,
-                    });
+                    for (i, result) in a.results.iter().enumerate() {
+                        if !request
+                            .persons
+                            .iter()
+                            .any(|p| p.victim_id == result.victim_id)
+                        {
+                            return Err(HistoryError::NotInReferenced {
+                                field: format!("results[{i}].victim_id"),
+                                value: result.victim_id.to_string(),
+                                target: a.request,
+                            });
+                        }
+                    }
+                }
+            }
+            NoticeContent::ActionAnswer(a) => {
+                if let Some(NoticeContent::ActionRequest(request)) =
+                    self.answered("request", &a.request, NoticeKind::ActionRequest, &sender)?
+                {
+                    for (i, result) in a.results.iter().enumerate() {
+                        if request.target(&result.target_id).is_none() {
+                            return Err(HistoryError::NotInReferenced {
+                                field: format!("results[{i}].target_id"),
+                                value: result.target_id.to_string(),
+                                target: a.request,
+                            });
+                        }
+                    }
+                }
+            }
+            NoticeContent::SightingReport(r) => {
+                if let Some(NoticeContent::TransitWatchRequest(watch)) =
+                    self.answered("watch", &r.watch, NoticeKind::TransitWatchRequest, &sender)?
+                {
+                    for (i, v) in r.victims.iter().enumerate() {
+                        if !watch.victims.contains(v) {
+                            return Err(HistoryError::NotInReferenced {
+                                field: format!("victims[{i}]"),
+                                value: v.to_string(),
+                                target: r.watch,
+                            });
+                        }
+                    }
+                    for (i, s) in r.suspects.iter().enumerate() {
+                        if !watch.suspects.iter().any(|w| &w.suspect_id == s) {
+                            return Err(HistoryError::NotInReferenced {
+                                field: format!("suspects[{i}]"),
+                                value: s.to_string(),
+                                target: r.watch,
+                            });
+                        }
+                    }
+                }
+            }
+            NoticeContent::RepatriationStepReport(r) => {
+                if let Some(content) =
+                    self.referenced("plan", &r.plan, NoticeKind::RepatriationPlan)?
+                    && let NoticeContent::RepatriationPlan(plan) = content
+                {
+                    let step = plan.steps.get(r.step as usize).ok_or_else(|| {
+                        HistoryError::NotInReferenced {
+                            field: "step".to_owned(),
+                            value: r.step.to_string(),
+                            target: r.plan,
+                        }
+                    })?;
+                    if step.kind != r.kind {
+                        return Err(HistoryError::NotInReferenced {
+                            field: "kind".to_owned(),
+                            value: format!("{} at step {}", r.kind.wire_name(), r.step),
+                            target: r.plan,
+                        });
+                    }
+                    if step.responsible_agency.as_str() != sender {
+                        return Err(HistoryError::NotResponsible {
+                            plan: r.plan,
+                            step: r.step,
+                            responsible: step.responsible_agency.to_string(),
+                            sender,
+                        });
+                    }
+                    for (i, v) in r.victims.iter().enumerate() {
+                        if !plan.victims.contains(v) {
+                            return Err(HistoryError::NotInReferenced {
+                                field: format!("victims[{i}]"),
+                                value: v.to_string(),
+                                target: r.plan,
+                            });
+                        }
+                    }
                 }
             }
             _ => {}
         }
         Ok(())
+    }
+
+    /// The content of a held notice `target` that must be of `kind`; `None`
+    /// when this node does not hold it.
+    fn referenced(
+        &self,
+        field: &'static str,
+        target: &NoticeId,
+        kind: NoticeKind,
+    ) -> Result<Option<NoticeContent>, HistoryError> {
+        let Some(stored) = self.store().notice(target)? else {
+            return Ok(None);
+        };
+        if stored.kind != kind.to_wire() {
+            return Err(HistoryError::WrongKind {
+                field,
+                target: *target,
+                found: NoticeKind::from_wire(stored.kind)
+                    .map(NoticeKind::wire_name)
+                    .unwrap_or("notice of unknown kind"),
+                expected: kind.wire_name(),
+            });
+        }
+        let body = SignedNotice::decode(&stored.envelope)
+            .ok()
+            .and_then(|n| decode_notice_body(n.body_bytes()).ok())
+            .ok_or(HistoryError::Unreadable(*target))?;
+        Ok(Some(body.1.content))
+    }
+
+    /// As [`Engine::referenced`], and the referenced request was addressed
+    /// to `sender`.
+    fn answered(
+        &self,
+        field: &'static str,
+        target: &NoticeId,
+        kind: NoticeKind,
+        sender: &str,
+    ) -> Result<Option<NoticeContent>, HistoryError> {
+        if let Some(stored) = self.store().notice(target)?
+            && stored.kind == kind.to_wire()
+            && !stored.recipients.iter().any(|r| r == sender)
+        {
+            return Err(HistoryError::NotAsked {
+                target: *target,
+                sender: sender.to_owned(),
+            });
+        }
+        self.referenced(field, target, kind)
     }
 }

@@ -3,10 +3,11 @@
 //! sender), answer a mutual-assistance request.
 
 use lintas_core::ValidationError;
-use lintas_core::ids::NoticeId;
+use lintas_core::ids::{AgencyId, NoticeId};
 use lintas_core::notice::{AssistanceResponse, Handling, NoticeBody, NoticeContent};
 use lintas_core::receipt::{Receipt, SignedReceipt};
 use lintas_core::signing::{SignedNotice, decode_notice_body};
+use lintas_core::text::Text;
 use lintas_core::time::Timestamp;
 use lintas_core::vocab::{AssistanceOutcome, NoticeKind, Priority, ReceiptStage, Tlp};
 use lintas_store::{Direction, OutboxEntry, OutboxPayload, StoreError, StoredNotice};
@@ -113,14 +114,11 @@ impl Engine {
         Ok((notice, envelope, body))
     }
 
-    /// Records that the case system reached `stage` (DELIVERED, READ or
-    /// ACTIONED) for a received notice and queues the signed receipt to its
-    /// sender. Acknowledging a stage again returns a new receipt but queues
-    /// nothing more.
+    /// Records that the case system reached `stage` for a received notice
+    /// (see [`Engine::acknowledge_with`]), with an optional note.
     ///
     /// # Errors
-    /// ACCEPTED (the node records that itself), an unknown notice, or a
-    /// store failure.
+    /// As [`Engine::acknowledge_with`].
     pub async fn acknowledge(
         &self,
         id: NoticeId,
@@ -128,15 +126,40 @@ impl Engine {
         note: Option<String>,
         now: Timestamp,
     ) -> Result<SignedReceipt, Refusal> {
-        if stage == ReceiptStage::Accepted {
+        let mut ack = Acknowledgement::new(stage);
+        ack.note = note;
+        self.acknowledge_with(id, ack, now).await
+    }
+
+    /// Records how the case system has handled a received notice
+    /// (delivered, read, action started or completed, declined, not
+    /// competent) and queues the signed receipt to its sender.
+    /// Acknowledging a stage again returns a new receipt but queues nothing
+    /// more.
+    ///
+    /// # Errors
+    /// ACCEPTED or FORWARDED (the node signs those itself), a reason missing
+    /// for DECLINED or NOT_COMPETENT (or given for another stage), an unknown
+    /// notice, or a store failure.
+    pub async fn acknowledge_with(
+        &self,
+        id: NoticeId,
+        ack: Acknowledgement,
+        now: Timestamp,
+    ) -> Result<SignedReceipt, Refusal> {
+        let stage = ack.stage;
+        if !stage.reported_by_case_system() {
             return Err(Refusal::Invalid(ValidationError::rule(
                 "stage",
-                "the node itself records ACCEPTED; acknowledge DELIVERED, READ or ACTIONED",
+                "the node itself signs ACCEPTED and FORWARDED; acknowledge DELIVERED, READ, ACTION_STARTED, ACTION_COMPLETED, DECLINED or NOT_COMPETENT",
             )));
         }
         let (stored, envelope, body) = self.received(id)?;
         let mut receipt = Receipt::new(id, &envelope, self.agency().clone(), stage, now);
-        receipt.note = note;
+        receipt.note = ack.note;
+        receipt.reason = ack.reason;
+        receipt.refer_to = ack.refer_to;
+        receipt.validate().map_err(|e| Refusal::invalid(e, ""))?;
         let signed =
             SignedReceipt::sign(&receipt, &self.inner.key).map_err(|e| Refusal::invalid(e, ""))?;
         let bytes = signed.encode();
@@ -177,7 +200,7 @@ impl Engine {
         &self,
         request: NoticeId,
         outcome: AssistanceOutcome,
-        answer: String,
+        answer: Text,
         tlp: Option<Tlp>,
         now: Timestamp,
     ) -> Result<Submitted, Refusal> {
@@ -199,5 +222,49 @@ impl Engine {
         );
         body.case_id = asked.case_id.clone();
         self.submit(body, now).await
+    }
+}
+
+/// What a case system reports about a received notice.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Acknowledgement {
+    /// The stage reached.
+    pub stage: ReceiptStage,
+    /// A short note.
+    pub note: Option<String>,
+    /// Why (required for declined and not competent).
+    pub reason: Option<Text>,
+    /// The agency to try instead (not competent).
+    pub refer_to: Option<AgencyId>,
+}
+
+impl Acknowledgement {
+    /// `stage` with nothing else.
+    pub fn new(stage: ReceiptStage) -> Self {
+        Acknowledgement {
+            stage,
+            note: None,
+            reason: None,
+            refer_to: None,
+        }
+    }
+
+    /// A refusal to act, with the reason.
+    pub fn declined(reason: Text) -> Self {
+        Acknowledgement {
+            reason: Some(reason),
+            ..Self::new(ReceiptStage::Declined)
+        }
+    }
+
+    /// Not this agency's competence, with the reason and, if known, the
+    /// agency to try.
+    pub fn not_competent(reason: Text, refer_to: Option<AgencyId>) -> Self {
+        Acknowledgement {
+            reason: Some(reason),
+            refer_to,
+            ..Self::new(ReceiptStage::NotCompetent)
+        }
     }
 }

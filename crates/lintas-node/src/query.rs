@@ -26,7 +26,58 @@ pub struct TimelineEntry {
     pub receipts: Vec<SignedReceipt>,
 }
 
-/// A notice whose response deadline passed without an ACTIONED receipt.
+/// Entries per page when the caller does not say.
+pub(crate) const DEFAULT_PAGE_SIZE: usize = 100;
+/// Most entries per page.
+pub(crate) const MAX_PAGE_SIZE: usize = 500;
+/// A timeline page stops growing once its envelopes and receipts reach this
+/// many bytes (it always holds at least one entry), so that a page fits a
+/// gRPC message of the default 1 MiB limit.
+pub(crate) const PAGE_BYTES: usize = 512 * 1024;
+
+/// Which page of a listing to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Page {
+    /// Entries wanted: 0 means [`DEFAULT_PAGE_SIZE`]; more than
+    /// [`MAX_PAGE_SIZE`] is refused.
+    pub size: usize,
+    /// Empty for the first page, else the token the previous page returned.
+    pub token: Vec<u8>,
+}
+
+impl Page {
+    fn size(&self) -> Result<usize, Refusal> {
+        match self.size {
+            0 => Ok(DEFAULT_PAGE_SIZE),
+            n if n <= MAX_PAGE_SIZE => Ok(n),
+            n => Err(Refusal::Invalid(lintas_core::ValidationError::invalid(
+                "page_size",
+                "a page size from 1 to 500, or 0 for 100",
+                n.to_string(),
+            ))),
+        }
+    }
+}
+
+fn bad_token() -> Refusal {
+    Refusal::Invalid(lintas_core::ValidationError::invalid(
+        "page_token",
+        "empty, or the next_page_token of the previous page",
+        "a token this node did not issue",
+    ))
+}
+
+/// The position of a timeline entry, as a page token: creation seconds
+/// (8 bytes, big-endian), nanoseconds (4) and notice id (32).
+fn timeline_key(notice: &StoredNotice, id: &NoticeId) -> Vec<u8> {
+    let mut key = Vec::with_capacity(44);
+    key.extend_from_slice(&notice.created_at.to_be_bytes());
+    key.extend_from_slice(&notice.created_at_nanos.to_be_bytes());
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// A notice whose response deadline passed without a response.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Overdue {
@@ -109,15 +160,15 @@ impl Engine {
         Ok(entries)
     }
 
-    /// Notices whose response deadline has passed at `now` without an
-    /// ACTIONED receipt from everyone who owes one.
+    /// Notices whose response deadline has passed at `now` without a
+    /// response (action started or completed, declined, not competent) from
+    /// everyone who owes one.
     ///
     /// # Errors
     /// Store failure.
     pub fn overdue(&self, now: Timestamp) -> Result<Vec<Overdue>, Refusal> {
         let now = now.unix_seconds();
         let me = self.agency().to_string();
-        let actioned = ReceiptStage::Actioned.to_wire() as u8;
         let mut out = Vec::new();
         for (id, notice) in self.store().all_notices()? {
             if notice.response_deadline == 0 || notice.response_deadline > now {
@@ -127,7 +178,9 @@ impl Engine {
                 .store()
                 .receipts(&id)?
                 .into_iter()
-                .filter(|(stage, _, _)| *stage >= actioned)
+                .filter(|(stage, _, _)| {
+                    ReceiptStage::from_wire(i32::from(*stage)).is_ok_and(ReceiptStage::is_response)
+                })
                 .map(|(_, receiver, _)| receiver)
                 .collect();
             let awaiting: Vec<String> = if notice.direction == Direction::Sent as i32 {
@@ -151,6 +204,72 @@ impl Engine {
             }
         }
         Ok(out)
+    }
+
+    /// One page of a case's timeline: entries after `page.token`, at most
+    /// `page.size` of them and about [`PAGE_BYTES`], and the token of the
+    /// next page (`None` on the last).
+    ///
+    /// # Errors
+    /// A page size over the limit, a token this node did not issue, a store
+    /// failure.
+    pub fn case_timeline_page(
+        &self,
+        case: &CaseId,
+        page: &Page,
+    ) -> Result<(Vec<TimelineEntry>, Option<Vec<u8>>), Refusal> {
+        let size = page.size()?;
+        if !page.token.is_empty() && page.token.len() != 44 {
+            return Err(bad_token());
+        }
+        let entries = self.case_timeline(case)?;
+        let start = entries.partition_point(|e| {
+            !page.token.is_empty() && timeline_key(&e.notice, &e.id) <= page.token
+        });
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        for entry in entries.iter().skip(start) {
+            let cost = entry.notice.envelope.len()
+                + entry
+                    .receipts
+                    .iter()
+                    .map(|r| r.encode().len())
+                    .sum::<usize>();
+            if out.len() == size || (!out.is_empty() && bytes + cost > PAGE_BYTES) {
+                let next = out
+                    .last()
+                    .map(|e: &TimelineEntry| timeline_key(&e.notice, &e.id));
+                return Ok((out, next));
+            }
+            bytes += cost;
+            out.push(entry.clone());
+        }
+        Ok((out, None))
+    }
+
+    /// One page of [`Engine::overdue`], in notice-id order.
+    ///
+    /// # Errors
+    /// As [`Engine::case_timeline_page`].
+    pub fn overdue_page(
+        &self,
+        now: Timestamp,
+        page: &Page,
+    ) -> Result<(Vec<Overdue>, Option<Vec<u8>>), Refusal> {
+        let size = page.size()?;
+        if !page.token.is_empty() && page.token.len() != 32 {
+            return Err(bad_token());
+        }
+        let mut all = self.overdue(now)?;
+        all.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
+        let start = all.partition_point(|o| o.id.as_bytes().as_slice() <= page.token.as_slice());
+        let mut rest: Vec<Overdue> = all.into_iter().skip(start).collect();
+        if rest.len() > size {
+            rest.truncate(size);
+            let next = rest.last().map(|o| o.id.as_bytes().to_vec());
+            return Ok((rest, next));
+        }
+        Ok((rest, None))
     }
 
     /// The delivery state of `peer`.

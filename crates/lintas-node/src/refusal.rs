@@ -89,6 +89,10 @@ impl Refusal {
             Refusal::History(HistoryError::NotOwnNotice { .. }) => "not_own_notice",
             Refusal::History(HistoryError::KindChanged { .. }) => "supersedes_other_kind",
             Refusal::History(HistoryError::NotAsked { .. }) => "not_asked",
+            Refusal::History(HistoryError::WrongKind { .. }) => "wrong_kind_referenced",
+            Refusal::History(HistoryError::NotInReferenced { .. }) => "not_in_referenced",
+            Refusal::History(HistoryError::NotResponsible { .. }) => "not_responsible",
+            Refusal::History(HistoryError::Unreadable(_)) => "store_failure",
             Refusal::History(HistoryError::Store(_)) | Refusal::Store(_) => "store_failure",
             Refusal::ReceiptDigestMismatch => "receipt_digest_mismatch",
             Refusal::NotEntitled { .. } => "not_entitled",
@@ -105,8 +109,13 @@ impl Refusal {
             | Refusal::NotARecipient(_)
             | Refusal::ReceiptDigestMismatch
             | Refusal::NotEntitled { .. } => RefusalClass::PermissionDenied,
-            Refusal::History(HistoryError::KindChanged { .. }) => RefusalClass::InvalidArgument,
-            Refusal::History(HistoryError::Store(_)) | Refusal::Store(_) => RefusalClass::Internal,
+            Refusal::History(
+                HistoryError::KindChanged { .. }
+                | HistoryError::WrongKind { .. }
+                | HistoryError::NotInReferenced { .. },
+            ) => RefusalClass::InvalidArgument,
+            Refusal::History(HistoryError::Store(_) | HistoryError::Unreadable(_))
+            | Refusal::Store(_) => RefusalClass::Internal,
             Refusal::History(_) => RefusalClass::PermissionDenied,
             Refusal::NotFound(_) => RefusalClass::NotFound,
         }
@@ -119,6 +128,8 @@ impl Refusal {
                 Some(e.path.as_str())
             }
             Refusal::History(HistoryError::KindChanged { .. }) => Some("supersedes"),
+            Refusal::History(HistoryError::WrongKind { field, .. }) => Some(field),
+            Refusal::History(HistoryError::NotInReferenced { field, .. }) => Some(field.as_str()),
             _ => None,
         }
     }
@@ -127,7 +138,8 @@ impl Refusal {
     /// without internals (they are logged in full).
     pub fn public_message(&self) -> String {
         match self {
-            Refusal::Store(_) | Refusal::History(HistoryError::Store(_)) => {
+            Refusal::Store(_)
+            | Refusal::History(HistoryError::Store(_) | HistoryError::Unreadable(_)) => {
                 "the node's store failed".into()
             }
             other => other.to_string(),

@@ -21,6 +21,13 @@ pub const THA_IMMIGRATION: &str = "THA.IMM";
 /// Cambodian police anti-human-trafficking department (destination state).
 pub const KHM_POLICE: &str = "KHM.MOI.ATHP";
 
+/// Indonesia's central authority for mutual legal assistance: Ministry of
+/// Law, Directorate General of General Legal Administration.
+pub const IDN_CENTRAL: &str = "IDN.KEMENKUM.AHU";
+/// Cambodia's central authority for mutual legal assistance: Ministry of
+/// Justice.
+pub const KHM_CENTRAL: &str = "KHM.MOJ";
+
 /// The fixed "now" of fixtures and test vectors: 2026-11-29T04:00:00Z.
 pub fn fixed_now() -> Timestamp {
     // 2026-11-29T04:00:00Z is within the accepted range.
@@ -105,7 +112,8 @@ pub fn agencies() -> Vec<(
                 VictimStatusUpdate,
                 SuspectAlert,
                 TransitWatchRequest,
-                AssistanceResponse,
+                SightingReport,
+                RepatriationStepReport,
                 Withdrawal,
             ],
         ),
@@ -114,7 +122,21 @@ pub fn agencies() -> Vec<(
             AgencyKind::Police,
             "Anti-Human Trafficking and Juvenile Protection Department, Ministry of Interior",
             "athp.moi.lintas.test",
-            everything,
+            everything.clone(),
+        ),
+        (
+            agency(IDN_CENTRAL),
+            AgencyKind::CentralAuthority,
+            "Central Authority for Mutual Legal Assistance, Ministry of Law",
+            "ahu.kemenkum.lintas.test",
+            vec![AssistanceRequest, AssistanceResponse, Withdrawal],
+        ),
+        (
+            agency(KHM_CENTRAL),
+            AgencyKind::CentralAuthority,
+            "Central Authority for Mutual Legal Assistance, Ministry of Justice",
+            "moj.lintas.test",
+            vec![AssistanceRequest, AssistanceResponse, Withdrawal],
         ),
     ]
 }

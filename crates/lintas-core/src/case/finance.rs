@@ -8,6 +8,7 @@ use crate::pb;
 use crate::pb::financial_indicator::Instrument as PbInstrument;
 use crate::text::{self, SHORT};
 use crate::vocab::{Chain, FinancialUse};
+use crate::wire;
 
 /// A money trail recipients may act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,7 +18,8 @@ pub struct FinancialIndicator {
     pub indicator_id: RecordId,
     /// What the account was used for.
     #[serde(rename = "use")]
-    pub usage: FinancialUse,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<FinancialUse>,
     /// The account.
     pub instrument: Instrument,
 }
@@ -27,7 +29,7 @@ impl FinancialIndicator {
     pub fn new(indicator_id: RecordId, usage: FinancialUse, instrument: Instrument) -> Self {
         FinancialIndicator {
             indicator_id,
-            usage,
+            usage: Some(usage),
             instrument,
         }
     }
@@ -83,7 +85,7 @@ impl TryFrom<pb::FinancialIndicator> for FinancialIndicator {
     type Error = ValidationError;
     fn try_from(f: pb::FinancialIndicator) -> Result<Self, Self::Error> {
         let indicator_id = RecordId::from_wire(&f.indicator_id).at("indicator_id")?;
-        let usage = FinancialUse::from_wire(f.r#use).at("use")?;
+        let usage = wire::optional_enum(f.r#use, "use", FinancialUse::from_wire)?;
         let instrument = match f.instrument {
             None => return Err(ValidationError::missing("instrument")),
             Some(PbInstrument::BankAccount(b)) => bank(b).at("bank_account")?,
@@ -206,7 +208,7 @@ impl From<FinancialIndicator> for pb::FinancialIndicator {
         };
         pb::FinancialIndicator {
             indicator_id: f.indicator_id.to_string(),
-            r#use: f.usage.to_wire(),
+            r#use: f.usage.map(FinancialUse::to_wire).unwrap_or(0),
             instrument: Some(instrument),
         }
     }

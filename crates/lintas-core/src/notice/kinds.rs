@@ -7,7 +7,8 @@ use crate::error::{At, ValidationError};
 use crate::ids::{AgencyId, Country, NoticeId, RecordId};
 use crate::pb;
 use crate::place::Location;
-use crate::text::{self, LONG, SHORT};
+use crate::text::Text;
+use crate::text::{self, SHORT};
 use crate::time::Timestamp;
 use crate::vocab::{
     AssistanceKind, AssistanceOutcome, CheckpointKind, LegalTreatment, RepatriationStepKind,
@@ -27,7 +28,7 @@ pub struct RescueRequest {
     pub actions: Vec<RescueAction>,
     /// The situation now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub situation: Option<String>,
+    pub situation: Option<Text>,
 }
 
 impl RescueRequest {
@@ -67,7 +68,7 @@ impl TryFrom<pb::RescueRequest> for RescueRequest {
             case: wire::required(r.case, "case")?,
             victims: wire::parse_list(r.victims, "victims", |v| RecordId::parse(&v))?,
             actions: wire::parse_list(r.actions, "actions", RescueAction::from_wire)?,
-            situation: text::optional(r.situation, LONG).at("situation")?,
+            situation: Text::optional(r.situation).at("situation")?,
         };
         request.validate()?;
         Ok(request)
@@ -80,7 +81,7 @@ impl From<RescueRequest> for pb::RescueRequest {
             case: Some(r.case.into()),
             victims: wire::to_strings(&r.victims),
             actions: r.actions.iter().map(|a| a.to_wire()).collect(),
-            situation: text::or_empty(r.situation),
+            situation: text::text_to_wire(r.situation),
         }
     }
 }
@@ -93,6 +94,8 @@ pub struct VictimStatusUpdate {
     pub victim_id: RecordId,
     /// New status.
     pub status: VictimStatus,
+    /// The status it follows.
+    pub previous_status: VictimStatus,
     /// Current legal treatment.
     pub legal_treatment: LegalTreatment,
     /// Non-punishment principle applied.
@@ -104,13 +107,14 @@ pub struct VictimStatusUpdate {
     pub effective_at: Timestamp,
     /// Note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<Text>,
 }
 
 impl VictimStatusUpdate {
-    /// An update.
+    /// An update from `previous_status` to `status`.
     pub fn new(
         victim_id: RecordId,
+        previous_status: VictimStatus,
         status: VictimStatus,
         legal_treatment: LegalTreatment,
         effective_at: Timestamp,
@@ -118,6 +122,7 @@ impl VictimStatusUpdate {
         VictimStatusUpdate {
             victim_id,
             status,
+            previous_status,
             legal_treatment,
             non_punishment: false,
             location: None,
@@ -130,15 +135,29 @@ impl VictimStatusUpdate {
 impl TryFrom<pb::VictimStatusUpdate> for VictimStatusUpdate {
     type Error = ValidationError;
     fn try_from(u: pb::VictimStatusUpdate) -> Result<Self, Self::Error> {
-        Ok(VictimStatusUpdate {
+        let update = VictimStatusUpdate {
             victim_id: RecordId::from_wire(&u.victim_id).at("victim_id")?,
             status: VictimStatus::from_wire(u.status).at("status")?,
+            previous_status: VictimStatus::from_wire(u.previous_status).at("previous_status")?,
             legal_treatment: LegalTreatment::from_wire(u.legal_treatment).at("legal_treatment")?,
             non_punishment: u.non_punishment,
             location: wire::optional(u.location, "location")?,
             effective_at: Timestamp::from_wire(u.effective_at.as_ref()).at("effective_at")?,
-            note: text::optional(u.note, LONG).at("note")?,
-        })
+            note: Text::optional(u.note).at("note")?,
+        };
+        if !update.status.may_follow(update.previous_status) {
+            return Err(ValidationError::rule(
+                "status",
+                "not a step the victim lifecycle allows from previous_status (docs/PROTOCOL.md section 3.3)",
+            ));
+        }
+        if update.legal_treatment == LegalTreatment::Suspect && update.non_punishment {
+            return Err(ValidationError::rule(
+                "non_punishment",
+                "must be false when legal_treatment is LEGAL_TREATMENT_SUSPECT",
+            ));
+        }
+        Ok(update)
     }
 }
 
@@ -147,11 +166,12 @@ impl From<VictimStatusUpdate> for pb::VictimStatusUpdate {
         pb::VictimStatusUpdate {
             victim_id: u.victim_id.to_string(),
             status: u.status.to_wire(),
+            previous_status: u.previous_status.to_wire(),
             legal_treatment: u.legal_treatment.to_wire(),
             non_punishment: u.non_punishment,
             location: u.location.map(Into::into),
             effective_at: Some(u.effective_at.into()),
-            note: text::or_empty(u.note),
+            note: text::text_to_wire(u.note),
         }
     }
 }
@@ -170,7 +190,7 @@ pub struct SuspectAlert {
     pub recruitment: Vec<RecruitmentChannel>,
     /// Summary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
+    pub summary: Option<Text>,
 }
 
 impl SuspectAlert {
@@ -211,7 +231,7 @@ impl TryFrom<pb::SuspectAlert> for SuspectAlert {
                 "financial_indicators",
             )?,
             recruitment: wire::convert_list(a.recruitment, "recruitment")?,
-            summary: text::optional(a.summary, LONG).at("summary")?,
+            summary: Text::optional(a.summary).at("summary")?,
         };
         alert.validate()?;
         Ok(alert)
@@ -224,7 +244,7 @@ impl From<SuspectAlert> for pb::SuspectAlert {
             suspects: wire::to_wire_list(a.suspects),
             financial_indicators: wire::to_wire_list(a.financial_indicators),
             recruitment: wire::to_wire_list(a.recruitment),
-            summary: text::or_empty(a.summary),
+            summary: text::text_to_wire(a.summary),
         }
     }
 }
@@ -246,7 +266,7 @@ pub struct CompoundAlert {
     pub scam_types: Vec<ScamType>,
     /// Summary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
+    pub summary: Option<Text>,
 }
 
 impl CompoundAlert {
@@ -274,7 +294,7 @@ impl TryFrom<pb::CompoundAlert> for CompoundAlert {
                 |c| Country::parse(&c),
             )?,
             scam_types: wire::parse_list(a.scam_types, "scam_types", ScamType::from_wire)?,
-            summary: text::optional(a.summary, LONG).at("summary")?,
+            summary: Text::optional(a.summary).at("summary")?,
         };
         wire::unique(&alert.victim_nationalities, "victim_nationalities", |c| *c)?;
         Ok(alert)
@@ -288,7 +308,7 @@ impl From<CompoundAlert> for pb::CompoundAlert {
             estimated_people_held: a.estimated_people_held.unwrap_or(0),
             victim_nationalities: wire::to_strings(&a.victim_nationalities),
             scam_types: a.scam_types.iter().map(|s| s.to_wire()).collect(),
-            summary: text::or_empty(a.summary),
+            summary: text::text_to_wire(a.summary),
         }
     }
 }
@@ -307,10 +327,10 @@ pub struct ModusOperandiAlert {
     pub targeted_nationalities: Vec<Country>,
     /// Summary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
+    pub summary: Option<Text>,
     /// Advice for the public or front-line officers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub advice: Option<String>,
+    pub advice: Option<Text>,
 }
 
 impl ModusOperandiAlert {
@@ -346,8 +366,8 @@ impl TryFrom<pb::ModusOperandiAlert> for ModusOperandiAlert {
                 "targeted_nationalities",
                 |c| Country::parse(&c),
             )?,
-            summary: text::optional(a.summary, LONG).at("summary")?,
-            advice: text::optional(a.advice, LONG).at("advice")?,
+            summary: Text::optional(a.summary).at("summary")?,
+            advice: Text::optional(a.advice).at("advice")?,
         };
         alert.validate()?;
         Ok(alert)
@@ -360,8 +380,8 @@ impl From<ModusOperandiAlert> for pb::ModusOperandiAlert {
             channels: wire::to_wire_list(a.channels),
             scam_types: a.scam_types.iter().map(|s| s.to_wire()).collect(),
             targeted_nationalities: wire::to_strings(&a.targeted_nationalities),
-            summary: text::or_empty(a.summary),
-            advice: text::or_empty(a.advice),
+            summary: text::text_to_wire(a.summary),
+            advice: text::text_to_wire(a.advice),
         }
     }
 }
@@ -433,7 +453,7 @@ pub struct TransitWatchRequest {
     pub action: WatchAction,
     /// Descriptions that help officers recognise the group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<Text>,
 }
 
 impl TransitWatchRequest {
@@ -490,7 +510,7 @@ impl TryFrom<pb::TransitWatchRequest> for TransitWatchRequest {
             watch_from: Timestamp::from_wire(w.watch_from.as_ref()).at("watch_from")?,
             watch_until: Timestamp::from_wire(w.watch_until.as_ref()).at("watch_until")?,
             action: WatchAction::from_wire(w.action).at("action")?,
-            description: text::optional(w.description, LONG).at("description")?,
+            description: Text::optional(w.description).at("description")?,
         };
         watch.validate()?;
         Ok(watch)
@@ -507,7 +527,7 @@ impl From<TransitWatchRequest> for pb::TransitWatchRequest {
             watch_from: Some(w.watch_from.into()),
             watch_until: Some(w.watch_until.into()),
             action: w.action.to_wire(),
-            description: text::or_empty(w.description),
+            description: text::text_to_wire(w.description),
         }
     }
 }
@@ -530,7 +550,7 @@ pub struct RepatriationStep {
     pub location: Option<Location>,
     /// Note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<Text>,
 }
 
 impl RepatriationStep {
@@ -561,7 +581,7 @@ impl TryFrom<pb::RepatriationStep> for RepatriationStep {
             planned_at: Timestamp::optional_from_wire(s.planned_at.as_ref()).at("planned_at")?,
             status: StepStatus::from_wire(s.status).at("status")?,
             location: wire::optional(s.location, "location")?,
-            note: text::optional(s.note, LONG).at("note")?,
+            note: Text::optional(s.note).at("note")?,
         })
     }
 }
@@ -574,7 +594,7 @@ impl From<RepatriationStep> for pb::RepatriationStep {
             planned_at: s.planned_at.map(Into::into),
             status: s.status.to_wire(),
             location: s.location.map(Into::into),
-            note: text::or_empty(s.note),
+            note: text::text_to_wire(s.note),
         }
     }
 }
@@ -658,7 +678,8 @@ impl From<RepatriationPlan> for pb::RepatriationPlan {
     }
 }
 
-/// A request for mutual assistance.
+/// A request for mutual legal assistance (ASEAN MLA Treaty, Art. 6),
+/// between central authorities.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AssistanceRequest {
@@ -667,20 +688,41 @@ pub struct AssistanceRequest {
     /// Treaty, MoU or law.
     pub legal_basis: String,
     /// What is asked.
-    pub description: String,
+    pub description: Text,
+    /// The authority conducting the investigation or proceedings.
+    pub requesting_authority: String,
+    /// Summary of the facts and offences.
+    pub facts: Text,
+    /// Purpose and nature of the proceedings.
+    pub purpose: Text,
+    /// Confidentiality asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidentiality: Option<Text>,
+    /// When the answer is needed by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_limit: Option<Timestamp>,
 }
 
 impl AssistanceRequest {
-    /// A request.
+    /// A request; set `confidentiality` and `time_limit` on the result as
+    /// needed.
     pub fn new(
         kind: AssistanceKind,
         legal_basis: impl Into<String>,
-        description: impl Into<String>,
+        requesting_authority: impl Into<String>,
+        description: Text,
+        facts: Text,
+        purpose: Text,
     ) -> Self {
         AssistanceRequest {
             kind,
             legal_basis: legal_basis.into(),
-            description: description.into(),
+            description,
+            requesting_authority: requesting_authority.into(),
+            facts,
+            purpose,
+            confidentiality: None,
+            time_limit: None,
         }
     }
 }
@@ -691,7 +733,13 @@ impl TryFrom<pb::AssistanceRequest> for AssistanceRequest {
         Ok(AssistanceRequest {
             kind: AssistanceKind::from_wire(a.kind).at("kind")?,
             legal_basis: text::required(a.legal_basis, SHORT).at("legal_basis")?,
-            description: text::required(a.description, LONG).at("description")?,
+            description: text::required_text(a.description).at("description")?,
+            requesting_authority: text::required(a.requesting_authority, SHORT)
+                .at("requesting_authority")?,
+            facts: text::required_text(a.facts).at("facts")?,
+            purpose: text::required_text(a.purpose).at("purpose")?,
+            confidentiality: Text::optional(a.confidentiality).at("confidentiality")?,
+            time_limit: Timestamp::optional_from_wire(a.time_limit.as_ref()).at("time_limit")?,
         })
     }
 }
@@ -701,7 +749,12 @@ impl From<AssistanceRequest> for pb::AssistanceRequest {
         pb::AssistanceRequest {
             kind: a.kind.to_wire(),
             legal_basis: a.legal_basis,
-            description: a.description,
+            description: Some(a.description.into()),
+            requesting_authority: a.requesting_authority,
+            facts: Some(a.facts.into()),
+            purpose: Some(a.purpose.into()),
+            confidentiality: text::text_to_wire(a.confidentiality),
+            time_limit: a.time_limit.map(Into::into),
         }
     }
 }
@@ -715,16 +768,16 @@ pub struct AssistanceResponse {
     /// Outcome.
     pub outcome: AssistanceOutcome,
     /// Answer.
-    pub answer: String,
+    pub answer: Text,
 }
 
 impl AssistanceResponse {
     /// A response.
-    pub fn new(request: NoticeId, outcome: AssistanceOutcome, answer: impl Into<String>) -> Self {
+    pub fn new(request: NoticeId, outcome: AssistanceOutcome, answer: Text) -> Self {
         AssistanceResponse {
             request,
             outcome,
-            answer: answer.into(),
+            answer,
         }
     }
 }
@@ -735,7 +788,7 @@ impl TryFrom<pb::AssistanceResponse> for AssistanceResponse {
         Ok(AssistanceResponse {
             request: NoticeId::from_wire(&a.request).at("request")?,
             outcome: AssistanceOutcome::from_wire(a.outcome).at("outcome")?,
-            answer: text::required(a.answer, LONG).at("answer")?,
+            answer: text::required_text(a.answer).at("answer")?,
         })
     }
 }
@@ -745,7 +798,7 @@ impl From<AssistanceResponse> for pb::AssistanceResponse {
         pb::AssistanceResponse {
             request: a.request.as_bytes().to_vec(),
             outcome: a.outcome.to_wire(),
-            answer: a.answer,
+            answer: Some(a.answer.into()),
         }
     }
 }
@@ -757,16 +810,13 @@ pub struct Withdrawal {
     /// The withdrawn notice.
     pub withdrawn: NoticeId,
     /// Why.
-    pub reason: String,
+    pub reason: Text,
 }
 
 impl Withdrawal {
     /// A withdrawal.
-    pub fn new(withdrawn: NoticeId, reason: impl Into<String>) -> Self {
-        Withdrawal {
-            withdrawn,
-            reason: reason.into(),
-        }
+    pub fn new(withdrawn: NoticeId, reason: Text) -> Self {
+        Withdrawal { withdrawn, reason }
     }
 }
 
@@ -775,7 +825,7 @@ impl TryFrom<pb::Withdrawal> for Withdrawal {
     fn try_from(w: pb::Withdrawal) -> Result<Self, Self::Error> {
         Ok(Withdrawal {
             withdrawn: NoticeId::from_wire(&w.withdrawn).at("withdrawn")?,
-            reason: text::required(w.reason, LONG).at("reason")?,
+            reason: text::required_text(w.reason).at("reason")?,
         })
     }
 }
@@ -784,7 +834,7 @@ impl From<Withdrawal> for pb::Withdrawal {
     fn from(w: Withdrawal) -> Self {
         pb::Withdrawal {
             withdrawn: w.withdrawn.as_bytes().to_vec(),
-            reason: w.reason,
+            reason: Some(w.reason.into()),
         }
     }
 }

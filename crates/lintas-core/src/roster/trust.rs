@@ -150,6 +150,11 @@ pub enum VerifyError {
     /// A recipient is not in the roster.
     #[error("recipient {0} is not in the roster")]
     UnknownRecipient(AgencyId),
+    /// A mutual legal assistance request not between central authorities.
+    #[error(
+        "{0} is not a central authority (AGENCY_KIND_CENTRAL_AUTHORITY): mutual legal assistance requests go between central authorities"
+    )]
+    NotCentralAuthority(AgencyId),
     /// The notice has expired.
     #[error("notice expired at {expires_at}")]
     Expired {
@@ -184,6 +189,7 @@ impl VerifyError {
             VerifyError::KeyNotValidAtCreation { .. } => "key_not_valid_at_creation",
             VerifyError::KindNotPermitted { .. } => "kind_not_permitted",
             VerifyError::UnknownRecipient(_) => "unknown_recipient",
+            VerifyError::NotCentralAuthority(_) => "not_central_authority",
             VerifyError::Expired { .. } => "expired",
             VerifyError::CreatedInFuture { .. } => "created_in_future",
         }
@@ -394,6 +400,19 @@ impl TrustedRoster {
         }
         if let Some(unknown) = body.recipients.iter().find(|r| roster.agency(r).is_none()) {
             return Err(VerifyError::UnknownRecipient(unknown.clone()));
+        }
+        if body.kind() == NoticeKind::AssistanceRequest {
+            let central = |a: &AgencyId| {
+                roster
+                    .agency(a)
+                    .is_some_and(|e| e.kind == crate::vocab::AgencyKind::CentralAuthority)
+            };
+            if let Some(other) = std::iter::once(&body.sender)
+                .chain(&body.recipients)
+                .find(|a| !central(a))
+            {
+                return Err(VerifyError::NotCentralAuthority(other.clone()));
+            }
         }
         if now >= body.expires_at {
             return Err(VerifyError::Expired {
