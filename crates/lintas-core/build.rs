@@ -18,6 +18,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("cargo:rerun-if-changed={}", proto_root.join(file).display());
     }
     let descriptors = protox::compile(files, [&proto_root])?;
+    // The schema, kept for the exact-bytes rules (src/encoding.rs): which
+    // fields are singular, which belong to a oneof, which are messages.
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(
+        out.join("lintas.v1.fds"),
+        prost::Message::encode_to_vec(&descriptors),
+    )?;
     let mut config = prost_build::Config::new();
     config.enable_type_names();
     config.compile_fds(descriptors)?;

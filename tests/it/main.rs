@@ -4,6 +4,7 @@
 //! engine on an in-memory network, and multi-node tests over gRPC.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod ed25519;
 mod engine;
 mod nodes;
 mod properties;

@@ -31,7 +31,7 @@ fn path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors/lintas-v1.json")
 }
 
-fn load() -> Value {
+pub(crate) fn load() -> Value {
     let text = std::fs::read_to_string(path()).expect("tests/vectors/lintas-v1.json");
     serde_json::from_str(&text).expect("vectors are JSON")
 }
@@ -306,6 +306,7 @@ fn generate() -> Value {
         },
         "notices": notices,
         "rejected": rejected(&all, now),
+        "ed25519": crate::ed25519::vectors(),
     })
 }
 
@@ -391,7 +392,7 @@ fn rejected(all: &[NoticeBody], now: Timestamp) -> Vec<Value> {
         SignedNotice::sign(&early, &key).unwrap().1.into(),
     ));
 
-    let mut stranger = update;
+    let mut stranger = update.clone();
     stranger
         .recipients
         .push(AgencyId::parse("MYS.PDRM.D3").unwrap());
@@ -410,9 +411,65 @@ fn rejected(all: &[NoticeBody], now: Timestamp) -> Vec<Value> {
         body
     };
     cases.push((
-        "sequence_zero",
+        "sequence_encoded_twice",
         "invalid_body",
         raw_envelope(&good.signer, &good.key_id, bad_body, &key),
+    ));
+
+    // Re-hashes `extra` appended to a valid body and signs it, as a buggy
+    // or hostile peer could.
+    let appended = |extra: &[u8]| {
+        let (_, mut body) = encode_notice_body(&update).unwrap();
+        body.extend_from_slice(extra);
+        let id = lintas_core::signing::notice_id_of(&body[34..]);
+        body[2..34].copy_from_slice(id.as_bytes());
+        raw_envelope(&good.signer, &good.key_id, body, &key)
+    };
+    // NoticeBody field 60 (a kind of a later version), empty message.
+    cases.push((
+        "kind_from_a_newer_version",
+        "unsupported_kind",
+        appended(&[0xE2, 0x03, 0x00]),
+    ));
+    // A second kind (withdrawal, field 29, empty) after the status update.
+    cases.push((
+        "two_kinds_set",
+        "invalid_body",
+        appended(&[0xEA, 0x01, 0x00]),
+    ));
+    // handling.tlp encoded a second time inside a second handling field.
+    cases.push((
+        "handling_encoded_twice",
+        "invalid_body",
+        appended(&[0x3A, 0x02, 0x08, 0x05]),
+    ));
+
+    let mut strict = update.clone();
+    strict.handling.tlp = lintas_core::vocab::Tlp::AmberStrict;
+    strict.handling.may_forward = true;
+    let (_, strict_body) = {
+        let mut wire = strict.to_wire();
+        let rest = wire.encode_to_vec();
+        let id = lintas_core::signing::notice_id_of(&rest);
+        wire.notice_id = id.as_bytes().to_vec();
+        (id, wire.encode_to_vec())
+    };
+    cases.push((
+        "amber_strict_marked_forwardable",
+        "invalid_body",
+        raw_envelope(&good.signer, &good.key_id, strict_body, &key),
+    ));
+
+    let mut mla = all
+        .iter()
+        .find(|b| b.kind() == NoticeKind::AssistanceRequest)
+        .unwrap()
+        .clone();
+    mla.sender = AgencyId::parse(world::IDN_POLRI).unwrap();
+    cases.push((
+        "assistance_request_outside_central_authorities",
+        "not_central_authority",
+        SignedNotice::sign(&mla, &police).unwrap().1.into(),
     ));
 
     cases

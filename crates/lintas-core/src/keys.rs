@@ -22,6 +22,10 @@ pub enum KeyError {
     /// A small-order ("weak") point: signatures by it prove nothing.
     #[error("weak (small-order) Ed25519 public key refused")]
     Weak,
+    /// A point with a small-order component ("mixed order"): cofactored
+    /// and cofactorless verifiers would disagree about its signatures.
+    #[error("Ed25519 public key outside the prime-order subgroup refused")]
+    MixedOrder,
     /// The system's random number source failed while generating a key.
     #[error("no randomness available to generate a key: {0}")]
     Randomness(String),
@@ -45,6 +49,12 @@ impl PublicKey {
         if key.is_weak() {
             return Err(KeyError::Weak);
         }
+        let torsion_free = curve25519_dalek::edwards::CompressedEdwardsY(*array)
+            .decompress()
+            .is_some_and(|point| point.is_torsion_free());
+        if !torsion_free {
+            return Err(KeyError::MixedOrder);
+        }
         Ok(PublicKey(key))
     }
 
@@ -53,9 +63,13 @@ impl PublicKey {
         self.0.as_bytes()
     }
 
-    /// Strictly verifies `signature` over `message` (RFC 8032 with the
-    /// checks `verify_strict` adds: canonical S, no small-order R or A).
-    pub(crate) fn verify_strict(&self, message: &[u8], signature: &[u8]) -> bool {
+    /// Strictly verifies `signature` over `message`: the rule of
+    /// docs/PROTOCOL.md section 5.4 step 5 (RFC 8032 with canonical S, R not
+    /// of small order, R's encoding equal to that of `[S]B - [k]A`: the
+    /// cofactorless equation). The Ed25519 vectors of
+    /// `tests/vectors/lintas-v1.json` show where this differs from other
+    /// verifiers.
+    pub fn verify_strict(&self, message: &[u8], signature: &[u8]) -> bool {
         let Ok(bytes) = <&[u8; 64]>::try_from(signature) else {
             return false;
         };

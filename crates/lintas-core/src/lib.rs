@@ -64,6 +64,7 @@ pub mod signing;
 pub mod time;
 pub mod vocab;
 
+mod encoding;
 pub mod text;
 mod wire;
 

@@ -255,6 +255,12 @@ impl SignedReceipt {
     /// # Errors
     /// Bad encoding or invalid fields.
     pub fn receipt_unverified(&self) -> Result<Receipt, ValidationError> {
+        crate::encoding::check(&self.receipt, ".lintas.v1.Receipt").map_err(|e| match e {
+            crate::encoding::EncodingError::Invalid(v) => v,
+            crate::encoding::EncodingError::UnknownKind(_) => {
+                ValidationError::rule("", "a receipt has no notice kinds")
+            }
+        })?;
         let wire = crate::wire::decode::<pb::Receipt>(&self.receipt)?;
         Receipt::try_from(wire)
     }

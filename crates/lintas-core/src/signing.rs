@@ -63,6 +63,10 @@ pub fn pae(payload_type: &str, signer: &str, key_id: &str, body: &[u8]) -> Vec<u
     out
 }
 
+/// Largest encoded notice body, in bytes (256 KiB): docs/PROTOCOL.md
+/// section 3.4. Larger bodies are refused before they are decoded.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
 /// The notice id of a body whose bytes after the 34-byte id prefix are
 /// `rest`.
 pub fn notice_id_of(rest: &[u8]) -> NoticeId {
@@ -88,6 +92,13 @@ pub fn encode_notice_body(body: &NoticeBody) -> Result<(NoticeId, Vec<u8>), Vali
     NoticeBody::from_wire(probe)?;
 
     let rest = wire.encode_to_vec();
+    if rest.len() + 34 > MAX_BODY_BYTES {
+        return Err(ValidationError::invalid(
+            "",
+            "a notice body of at most 262144 bytes",
+            format!("{} bytes", rest.len() + 34),
+        ));
+    }
     let id = notice_id_of(&rest);
     let mut bytes = Vec::with_capacity(34 + rest.len());
     bytes.extend_from_slice(&NOTICE_BODY_PREFIX);
@@ -104,6 +115,13 @@ pub fn encode_notice_body(body: &NoticeBody) -> Result<(NoticeId, Vec<u8>), Vali
 /// [`BodyError::IdMismatch`] when the id is not the content's hash;
 /// [`BodyError::Invalid`] for a bad encoding or an invalid field.
 pub fn decode_notice_body(bytes: &[u8]) -> Result<(NoticeId, NoticeBody), BodyError> {
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(BodyError::Invalid(ValidationError::invalid(
+            "",
+            "a notice body of at most 262144 bytes",
+            format!("{} bytes", bytes.len()),
+        )));
+    }
     if bytes.len() < 34 || bytes[..2] != NOTICE_BODY_PREFIX {
         return Err(BodyError::Invalid(ValidationError::rule(
             "notice_id",
@@ -115,6 +133,10 @@ pub fn decode_notice_body(bytes: &[u8]) -> Result<(NoticeId, NoticeBody), BodyEr
     if claimed != computed {
         return Err(BodyError::IdMismatch { claimed, computed });
     }
+    crate::encoding::check(bytes, ".lintas.v1.NoticeBody").map_err(|e| match e {
+        crate::encoding::EncodingError::UnknownKind(field) => BodyError::UnsupportedKind(field),
+        crate::encoding::EncodingError::Invalid(v) => BodyError::Invalid(v),
+    })?;
     let wire = pb::NoticeBody::decode(bytes).map_err(|e| {
         BodyError::Invalid(ValidationError::new("", Problem::Decode(e.to_string())))
     })?;
@@ -143,6 +165,10 @@ pub enum BodyError {
     /// The body is not a valid notice.
     #[error("invalid notice body: {0}")]
     Invalid(#[source] ValidationError),
+    /// The body is a notice of a kind this version does not define (its
+    /// kind is NoticeBody field `0`): a newer peer's notice.
+    #[error("notice of a kind this node does not implement (NoticeBody field {0})")]
+    UnsupportedKind(u32),
 }
 
 /// A signed notice as it travels and is stored: the exact body bytes, who

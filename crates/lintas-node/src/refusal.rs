@@ -168,13 +168,15 @@ fn verify_class(error: &VerifyError) -> RefusalClass {
     match error {
         VerifyError::RosterExpired { .. }
         | VerifyError::Expired { .. }
-        | VerifyError::CreatedInFuture { .. } => RefusalClass::FailedPrecondition,
+        | VerifyError::CreatedInFuture { .. }
+        | VerifyError::UnsupportedKind(_) => RefusalClass::FailedPrecondition,
         VerifyError::UnknownSender(_)
         | VerifyError::UnknownKey { .. }
         | VerifyError::KeyRevoked { .. }
         | VerifyError::SignerNotSender { .. }
         | VerifyError::KeyNotValidAtCreation { .. }
-        | VerifyError::KindNotPermitted { .. } => RefusalClass::PermissionDenied,
+        | VerifyError::KindNotPermitted { .. }
+        | VerifyError::NotCentralAuthority(_) => RefusalClass::PermissionDenied,
         _ => RefusalClass::InvalidArgument,
     }
 }

@@ -71,6 +71,12 @@ impl SignedRoster {
     /// # Errors
     /// Bad encoding or an invalid roster.
     pub fn roster(&self) -> Result<Roster, ValidationError> {
+        crate::encoding::check(&self.roster, ".lintas.v1.Roster").map_err(|e| match e {
+            crate::encoding::EncodingError::Invalid(v) => v,
+            crate::encoding::EncodingError::UnknownKind(_) => {
+                ValidationError::rule("", "a roster has no notice kinds")
+            }
+        })?;
         let wire = crate::wire::decode::<pb::Roster>(&self.roster)?;
         Roster::try_from(wire)
     }

@@ -150,6 +150,11 @@ pub enum VerifyError {
     /// A recipient is not in the roster.
     #[error("recipient {0} is not in the roster")]
     UnknownRecipient(AgencyId),
+    /// A notice of a kind this version does not define, from a newer peer.
+    #[error(
+        "notice of a kind this node does not implement (NoticeBody field {0}); the sender must not retry it until this node is upgraded"
+    )]
+    UnsupportedKind(u32),
     /// A mutual legal assistance request not between central authorities.
     #[error(
         "{0} is not a central authority (AGENCY_KIND_CENTRAL_AUTHORITY): mutual legal assistance requests go between central authorities"
@@ -190,6 +195,7 @@ impl VerifyError {
             VerifyError::KindNotPermitted { .. } => "kind_not_permitted",
             VerifyError::UnknownRecipient(_) => "unknown_recipient",
             VerifyError::NotCentralAuthority(_) => "not_central_authority",
+            VerifyError::UnsupportedKind(_) => "unsupported_kind",
             VerifyError::Expired { .. } => "expired",
             VerifyError::CreatedInFuture { .. } => "created_in_future",
         }
@@ -384,6 +390,7 @@ impl TrustedRoster {
                 VerifyError::IdMismatch { claimed, computed }
             }
             BodyError::Invalid(v) => VerifyError::InvalidBody(v),
+            BodyError::UnsupportedKind(field) => VerifyError::UnsupportedKind(field),
         })?;
         if &body.sender != notice.signer() {
             return Err(VerifyError::SignerNotSender {
