@@ -147,7 +147,7 @@ fn cases() -> Vec<Case> {
         let message = format!("lintas: mixed-order public key {i}").into_bytes();
         let (rb, sb) = sign(a, mixed_bytes, r, B * r, &message);
         let k = challenge(&rb, &mixed_bytes, &message);
-        let divisible = k.to_bytes()[0] % 8 == 0;
+        let divisible = k.to_bytes()[0].is_multiple_of(8);
         match (&found, divisible) {
             ((None, _), false) => found.0 = Some((message, rb, sb)),
             ((_, None), true) => found.1 = Some((message, rb, sb)),
