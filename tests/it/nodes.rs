@@ -1340,3 +1340,51 @@ async fn a_batch_is_answered_item_by_item_and_an_oversized_one_is_refused_whole(
     assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
     assert_eq!(reason(&refused), "batch_too_large");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_made_before_any_handler_still_carry_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut limits = lintas_grpc::Limits::default();
+    limits.max_message_bytes = 64 * 1024;
+    let net = DevNet::start_with(&[KHM_POLICE], dir.path(), limits)
+        .await
+        .unwrap();
+    let channel = net
+        .channel("pwni.kemlu.lintas.test", KHM_POLICE)
+        .await
+        .unwrap();
+
+    // A message over the size limit: refused by tonic while decoding.
+    let mut peer = lintas_grpc::pb::peer_exchange_client::PeerExchangeClient::new(channel.clone());
+    let status = peer
+        .deliver(pb::DeliverRequest {
+            notice: Some(pb::SignedNotice {
+                body: vec![0; 100_000],
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status.code(), reason(&status).as_str()),
+        (tonic::Code::OutOfRange, "message_too_large")
+    );
+
+    // Bytes that are not a DeliverRequest (field 1 as a varint).
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.unwrap();
+    let codec = tonic_prost::ProstCodec::<pb::SubscribeInboxRequest, pb::DeliverResponse>::default();
+    let status = grpc
+        .unary(
+            tonic::Request::new(pb::SubscribeInboxRequest { after_cursor: 5 }),
+            http::uri::PathAndQuery::from_static("/lintas.v1.PeerExchange/Deliver"),
+            codec,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status.code(), reason(&status).as_str()),
+        (tonic::Code::Internal, "undecodable")
+    );
+    net.shutdown().await;
+}

@@ -91,3 +91,49 @@ pub fn denied(message: String, reason: &str) -> Status {
 pub fn exhausted(message: String, reason: &str) -> Status {
     with_reason(Code::ResourceExhausted, message, reason, None)
 }
+
+/// The `lintas-reason` of a status that tonic or a transport layer
+/// produced before any Lintas handler ran (so without a reason): a message
+/// over the size limit, bytes that do not decode, an unknown method, a
+/// request over its time limit.
+fn transport_reason(code: i32, message: &[u8]) -> &'static str {
+    let message = String::from_utf8_lossy(message);
+    match code {
+        11 => "message_too_large",
+        13 if message.contains("decode") => "undecodable",
+        12 => "unimplemented",
+        1 | 4 => "request_timeout",
+        8 => "resource_exhausted",
+        14 => "unavailable",
+        _ => "unspecified",
+    }
+}
+
+/// Gives every refusal a `lintas-reason`, including those tonic answers by
+/// itself (docs/PROTOCOL.md section 9.8): applied to every response of the
+/// server; a response that already has one, or no `grpc-status` in its
+/// headers (a successful or streaming answer), is left as it is.
+pub fn fill_reason(
+    mut response: http::Response<tonic::body::Body>,
+) -> http::Response<tonic::body::Body> {
+    let headers = response.headers();
+    let Some(code) = headers
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i32>().ok())
+    else {
+        return response;
+    };
+    if code == 0 || headers.contains_key("lintas-reason") {
+        return response;
+    }
+    let message = headers
+        .get("grpc-message")
+        .map(|v| v.as_bytes().to_vec())
+        .unwrap_or_default();
+    let reason = transport_reason(code, &message);
+    response
+        .headers_mut()
+        .insert("lintas-reason", http::HeaderValue::from_static(reason));
+    response
+}
