@@ -1066,6 +1066,19 @@ async fn a_case_system_is_told_exactly_what_is_wrong_with_its_draft() {
         status.message()
     );
 
+    let mut numbered = draft(&request);
+    numbered.sequence = 5;
+    let status = indonesia
+        .submit_notice(pb::SubmitNoticeRequest {
+            draft: Some(numbered),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.metadata().get("lintas-field").unwrap(),
+        "draft.sequence"
+    );
+
     let mut stranger = draft(&request);
     stranger.recipients.push("MYS.PDRM.D3".into());
     let status = indonesia
@@ -1373,7 +1386,8 @@ async fn refusals_made_before_any_handler_still_carry_a_reason() {
     // Bytes that are not a DeliverRequest (field 1 as a varint).
     let mut grpc = tonic::client::Grpc::new(channel);
     grpc.ready().await.unwrap();
-    let codec = tonic_prost::ProstCodec::<pb::SubscribeInboxRequest, pb::DeliverResponse>::default();
+    let codec =
+        tonic_prost::ProstCodec::<pb::SubscribeInboxRequest, pb::DeliverResponse>::default();
     let status = grpc
         .unary(
             tonic::Request::new(pb::SubscribeInboxRequest { after_cursor: 5 }),
@@ -1386,5 +1400,65 @@ async fn refusals_made_before_any_handler_still_carry_a_reason() {
         (status.code(), reason(&status).as_str()),
         (tonic::Code::Internal, "undecodable")
     );
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_roster_version_takes_effect_without_a_restart() {
+    use lintas_core::ids::MemberState;
+    use lintas_core::roster::Revocation;
+    use lintas_core::vocab::NoticeKind::VictimStatusUpdate;
+
+    let dir = tempfile::tempdir().unwrap();
+    let net = DevNet::start(&[KHM_POLICE], dir.path()).await.unwrap();
+    let mut cambodia = net.case_system(KHM_POLICE).await.unwrap();
+    let mut indonesia = net.peer(IDN_KEMLU, KHM_POLICE).await.unwrap();
+
+    // Accepted under version 1.
+    let (_, before) = signed_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]);
+    indonesia.deliver(deliver_request(&before)).await.unwrap();
+
+    // The stewards publish version 2, revoking the Indonesian key.
+    let mut next = net.roster.roster().clone();
+    next.version = 2;
+    next.issued_at = lintas_core::time::Timestamp::now();
+    let idn = lintas_core::ids::AgencyId::parse(IDN_KEMLU).unwrap();
+    next.agencies.get_mut(&idn).unwrap().keys[0].revocation = Some(Revocation {
+        revoked_at: lintas_core::time::Timestamp::now(),
+        reason: "laptop stolen".into(),
+    });
+    let signed =
+        lintas_testkit::world::sign_roster(&next, &[MemberState::Indonesia, MemberState::Cambodia]);
+
+    // Version 1 again is a rollback; version 2 is installed.
+    let stale = cambodia
+        .install_roster(pb::InstallRosterRequest {
+            roster: Some(net.roster.signed().clone().into()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (stale.code(), reason(&stale).as_str()),
+        (tonic::Code::FailedPrecondition, "roster_rollback")
+    );
+    let installed = cambodia
+        .install_roster(pb::InstallRosterRequest {
+            roster: Some(signed.into()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(installed.version, 2);
+
+    // The revoked key now verifies nothing, on the running node.
+    let (_, after) = signed_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]);
+    let status = indonesia
+        .deliver(deliver_request(&after))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&status), "key_revoked");
+
+    // The node trusts version 2 from now on (it is stored for restarts).
+    assert_eq!(net.node(KHM_POLICE).engine().roster().roster().version, 2);
     net.shutdown().await;
 }

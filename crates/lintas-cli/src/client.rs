@@ -172,3 +172,20 @@ pub(crate) async fn timeline(conn: &Connection, case: &str) -> Result<(), Error>
         page_token = response.next_page_token;
     }
 }
+
+pub(crate) async fn install_roster(conn: &Connection, path: &Path) -> Result<(), Error> {
+    let signed = crate::roster::read(path)?;
+    let mut client = connect(conn).await?;
+    let response = client
+        .install_roster(pb::InstallRosterRequest {
+            roster: Some(signed.into()),
+        })
+        .await
+        .map_err(status)?
+        .into_inner();
+    println!(
+        "{}",
+        serde_json::json!({ "roster_version": response.version })
+    );
+    Ok(())
+}

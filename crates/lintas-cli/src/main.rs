@@ -89,6 +89,14 @@ enum Command {
     /// Load-test real nodes on loopback and print throughput, latency, CPU
     /// and memory beside the Ed25519 rates of the same run.
     Bench(bench::BenchArgs),
+    /// Install the next roster version on a running node (no restart).
+    InstallRoster {
+        #[command(flatten)]
+        conn: client::Connection,
+        /// The SignedRoster file the stewards published (version + 1).
+        #[arg(long)]
+        roster: PathBuf,
+    },
     /// Show a case's timeline as a node sees it.
     Timeline {
         #[command(flatten)]
@@ -126,6 +134,7 @@ fn main() -> ExitCode {
             } => client::submit(&conn, &notice, rebase_times).await,
             Command::Tail { conn, after, limit } => client::tail(&conn, after, limit).await,
             Command::Timeline { conn, case } => client::timeline(&conn, &case).await,
+            Command::InstallRoster { conn, roster } => client::install_roster(&conn, &roster).await,
             Command::Bench(args) => bench::run(&args).await,
         }
     });

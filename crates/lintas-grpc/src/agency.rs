@@ -115,6 +115,12 @@ impl AgencyApi for AgencyService {
                 "draft",
             ));
         }
+        if draft.sequence != 0 {
+            return Err(status::invalid(
+                &ValidationError::rule("sequence", "must be 0: the node assigns it"),
+                "draft",
+            ));
+        }
         // Placeholders the node replaces, so the draft passes validation.
         let now = Timestamp::now();
         draft.notice_id = vec![0; 32];
@@ -306,5 +312,26 @@ impl AgencyApi for AgencyService {
             notices,
             next_page_token: next.unwrap_or_default(),
         }))
+    }
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn install_roster(
+        &self,
+        request: Request<wire::InstallRosterRequest>,
+    ) -> Result<Response<wire::InstallRosterResponse>, Status> {
+        self.authorise(&request)?;
+        let roster = request
+            .into_inner()
+            .roster
+            .ok_or_else(|| status::missing("roster"))?;
+        let signed = lintas_core::roster::SignedRoster::try_from(roster)
+            .map_err(|e| status::invalid(&e, "roster"))?;
+        let version = self
+            .state
+            .engine
+            .install_roster(signed, Timestamp::now())
+            .await
+            .map_err(|r| status::refused(&r))?;
+        Ok(Response::new(wire::InstallRosterResponse { version }))
     }
 }

@@ -343,7 +343,9 @@ impl NodeBuilder {
             .max_concurrent_streams(limits.max_concurrent_streams)
             .concurrency_limit_per_connection(limits.concurrency_per_connection)
             .timeout(limits.request_timeout)
-            .layer(tower::util::MapResponseLayer::new(crate::status::fill_reason))
+            .layer(tower::util::MapResponseLayer::new(
+                crate::status::fill_reason,
+            ))
             .add_service(health_service)
             .add_service(reflection)
             .add_service(peer)

@@ -12,6 +12,7 @@ use lintas_store::{Direction, Store, StoreError, StoredNotice};
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::Refusal;
 use crate::commit::GroupCommit;
 use crate::metrics::Metrics;
 use crate::schedule::{DeliveryConfig, Scheduler};
@@ -45,6 +46,8 @@ pub(crate) struct Inner {
     pub(crate) agency: AgencyId,
     pub(crate) key: SigningKey,
     pub(crate) roster: RwLock<TrustedRoster>,
+    /// Held while a roster update is checked, stored and swapped in.
+    pub(crate) roster_install: tokio::sync::Mutex<()>,
     pub(crate) store: Arc<Store>,
     pub(crate) commit: GroupCommit,
     /// The last sequence number handed out.
@@ -124,6 +127,7 @@ impl Engine {
                 metrics,
                 receipt_events: tokio::sync::broadcast::channel(4096).0,
                 closed: CancellationToken::new(),
+                roster_install: tokio::sync::Mutex::new(()),
             }),
         })
     }
@@ -137,6 +141,34 @@ impl Engine {
     /// (it is replaced in one assignment), so it is used as is.
     pub fn roster(&self) -> RwLockReadGuard<'_, TrustedRoster> {
         self.inner.roster.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Installs the next roster version while the node runs
+    /// (docs/PROTOCOL.md section 6.4): it must be exactly the trusted
+    /// version + 1 and pass every update rule of section 6.3. It is stored
+    /// durably first, then used for every later call: peers' TLS identities,
+    /// verification, keys and revocations, what agencies may issue, their
+    /// endpoints. Returns the version now trusted.
+    ///
+    /// # Errors
+    /// [`Refusal::Roster`] when the update rules refuse it; a store failure.
+    pub async fn install_roster(&self, next: SignedRoster, now: Timestamp) -> Result<u64, Refusal> {
+        let _one_at_a_time = self.inner.roster_install.lock().await;
+        let mut updated = self.roster().clone();
+        updated.update(next, now).map_err(Refusal::Roster)?;
+        let version = updated.roster().version;
+        let me = self.agency().clone();
+        if updated.roster().agency(&me).is_none() {
+            tracing::warn!(agency = %me, version, "the installed roster no longer lists this agency: peers will refuse its notices");
+        }
+        let bytes = updated.signed().encode();
+        self.inner
+            .commit
+            .write(move |txn| txn.save_roster(&bytes))
+            .await?;
+        *self.inner.roster.write().unwrap_or_else(|e| e.into_inner()) = updated;
+        tracing::info!(version, "roster installed");
+        Ok(version)
     }
 
     /// The store (for reads; every write goes through the engine).

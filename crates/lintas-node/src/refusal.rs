@@ -37,6 +37,9 @@ pub enum Refusal {
     /// A notice or receipt failed verification against the roster.
     #[error("{0}")]
     Rejected(VerifyError),
+    /// A roster offered for installation is not the next trusted version.
+    #[error("{0}")]
+    Roster(lintas_core::roster::RosterError),
     /// A notice delivered by an agency that is neither its sender nor a
     /// recipient allowed to forward it, or a receipt reported by another
     /// agency than its signer.
@@ -84,6 +87,7 @@ impl Refusal {
         match self {
             Refusal::Invalid(_) => "invalid_argument",
             Refusal::Rejected(e) => e.reason(),
+            Refusal::Roster(e) => e.reason(),
             Refusal::SenderNotPeer { .. } => "sender_not_peer",
             Refusal::NotARecipient(_) => "not_a_recipient",
             Refusal::History(HistoryError::NotOwnNotice { .. }) => "not_own_notice",
@@ -105,6 +109,10 @@ impl Refusal {
         match self {
             Refusal::Invalid(_) => RefusalClass::InvalidArgument,
             Refusal::Rejected(e) => verify_class(e),
+            Refusal::Roster(lintas_core::roster::RosterError::Invalid(_)) => {
+                RefusalClass::InvalidArgument
+            }
+            Refusal::Roster(_) => RefusalClass::FailedPrecondition,
             Refusal::SenderNotPeer { .. }
             | Refusal::NotARecipient(_)
             | Refusal::ReceiptDigestMismatch
@@ -124,7 +132,9 @@ impl Refusal {
     /// The field path at fault, when the input broke a field rule.
     pub fn field(&self) -> Option<&str> {
         match self {
-            Refusal::Invalid(e) | Refusal::Rejected(VerifyError::InvalidBody(e)) => {
+            Refusal::Invalid(e)
+            | Refusal::Rejected(VerifyError::InvalidBody(e))
+            | Refusal::Roster(lintas_core::roster::RosterError::Invalid(e)) => {
                 Some(e.path.as_str())
             }
             Refusal::History(HistoryError::KindChanged { .. }) => Some("supersedes"),

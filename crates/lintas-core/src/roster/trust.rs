@@ -178,6 +178,21 @@ pub enum VerifyError {
     },
 }
 
+impl RosterError {
+    /// The protocol's stable name for this refusal (docs/PROTOCOL.md 6.3
+    /// and 9.8).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            RosterError::Invalid(_) => "roster_invalid",
+            RosterError::ThresholdNotMet { .. } => "roster_threshold_not_met",
+            RosterError::Rollback { .. } => "roster_rollback",
+            RosterError::VersionGap { .. } => "roster_version_gap",
+            RosterError::IssuedBeforeTrusted { .. } => "roster_issued_before_trusted",
+            RosterError::Expired { .. } => "roster_expired",
+        }
+    }
+}
+
 impl VerifyError {
     /// The protocol's stable name for this refusal (docs/PROTOCOL.md 5.4
     /// and 9.8; the `reason` of the rejected test vectors).
