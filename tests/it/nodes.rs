@@ -1462,3 +1462,86 @@ async fn a_new_roster_version_takes_effect_without_a_restart() {
     assert_eq!(net.node(KHM_POLICE).engine().roster().roster().version, 2);
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forwarding_recipient_tells_the_sender_whom_it_forwarded_to() {
+    use lintas_core::vocab::NoticeKind::{ModusOperandiAlert, VictimStatusUpdate};
+    let dir = tempfile::tempdir().unwrap();
+    let net = DevNet::start(&[IDN_KEMLU, THA_POLICE, KHM_POLICE], dir.path())
+        .await
+        .unwrap();
+    let mut thailand = net.case_system(THA_POLICE).await.unwrap();
+
+    // Indonesia sends a GREEN, forwardable alert to Thailand only.
+    let alert = body_now(ModusOperandiAlert, IDN_KEMLU, &[THA_POLICE]);
+    let (id, _) = net.node(IDN_KEMLU).submit(alert).await.unwrap();
+    net.node(THA_POLICE).wait_for_inbox(0).await;
+
+    // Thailand forwards it to Cambodia.
+    let receipt = thailand
+        .forward_notice(pb::ForwardNoticeRequest {
+            notice_id: id.as_bytes().to_vec(),
+            to: vec![KHM_POLICE.into()],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .receipt
+        .unwrap();
+    let receipt = SignedReceipt::try_from(receipt)
+        .unwrap()
+        .receipt_unverified()
+        .unwrap();
+    assert_eq!(receipt.stage, ReceiptStage::Forwarded);
+    assert_eq!(receipt.forwarded_to[0].as_str(), KHM_POLICE);
+
+    // Cambodia holds it, relayed by Thailand, and Indonesia learns of it.
+    net.node(KHM_POLICE).wait_for_inbox(0).await;
+    let inbox = net.node(KHM_POLICE).inbox_after(0).await.unwrap();
+    assert_eq!(
+        (inbox[0].id, inbox[0].notice.delivered_by.as_str()),
+        (id, THA_POLICE)
+    );
+    eventually("Indonesia holds Thailand's FORWARDED receipt", || async {
+        stages(&net, IDN_KEMLU, id).await.contains(&(
+            ReceiptStage::Forwarded.to_wire() as u8,
+            THA_POLICE.to_string(),
+        ))
+    })
+    .await;
+
+    // Forwarding again, or forwarding what may not be forwarded, is refused.
+    let again = thailand
+        .forward_notice(pb::ForwardNoticeRequest {
+            notice_id: id.as_bytes().to_vec(),
+            to: vec![IDN_POLRI_ID.into()],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&again), "not_forwardable");
+    let private = body_now(VictimStatusUpdate, IDN_KEMLU, &[THA_POLICE]);
+    let (private_id, _) = net.node(IDN_KEMLU).submit(private).await.unwrap();
+    eventually("Thailand holds the private notice", || async {
+        net.node(THA_POLICE)
+            .inbox_after(0)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.id == private_id)
+    })
+    .await;
+    let status = thailand
+        .forward_notice(pb::ForwardNoticeRequest {
+            notice_id: private_id.as_bytes().to_vec(),
+            to: vec![KHM_POLICE.into()],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status.code(), reason(&status).as_str()),
+        (tonic::Code::FailedPrecondition, "not_forwardable")
+    );
+    net.shutdown().await;
+}
+
+const IDN_POLRI_ID: &str = lintas_testkit::world::IDN_POLRI;

@@ -334,4 +334,31 @@ impl AgencyApi for AgencyService {
             .map_err(|r| status::refused(&r))?;
         Ok(Response::new(wire::InstallRosterResponse { version }))
     }
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn forward_notice(
+        &self,
+        request: Request<wire::ForwardNoticeRequest>,
+    ) -> Result<Response<wire::ForwardNoticeResponse>, Status> {
+        self.authorise(&request)?;
+        let request = request.into_inner();
+        let id = notice_id(&request.notice_id, "notice_id")?;
+        let to = request
+            .to
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                AgencyId::parse(a).map_err(|e| status::invalid(&e.within_item("to", i), ""))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let receipt = self
+            .state
+            .engine
+            .forward(id, to, Timestamp::now())
+            .await
+            .map_err(|r| status::refused(&r))?;
+        Ok(Response::new(wire::ForwardNoticeResponse {
+            receipt: Some(receipt.into()),
+        }))
+    }
 }

@@ -225,6 +225,130 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Forwards a received notice, unchanged, to agencies that are not
+    /// among its recipients (docs/PROTOCOL.md section 5.5), and tells its
+    /// sender with a signed FORWARDED receipt naming them. Only a notice
+    /// whose sender allowed it (`may_forward`, never under TLP_RED or
+    /// TLP_AMBER_STRICT) may be forwarded.
+    ///
+    /// # Errors
+    /// A notice that may not be forwarded, an agency that is not in the
+    /// roster or already has it, an expired or unknown notice, a store
+    /// failure.
+    pub async fn forward(
+        &self,
+        id: NoticeId,
+        to: Vec<AgencyId>,
+        now: Timestamp,
+    ) -> Result<SignedReceipt, Refusal> {
+        let (stored, envelope, body) = self.received(id)?;
+        if !body.handling.may_forward {
+            return Err(Refusal::NotForwardable(format!(
+                "{} marked notice {id} {} without may_forward",
+                body.sender,
+                body.handling.tlp.wire_name()
+            )));
+        }
+        if now >= body.expires_at {
+            return Err(Refusal::NotForwardable(format!("notice {id} has expired")));
+        }
+        if to.is_empty() {
+            return Err(Refusal::Invalid(ValidationError::missing("to")));
+        }
+        let forwarded = ReceiptStage::Forwarded.to_wire() as u8;
+        let me = self.agency().to_string();
+        if self
+            .store()
+            .receipts(&id)?
+            .iter()
+            .any(|(stage, receiver, _)| *stage == forwarded && *receiver == me)
+        {
+            return Err(Refusal::NotForwardable(format!(
+                "notice {id} was already forwarded by {me}: a recipient forwards a notice once, to every agency at once"
+            )));
+        }
+        for (i, agency) in to.iter().enumerate() {
+            let problem = if self.roster().roster().agency(agency).is_none() {
+                Some("is not an agency in the roster")
+            } else if agency == &body.sender
+                || agency == self.agency()
+                || body.recipients.contains(agency)
+            {
+                Some("already has the notice: its sender, a recipient or this agency")
+            } else if to[..i].contains(agency) {
+                Some("is named twice")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(Refusal::Invalid(
+                    ValidationError::rule("", problem).within_item("to", i),
+                ));
+            }
+        }
+        let mut receipt = Receipt::new(
+            id,
+            &envelope,
+            self.agency().clone(),
+            ReceiptStage::Forwarded,
+            now,
+        );
+        receipt.forwarded_to = to.clone();
+        let signed =
+            SignedReceipt::sign(&receipt, &self.inner.key).map_err(|e| Refusal::invalid(e, ""))?;
+        let bytes = signed.encode();
+        let entry = |recipient: String, payload: OutboxPayload, priority: u32| OutboxEntry {
+            seq: 0,
+            recipient,
+            case_id: stored.case_id.clone(),
+            priority,
+            attempts: 0,
+            next_attempt_ms: 0,
+            last_error: String::new(),
+            expires_at: body.expires_at.unix_seconds(),
+            payload: Some(payload),
+        };
+        let priority = priority_rank(body.handling.priority);
+        let copies: Vec<OutboxEntry> = to
+            .iter()
+            .map(|a| {
+                entry(
+                    a.to_string(),
+                    OutboxPayload::Notice(id.as_bytes().to_vec()),
+                    priority,
+                )
+            })
+            .collect();
+        let report = entry(
+            body.sender.to_string(),
+            OutboxPayload::Receipt(bytes.clone()),
+            2,
+        );
+        let receiver = self.agency().to_string();
+        let stage_byte = ReceiptStage::Forwarded.to_wire() as u8;
+        let queued = self
+            .inner
+            .commit
+            .write(move |txn| {
+                let mut queued = Vec::with_capacity(copies.len() + 1);
+                for copy in &copies {
+                    queued.push(txn.enqueue(copy.clone())?);
+                }
+                if let Some(Some(r)) =
+                    txn.store_receipt(&id, stage_byte, &receiver, &bytes, Some(report.clone()))?
+                {
+                    queued.push(r);
+                }
+                Ok(queued)
+            })
+            .await?;
+        info!(notice = %id, to = to.len(), "forwarded; the sender is told");
+        self.queue(&queued);
+        Ok(signed)
+    }
+}
+
 /// What a case system reports about a received notice.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

@@ -37,6 +37,10 @@ pub enum Refusal {
     /// A notice or receipt failed verification against the roster.
     #[error("{0}")]
     Rejected(VerifyError),
+    /// A notice its sender did not allow to be forwarded, or no longer
+    /// deliverable.
+    #[error("{0}")]
+    NotForwardable(String),
     /// A roster offered for installation is not the next trusted version.
     #[error("{0}")]
     Roster(lintas_core::roster::RosterError),
@@ -88,6 +92,7 @@ impl Refusal {
             Refusal::Invalid(_) => "invalid_argument",
             Refusal::Rejected(e) => e.reason(),
             Refusal::Roster(e) => e.reason(),
+            Refusal::NotForwardable(_) => "not_forwardable",
             Refusal::SenderNotPeer { .. } => "sender_not_peer",
             Refusal::NotARecipient(_) => "not_a_recipient",
             Refusal::History(HistoryError::NotOwnNotice { .. }) => "not_own_notice",
@@ -112,7 +117,7 @@ impl Refusal {
             Refusal::Roster(lintas_core::roster::RosterError::Invalid(_)) => {
                 RefusalClass::InvalidArgument
             }
-            Refusal::Roster(_) => RefusalClass::FailedPrecondition,
+            Refusal::Roster(_) | Refusal::NotForwardable(_) => RefusalClass::FailedPrecondition,
             Refusal::SenderNotPeer { .. }
             | Refusal::NotARecipient(_)
             | Refusal::ReceiptDigestMismatch
