@@ -1545,3 +1545,57 @@ async fn a_forwarding_recipient_tells_the_sender_whom_it_forwarded_to() {
 }
 
 const IDN_POLRI_ID: &str = lintas_testkit::world::IDN_POLRI;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_about_a_victim_who_declined_goes_to_their_state() {
+    use lintas_core::notice::NoticeContent;
+    use lintas_core::vocab::{ConsentDecision, ConsentPurpose, NoticeKind};
+    let dir = tempfile::tempdir().unwrap();
+    let net = DevNet::start(&[KHM_POLICE, THA_POLICE], dir.path())
+        .await
+        .unwrap();
+
+    // Cambodia identifies V-001, who refuses to have Indonesia notified,
+    // and tells Thailand.
+    let mut identified = body_now(NoticeKind::VictimIdentified, KHM_POLICE, &[THA_POLICE]);
+    if let NoticeContent::VictimIdentified(v) = &mut identified.content {
+        v.victim.record_consent(
+            ConsentPurpose::NotifyStateOfNationality,
+            ConsentDecision::Refused,
+        );
+    }
+    let mut to_indonesia = identified.clone();
+    to_indonesia.recipients = vec![lintas_core::ids::AgencyId::parse(IDN_KEMLU).unwrap()];
+    let refused = net.node(KHM_POLICE).submit(to_indonesia).await.unwrap_err();
+    assert_eq!(refused.field(), Some("draft.recipients[0]"));
+    net.node(KHM_POLICE).submit(identified).await.unwrap();
+    net.node(THA_POLICE).wait_for_inbox(0).await;
+
+    // A later status update names V-001 by id only: refused to Indonesia by
+    // both the node that signed the record and the node that received it.
+    let update = |from: &str, to: &str| {
+        let mut body = body_now(NoticeKind::VictimStatusUpdate, from, &[to]);
+        if let NoticeContent::VictimStatusUpdate(u) = &mut body.content {
+            u.victim_id = lintas_core::ids::RecordId::parse("V-001").unwrap();
+        }
+        body
+    };
+    for from in [KHM_POLICE, THA_POLICE] {
+        let refused = net
+            .node(from)
+            .submit(update(from, IDN_KEMLU))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (refused.reason(), refused.field()),
+            ("invalid_argument", Some("draft.recipients[0]")),
+            "{from}"
+        );
+    }
+    // To another state it goes.
+    net.node(THA_POLICE)
+        .submit(update(THA_POLICE, KHM_POLICE))
+        .await
+        .unwrap();
+    net.shutdown().await;
+}

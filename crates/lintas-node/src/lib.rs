@@ -74,6 +74,7 @@ mod receive;
 mod refusal;
 pub mod schedule;
 mod transport;
+mod withheld;
 
 pub use engine::{Engine, EngineError, ReceiptEvent};
 pub use history::HistoryError;

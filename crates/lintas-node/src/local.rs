@@ -47,6 +47,10 @@ impl Engine {
     /// rules, or a store failure.
     pub async fn submit(&self, mut body: NoticeBody, now: Timestamp) -> Result<Submitted, Refusal> {
         body.sender = self.agency().clone();
+        self.check_withheld(&body).map_err(|r| match r {
+            Refusal::Invalid(e) => Refusal::Invalid(e.within("draft")),
+            other => other,
+        })?;
         let sequence = self.next_sequence();
         body.sequence = sequence;
         let (id, signed) =
@@ -57,11 +61,13 @@ impl Engine {
         self.check_history(&verified.body)?;
         let priority = priority_rank(body.handling.priority);
         let record = stored(&verified, Direction::Sent, self.agency(), now);
+        let withheld = crate::withheld::carried(&verified.body);
         let queued = self
             .inner
             .commit
             .write(move |txn| {
                 txn.note_sequence(sequence)?;
+                crate::withheld::record(txn, &withheld)?;
                 txn.record_sent(&id, &record, priority)
             })
             .await?;

@@ -25,6 +25,7 @@ use lintas_store::{Direction, ReceiveOutcome, StoreError, StoredNotice};
 use tracing::{info, warn};
 
 use crate::engine::stored;
+use crate::withheld::Withheld;
 use crate::{Engine, Refusal};
 
 /// Something a peer hands this node.
@@ -61,6 +62,7 @@ enum Plan {
         id: NoticeId,
         record: Box<StoredNotice>,
         receipt: Box<SignedReceipt>,
+        withheld: Withheld,
     },
     Receipt {
         id: NoticeId,
@@ -224,6 +226,7 @@ impl Engine {
                 id: verified.id,
                 record: Box::new(stored(&verified, Direction::Received, peer, now)),
                 receipt: Box::new(receipt),
+                withheld: crate::withheld::carried(&verified.body),
             },
             Err(e) => Plan::Refused(Refusal::invalid(e, "receipt")),
         }
@@ -306,7 +309,8 @@ impl Engine {
                     id,
                     record,
                     receipt,
-                } => WriteItem::Notice(*id, (**record).clone(), receipt.encode()),
+                    withheld,
+                } => WriteItem::Notice(*id, (**record).clone(), receipt.encode(), withheld.clone()),
                 Plan::Receipt {
                     id,
                     stage,
@@ -323,8 +327,11 @@ impl Engine {
                 let mut outcomes = Vec::with_capacity(records.len());
                 for record in &records {
                     outcomes.push(match record {
-                        WriteItem::Notice(id, notice, receipt) => {
-                            Some(txn.record_received(id, notice, &me, accepted_stage, receipt)?)
+                        WriteItem::Notice(id, notice, receipt, withheld) => {
+                            let outcome =
+                                txn.record_received(id, notice, &me, accepted_stage, receipt)?;
+                            crate::withheld::record(txn, withheld)?;
+                            Some(outcome)
                         }
                         WriteItem::Receipt(id, stage, receiver, bytes) => {
                             txn.store_receipt(id, *stage, receiver, bytes, None)?;
@@ -411,7 +418,7 @@ impl Engine {
 }
 
 enum WriteItem {
-    Notice(NoticeId, StoredNotice, Vec<u8>),
+    Notice(NoticeId, StoredNotice, Vec<u8>, Withheld),
     Receipt(NoticeId, u8, String, Vec<u8>),
     Nothing,
 }

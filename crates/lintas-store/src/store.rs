@@ -27,6 +27,10 @@ pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("co
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 /// peer agency id -> PeerRetry: the delivery backoff of a peer that is down.
 pub(crate) const PEERS: TableDefinition<&str, &[u8]> = TableDefinition::new("peers");
+/// Victims who refused notification of their state of nationality: key
+/// case id, 0x00, victim id; value the alpha-3 codes of the states that
+/// must receive nothing about them, comma-separated.
+pub(crate) const WITHHELD: TableDefinition<&[u8], &str> = TableDefinition::new("withheld");
 
 /// The result of recording a received notice.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,6 +138,7 @@ impl Store {
         txn.open_table(COUNTERS).map_err(db)?;
         txn.open_table(META).map_err(db)?;
         txn.open_table(PEERS).map_err(db)?;
+        txn.open_table(WITHHELD).map_err(db)?;
         txn.commit().map_err(db)?;
         Ok(Store {
             db: RwLock::new(Some(database)),
@@ -466,7 +471,23 @@ impl Store {
         Ok(out)
     }
 
-    /// The trusted roster as last saved (SignedRoster bytes).
+    /// The alpha-3 codes of the states that must receive nothing about
+    /// `victim_id` of `case_id` (empty when none).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn withheld_from(&self, case_id: &str, victim_id: &str) -> Result<Vec<String>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let table = txn.open_table(WITHHELD).map_err(db)?;
+        let key = crate::transaction::victim_key(case_id, victim_id);
+        Ok(table
+            .get(key.as_slice())
+            .map_err(db)?
+            .map(|v| v.value().split(',').map(str::to_owned).collect())
+            .unwrap_or_default())
+    }
+
+    /// The stored roster (SignedRoster bytes), if any.
     ///
     /// # Errors
     /// Database failure.

@@ -33,6 +33,16 @@ pub struct Transaction<'t> {
     counters: Lazy<'t, &'static str, u64>,
     meta: Lazy<'t, &'static str, &'static [u8]>,
     peers: Lazy<'t, &'static str, &'static [u8]>,
+    withheld: Lazy<'t, &'static [u8], &'static str>,
+}
+
+/// The key of a victim of a case in the withheld table.
+pub(crate) fn victim_key(case_id: &str, victim_id: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(case_id.len() + 1 + victim_id.len());
+    key.extend_from_slice(case_id.as_bytes());
+    key.push(0);
+    key.extend_from_slice(victim_id.as_bytes());
+    key
 }
 
 /// Runs `f` on the table in `cell`, opening it in `txn` first if needed.
@@ -73,6 +83,7 @@ impl<'t> Transaction<'t> {
             counters: RefCell::new(None),
             meta: RefCell::new(None),
             peers: RefCell::new(None),
+            withheld: RefCell::new(None),
         }
     }
 
@@ -368,6 +379,31 @@ impl<'t> Transaction<'t> {
                 None => {
                     peers.remove(peer).map_err(db)?;
                 }
+            }
+            Ok(())
+        })
+    }
+
+    /// Records the states that must receive nothing about a victim of a
+    /// case (an empty list lifts the restriction): the latest record of the
+    /// victim's consent decides.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn withhold(
+        &self,
+        case_id: &str,
+        victim_id: &str,
+        states: &[String],
+    ) -> Result<(), StoreError> {
+        let key = victim_key(case_id, victim_id);
+        with(self.txn, &self.withheld, crate::store::WITHHELD, |table| {
+            if states.is_empty() {
+                table.remove(key.as_slice()).map_err(db)?;
+            } else {
+                table
+                    .insert(key.as_slice(), states.join(",").as_str())
+                    .map_err(db)?;
             }
             Ok(())
         })
