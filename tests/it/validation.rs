@@ -944,6 +944,20 @@ fn cases() -> Vec<(NoticeKind, Mutation, &'static str, Expect)> {
         ),
         (
             RepatriationPlan,
+            |b| {
+                // Back in time across a step without planned_at.
+                let early = plan(b).steps[0].planned_at;
+                plan(b).steps[1].planned_at = None;
+                plan(b).steps[2].planned_at = early.map(|mut t| {
+                    t.seconds -= 1;
+                    t
+                });
+            },
+            "repatriation_plan.steps[2].planned_at",
+            Rule,
+        ),
+        (
+            RepatriationPlan,
             |b| plan(b).steps[2].responsible_agency = "THA-IMM".into(),
             "repatriation_plan.steps[2].responsible_agency",
             Invalid,

@@ -626,6 +626,9 @@ impl RepatriationPlan {
         wire::unique(&self.victims, "victims", |v| v)?;
         wire::non_empty(&self.steps, "steps")?;
         let mut previous: Option<&RepatriationStep> = None;
+        // The latest planned_at of the steps so far that have one: steps
+        // without planned_at are skipped when comparing.
+        let mut last_planned: Option<Timestamp> = None;
         for (i, step) in self.steps.iter().enumerate() {
             if let Some(prev) = previous {
                 if step.kind < prev.kind {
@@ -639,16 +642,17 @@ impl RepatriationPlan {
                     return Err(ValidationError::duplicate("kind", step.kind.wire_name())
                         .within_item("steps", i));
                 }
-                if let (Some(a), Some(b)) = (prev.planned_at, step.planned_at)
-                    && b < a
-                {
-                    return Err(ValidationError::rule(
-                        "planned_at",
-                        "must not be before the previous step's planned_at",
-                    )
-                    .within_item("steps", i));
-                }
             }
+            if let (Some(a), Some(b)) = (last_planned, step.planned_at)
+                && b < a
+            {
+                return Err(ValidationError::rule(
+                    "planned_at",
+                    "must not be before the planned_at of an earlier step",
+                )
+                .within_item("steps", i));
+            }
+            last_planned = step.planned_at.or(last_planned);
             previous = Some(step);
         }
         Ok(())
