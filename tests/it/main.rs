@@ -8,6 +8,7 @@ mod ed25519;
 mod engine;
 mod nodes;
 mod properties;
+mod protocol_doc;
 mod roster;
 mod round_trip;
 mod support;

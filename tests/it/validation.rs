@@ -998,6 +998,14 @@ fn cases() -> Vec<(NoticeKind, Mutation, &'static str, Expect)> {
             "withdrawal.reason",
             Missing,
         ),
+        (
+            CaseUpdate,
+            |b| {
+                b.recipients = (0..101).map(|i| format!("KHM.AGENCY{i}")).collect();
+            },
+            "recipients",
+            TooMany,
+        ),
         // Text and handling.
         (
             RescueRequest,

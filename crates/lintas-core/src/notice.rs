@@ -29,6 +29,9 @@ use crate::time::Timestamp;
 use crate::vocab::{NoticeKind, Priority, Tlp};
 use crate::wire;
 
+/// Most recipients of one notice (docs/PROTOCOL.md section 3.1).
+pub const MAX_RECIPIENTS: usize = 100;
+
 /// How recipients must handle a notice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -572,9 +575,9 @@ impl NoticeBody {
             sequence: body.sequence,
             created_at: Timestamp::from_wire(body.created_at.as_ref()).at("created_at")?,
             expires_at: Timestamp::from_wire(body.expires_at.as_ref()).at("expires_at")?,
-            recipients: wire::parse_list(body.recipients, "recipients", |r| {
-                AgencyId::from_wire(&r)
-            })?,
+            recipients: wire::at_most(&body.recipients, "recipients", MAX_RECIPIENTS).and_then(
+                |()| wire::parse_list(body.recipients, "recipients", |r| AgencyId::from_wire(&r)),
+            )?,
             handling: wire::required(body.handling, "handling")?,
             case_id: if body.case_id.is_empty() {
                 None

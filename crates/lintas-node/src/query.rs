@@ -86,7 +86,8 @@ pub struct Overdue {
     /// What the node keeps about it.
     pub notice: StoredNotice,
     /// Recipients (of a sent notice) or this agency (for a received one)
-    /// that have not reached ACTIONED.
+    /// that have not responded (action started or completed, declined, not
+    /// competent).
     pub awaiting: Vec<String>,
 }
 
