@@ -53,7 +53,9 @@ pub(crate) struct SetupArgs {
     #[arg(long)]
     dir: PathBuf,
     /// Agencies as ID[:KIND], KIND one of police, foreign_ministry,
-    /// immigration, social_welfare, prosecution (default police).
+    /// immigration, social_welfare, prosecution,
+    /// financial_intelligence_unit, labour_protection,
+    /// communications_regulator, central_authority (default police).
     #[arg(long = "agency", required = true)]
     agencies: Vec<String>,
     /// First port; agencies listen on consecutive ports on 127.0.0.1.
