@@ -306,3 +306,99 @@ impl From<SignedReceipt> for pb::SignedReceipt {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::AgencyId;
+
+    fn wire(stage: ReceiptStage) -> pb::Receipt {
+        pb::Receipt {
+            notice_id: vec![1; 32],
+            body_sha256: vec![2; 32],
+            receiver: "KHM.MOI.ATHP".into(),
+            stage: stage.to_wire(),
+            at: Some(prost_types::Timestamp {
+                seconds: 1_795_924_800,
+                nanos: 0,
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn reason() -> Option<pb::Text> {
+        Some(pb::Text {
+            text: "Not our jurisdiction: the compound is in Koh Kong".into(),
+            language: "en".into(),
+            translations: vec![],
+        })
+    }
+
+    fn path(r: pb::Receipt) -> Result<Receipt, String> {
+        Receipt::try_from(r).map_err(|e| e.path)
+    }
+
+    #[test]
+    fn stages_carry_what_they_need_and_nothing_else() {
+        for stage in ReceiptStage::ALL {
+            let r = wire(*stage);
+            let needs_reason = matches!(stage, ReceiptStage::Declined | ReceiptStage::NotCompetent);
+            let needs_list = *stage == ReceiptStage::Forwarded;
+            match (needs_reason, needs_list) {
+                (true, _) => assert_eq!(path(r), Err("reason".into()), "{stage:?}"),
+                (_, true) => assert_eq!(path(r), Err("forwarded_to".into()), "{stage:?}"),
+                _ => assert!(path(r).is_ok(), "{stage:?}"),
+            }
+        }
+
+        let mut declined = wire(ReceiptStage::Declined);
+        declined.reason = reason();
+        assert!(path(declined.clone()).is_ok());
+        declined.refer_to = "KHM.MOI.KOHKONG".into();
+        assert_eq!(path(declined), Err("refer_to".into()));
+
+        let mut not_competent = wire(ReceiptStage::NotCompetent);
+        not_competent.reason = reason();
+        not_competent.refer_to = "KHM.MOI.KOHKONG".into();
+        assert!(path(not_competent.clone()).is_ok());
+        not_competent.refer_to = "KHM.MOI.ATHP".into();
+        assert_eq!(path(not_competent), Err("refer_to".into()));
+
+        let mut read = wire(ReceiptStage::Read);
+        read.reason = reason();
+        assert_eq!(path(read), Err("reason".into()));
+
+        let mut forwarded = wire(ReceiptStage::Forwarded);
+        forwarded.forwarded_to = vec!["THA.IMM".into(), "THA.IMM".into()];
+        assert_eq!(path(forwarded.clone()), Err("forwarded_to[1]".into()));
+        forwarded.forwarded_to.pop();
+        let ok = path(forwarded).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            ok.forwarded_to,
+            vec![AgencyId::parse("THA.IMM").unwrap_or_else(|e| panic!("{e}"))]
+        );
+
+        let mut accepted = wire(ReceiptStage::Accepted);
+        accepted.forwarded_to = vec!["THA.IMM".into()];
+        assert_eq!(path(accepted), Err("forwarded_to".into()));
+    }
+
+    #[test]
+    fn a_receipt_encoding_a_singular_field_twice_is_refused() {
+        let mut bytes = pb::Receipt::from(
+            Receipt::try_from(wire(ReceiptStage::Read)).unwrap_or_else(|e| panic!("{e}")),
+        )
+        .encode_to_vec();
+        bytes.extend_from_slice(&[0x20, 0x04]); // stage again: ACTION_STARTED
+        let signed = SignedReceipt {
+            receipt: bytes,
+            signer: AgencyId::parse("KHM.MOI.ATHP").unwrap_or_else(|e| panic!("{e}")),
+            key_id: KeyId::parse("KHM.MOI.ATHP#1").unwrap_or_else(|e| panic!("{e}")),
+            signature: [0; 64],
+        };
+        assert_eq!(
+            signed.receipt_unverified().map_err(|e| e.path),
+            Err("stage".into())
+        );
+    }
+}
