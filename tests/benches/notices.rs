@@ -99,6 +99,16 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             floor,
         );
         report(
+            "exact-bytes check alone (PROTOCOL.md 2.2)",
+            median_ns(500, || {
+                black_box(lintas_core::signing::check_body_encoding(black_box(
+                    signed.body_bytes(),
+                )))
+                .ok();
+            }),
+            floor,
+        );
+        report(
             "decode + validate body only",
             median_ns(200, || {
                 black_box(decode_notice_body(black_box(signed.body_bytes()))).ok();

@@ -71,20 +71,14 @@ pub(crate) async fn submit(
     rebase_times: bool,
 ) -> Result<(), Error> {
     let text = read(notice)?;
-    let mut body: NoticeBody =
+    let mut json: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", notice.display()))?;
     if rebase_times {
-        // A template: keep every time's distance from created_at, with
-        // created_at now.
-        let now = lintas_core::time::Timestamp::now();
-        let shift = now.unix_seconds() - body.created_at.unix_seconds();
-        body.created_at = now;
-        body.expires_at = body.expires_at.plus_seconds(shift);
-        body.handling.response_deadline = body
-            .handling
-            .response_deadline
-            .map(|d| d.plus_seconds(shift));
+        rebase(&mut json, lintas_core::time::Timestamp::now())
+            .map_err(|e| format!("{}: {e}", notice.display()))?;
     }
+    let body: NoticeBody =
+        serde_json::from_value(json).map_err(|e| format!("{}: {e}", notice.display()))?;
     let mut draft = body.to_wire();
     draft.sender.clear();
     draft.sequence = 0;
@@ -188,4 +182,62 @@ pub(crate) async fn install_roster(conn: &Connection, path: &Path) -> Result<(),
         serde_json::json!({ "roster_version": response.version })
     );
     Ok(())
+}
+
+/// Treats a notice (as JSON) as a template: moves every time in it (RFC 3339
+/// strings: created_at, expires_at, deadlines, event times, watch periods)
+/// by the same amount, so that created_at is `now` and every time keeps its
+/// distance from it. Dates (birth, document) are not times and stay.
+pub(crate) fn rebase(
+    json: &mut serde_json::Value,
+    now: lintas_core::time::Timestamp,
+) -> Result<(), Error> {
+    use lintas_core::time::Timestamp;
+    let created = json
+        .get("created_at")
+        .and_then(|v| v.as_str())
+        .ok_or("the notice has no created_at")?;
+    let shift = now.unix_seconds() - Timestamp::parse(created)?.unix_seconds();
+    fn walk(value: &mut serde_json::Value, shift: i64) {
+        match value {
+            serde_json::Value::String(text) => {
+                if text.len() >= 20
+                    && text.as_bytes().get(10) == Some(&b'T')
+                    && let Ok(t) = Timestamp::parse(text)
+                {
+                    *text = t.plus_seconds(shift).to_string();
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| walk(v, shift)),
+            serde_json::Value::Object(fields) => fields.values_mut().for_each(|v| walk(v, shift)),
+            _ => {}
+        }
+    }
+    walk(json, shift);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_stays_valid_when_rebased_to_a_later_day() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/notices");
+        let later = lintas_core::time::Timestamp::now().plus_seconds(90 * 86_400);
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let mut json: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            rebase(&mut json, later).unwrap();
+            let body: NoticeBody = serde_json::from_value(json).unwrap();
+            assert_eq!(body.created_at.unix_seconds(), later.unix_seconds());
+            let key = lintas_testkit::world::agency_key(body.sender.as_str());
+            lintas_core::signing::SignedNotice::sign(&body, &key)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            seen += 1;
+        }
+        assert!(seen >= 19);
+    }
 }

@@ -71,7 +71,8 @@ enum Command {
         #[arg(long)]
         notice: PathBuf,
         /// Treat the file as a template: set created_at to now and move
-        /// expires_at and the response deadline by the same amount.
+        /// every other time in it (expiry, deadlines, event times) by the
+        /// same amount.
         #[arg(long)]
         rebase_times: bool,
     },

@@ -96,33 +96,58 @@ fn malformed(path: &str, what: &'static str) -> EncodingError {
     ))
 }
 
-fn varint(buf: &mut &[u8], path: &str) -> Result<u64, EncodingError> {
-    prost::encoding::decode_varint(buf).map_err(|_| malformed(path, "a broken varint"))
+/// Where the walk is: field names and list indices from the top message.
+/// Formatted into a field path only when a rule is broken, so a valid body
+/// costs no allocation per field.
+#[derive(Default)]
+struct Path<'s> {
+    segments: Vec<(&'s str, Option<usize>)>,
 }
 
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{path}.{name}")
+impl Path<'_> {
+    fn show(&self, last: Option<&str>) -> String {
+        let mut out = String::new();
+        for (name, index) in &self.segments {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(name);
+            if let Some(i) = index {
+                out.push_str(&format!("[{i}]"));
+            }
+        }
+        if let Some(last) = last {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(last);
+        }
+        out
     }
+}
+
+fn malformed_at(path: &Path<'_>, what: &'static str) -> EncodingError {
+    malformed(&path.show(None), what)
+}
+
+fn varint_at(buf: &mut &[u8], path: &Path<'_>) -> Result<u64, EncodingError> {
+    prost::encoding::decode_varint(buf).map_err(|_| malformed_at(path, "a broken varint"))
 }
 
 /// Checks `bytes`, an encoded `message` (full protobuf name such as
 /// `.lintas.v1.NoticeBody`), against the exact-bytes rules.
 pub(crate) fn check(bytes: &[u8], message: &str) -> Result<(), EncodingError> {
-    walk(schema(), message, bytes, "", 0)
+    walk(schema(), message, bytes, &mut Path::default())
 }
 
-fn walk(
-    schema: &Schema,
+fn walk<'s>(
+    schema: &'s Schema,
     message: &str,
     mut buf: &[u8],
-    path: &str,
-    depth: usize,
+    path: &mut Path<'s>,
 ) -> Result<(), EncodingError> {
-    if depth > MAX_DEPTH {
-        return Err(malformed(path, "messages nested too deep"));
+    if path.segments.len() > MAX_DEPTH {
+        return Err(malformed_at(path, "messages nested too deep"));
     }
     let Some(fields) = schema.messages.get(message) else {
         // Not described (cannot happen for the lintas.v1 schema): nothing
@@ -130,37 +155,39 @@ fn walk(
         return Ok(());
     };
     let notice_body = message == ".lintas.v1.NoticeBody";
-    let mut seen: BTreeMap<u32, usize> = BTreeMap::new();
-    let mut oneofs: BTreeMap<&str, u32> = BTreeMap::new();
+    // Occurrences so far per field number, and the member seen per oneof;
+    // messages have few fields, so small vectors beat maps.
+    let mut seen: Vec<(u32, usize)> = Vec::new();
+    let mut oneofs: Vec<(&str, u32)> = Vec::new();
     while !buf.is_empty() {
-        let key = varint(&mut buf, path)?;
+        let key = varint_at(&mut buf, path)?;
         let number = u32::try_from(key >> 3).unwrap_or(0);
         if number == 0 {
-            return Err(malformed(path, "field number 0"));
+            return Err(malformed_at(path, "field number 0"));
         }
         let payload: &[u8] = match key & 7 {
             0 => {
-                varint(&mut buf, path)?;
+                varint_at(&mut buf, path)?;
                 &[]
             }
             1 | 5 => {
                 let n = if key & 7 == 1 { 8 } else { 4 };
                 if buf.len() < n {
-                    return Err(malformed(path, "a truncated fixed-width field"));
+                    return Err(malformed_at(path, "a truncated fixed-width field"));
                 }
                 buf = &buf[n..];
                 &[]
             }
             2 => {
-                let len = usize::try_from(varint(&mut buf, path)?).unwrap_or(usize::MAX);
+                let len = usize::try_from(varint_at(&mut buf, path)?).unwrap_or(usize::MAX);
                 if buf.len() < len {
-                    return Err(malformed(path, "a truncated length-delimited field"));
+                    return Err(malformed_at(path, "a truncated length-delimited field"));
                 }
                 let (payload, rest) = buf.split_at(len);
                 buf = rest;
                 payload
             }
-            _ => return Err(malformed(path, "a group or an unknown wire type")),
+            _ => return Err(malformed_at(path, "a group or an unknown wire type")),
         };
         let Some(field) = fields.get(&number) else {
             if notice_body && KIND_FIELDS.contains(&number) {
@@ -168,34 +195,42 @@ fn walk(
             }
             continue;
         };
-        let count = seen.entry(number).or_insert(0);
-        *count += 1;
-        let index = *count - 1;
-        let here = join(path, &field.name);
-        if !field.repeated && *count > 1 {
+        let index = match seen.iter_mut().find(|(n, _)| *n == number) {
+            Some((_, count)) => {
+                *count += 1;
+                *count - 1
+            }
+            None => {
+                seen.push((number, 1));
+                0
+            }
+        };
+        if !field.repeated && index > 0 {
             return Err(EncodingError::Invalid(ValidationError::rule(
-                &here,
+                &path.show(Some(&field.name)),
                 "a singular field is encoded more than once in the signed bytes",
             )));
         }
-        if let Some(oneof) = &field.oneof
-            && let Some(first) = oneofs.insert(oneof.as_str(), number)
-            && first != number
-        {
-            return Err(EncodingError::Invalid(ValidationError::rule(
-                &join(path, oneof),
-                "more than one field of the oneof is set in the signed bytes",
-            )));
+        if let Some(oneof) = &field.oneof {
+            match oneofs.iter().find(|(o, _)| *o == oneof.as_str()) {
+                Some((_, first)) if *first != number => {
+                    return Err(EncodingError::Invalid(ValidationError::rule(
+                        &path.show(Some(oneof)),
+                        "more than one field of the oneof is set in the signed bytes",
+                    )));
+                }
+                Some(_) => {}
+                None => oneofs.push((oneof.as_str(), number)),
+            }
         }
         if let Some(sub) = &field.message
             && key & 7 == 2
         {
-            let inner = if field.repeated {
-                format!("{here}[{index}]")
-            } else {
-                here
-            };
-            walk(schema, sub, payload, &inner, depth + 1)?;
+            path.segments
+                .push((field.name.as_str(), field.repeated.then_some(index)));
+            let result = walk(schema, sub, payload, path);
+            path.segments.pop();
+            result?;
         }
     }
     Ok(())

@@ -133,10 +133,7 @@ pub fn decode_notice_body(bytes: &[u8]) -> Result<(NoticeId, NoticeBody), BodyEr
     if claimed != computed {
         return Err(BodyError::IdMismatch { claimed, computed });
     }
-    crate::encoding::check(bytes, ".lintas.v1.NoticeBody").map_err(|e| match e {
-        crate::encoding::EncodingError::UnknownKind(field) => BodyError::UnsupportedKind(field),
-        crate::encoding::EncodingError::Invalid(v) => BodyError::Invalid(v),
-    })?;
+    check_body_encoding(bytes)?;
     let wire = pb::NoticeBody::decode(bytes).map_err(|e| {
         BodyError::Invalid(ValidationError::new("", Problem::Decode(e.to_string())))
     })?;
@@ -148,6 +145,21 @@ pub fn decode_notice_body(bytes: &[u8]) -> Result<(NoticeId, NoticeBody), BodyEr
     }
     let (id, body) = NoticeBody::from_wire(wire).map_err(BodyError::Invalid)?;
     Ok((id, body))
+}
+
+/// The exact-bytes rules of docs/PROTOCOL.md section 2.2 on encoded
+/// notice body bytes, without decoding them: well formed, no singular field
+/// twice and no second oneof member at any depth, no notice kind this
+/// version does not define. [`decode_notice_body`] applies it first.
+///
+/// # Errors
+/// [`BodyError::Invalid`] naming the field, or
+/// [`BodyError::UnsupportedKind`].
+pub fn check_body_encoding(bytes: &[u8]) -> Result<(), BodyError> {
+    crate::encoding::check(bytes, ".lintas.v1.NoticeBody").map_err(|e| match e {
+        crate::encoding::EncodingError::UnknownKind(field) => BodyError::UnsupportedKind(field),
+        crate::encoding::EncodingError::Invalid(v) => BodyError::Invalid(v),
+    })
 }
 
 /// Why signed body bytes could not be read.
