@@ -1599,3 +1599,86 @@ async fn nothing_about_a_victim_who_declined_goes_to_their_state() {
         .unwrap();
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_case_timeline_comes_in_pages() {
+    use lintas_core::vocab::NoticeKind::VictimStatusUpdate;
+    let dir = tempfile::tempdir().unwrap();
+    let net = DevNet::start(&[KHM_POLICE], dir.path()).await.unwrap();
+    let mut indonesia = net.peer(IDN_KEMLU, KHM_POLICE).await.unwrap();
+    let mut cambodia = net.case_system(KHM_POLICE).await.unwrap();
+    let mut sent = Vec::new();
+    for i in 0..7u64 {
+        let mut body = body_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]);
+        body.sequence += i;
+        body.created_at = body.created_at.plus_seconds(i as i64 - 10);
+        if let lintas_core::notice::NoticeContent::VictimStatusUpdate(u) = &mut body.content {
+            u.effective_at = body.created_at;
+        }
+        let (id, notice) = sign_body(&body);
+        indonesia.deliver(deliver_request(&notice)).await.unwrap();
+        sent.push(id.as_bytes().to_vec());
+    }
+
+    // Pages of three: 3, 3, 1, in creation order, each entry once.
+    let mut seen = Vec::new();
+    let mut token = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = cambodia
+            .get_case_timeline(pb::GetCaseTimelineRequest {
+                case_id: scenario::CASE_ID.into(),
+                page_size: 3,
+                page_token: token,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        pages += 1;
+        assert!(page.entries.len() <= 3);
+        seen.extend(page.entries.into_iter().map(|e| e.notice_id));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!((pages, seen), (3, sent));
+
+    // The byte budget ends a page early, but never before its first entry.
+    let case = lintas_core::ids::CaseId::parse(scenario::CASE_ID).unwrap();
+    let (first, next) = net
+        .node(KHM_POLICE)
+        .engine()
+        .case_timeline_page(
+            &case,
+            &lintas_node::Page {
+                size: 0,
+                token: Vec::new(),
+                bytes: 1,
+            },
+        )
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(next.is_some());
+
+    // A page size over the limit and a token the node did not issue are
+    // refused with their field.
+    for (size, token, field) in [
+        (501, Vec::new(), "page_size"),
+        (0, vec![1, 2, 3], "page_token"),
+    ] {
+        let status = cambodia
+            .get_case_timeline(pb::GetCaseTimelineRequest {
+                case_id: scenario::CASE_ID.into(),
+                page_size: size,
+                page_token: token,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (status.code(), self::field(&status).as_str()),
+            (tonic::Code::InvalidArgument, field)
+        );
+    }
+    net.shutdown().await;
+}

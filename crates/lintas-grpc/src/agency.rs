@@ -173,6 +173,7 @@ impl AgencyApi for AgencyService {
         let page = Page {
             size: request.page_size as usize,
             token: request.page_token,
+            bytes: (self.state.limits.max_message_bytes / 2).min(512 * 1024),
         };
         let (entries, next) = self
             .state
@@ -296,6 +297,7 @@ impl AgencyApi for AgencyService {
         let page = Page {
             size: request.page_size as usize,
             token: request.page_token,
+            bytes: 0,
         };
         let (notices, next) = self.state.read(move |e| e.overdue_page(now, &page)).await?;
         let notices = notices

@@ -316,6 +316,12 @@ impl NodeBuilder {
             .map_err(|e| NodeError::Transport(e.to_string()))?;
 
         let limits = state.limits;
+        if limits.max_message_bytes < 2 * lintas_core::signing::MAX_BODY_BYTES {
+            tracing::warn!(
+                max_message_bytes = limits.max_message_bytes,
+                "the message limit is below 512 KiB: a valid notice of up to 256 KiB with its envelope, or a batch of them, may not fit (docs/PROTOCOL.md section 9.9)"
+            );
+        }
         let peer = PeerExchangeServer::new(PeerService::new(Arc::clone(&state)))
             .max_decoding_message_size(limits.max_message_bytes)
             .max_encoding_message_size(limits.max_message_bytes);

@@ -43,6 +43,10 @@ pub struct Page {
     pub size: usize,
     /// Empty for the first page, else the token the previous page returned.
     pub token: Vec<u8>,
+    /// A timeline page stops growing at this many bytes of envelopes and
+    /// receipts (it always holds one entry): 0 means [`PAGE_BYTES`]. A
+    /// transport sets it under its message limit.
+    pub bytes: usize,
 }
 
 impl Page {
@@ -223,6 +227,11 @@ impl Engine {
         if !page.token.is_empty() && page.token.len() != 44 {
             return Err(bad_token());
         }
+        let budget = if page.bytes == 0 {
+            PAGE_BYTES
+        } else {
+            page.bytes
+        };
         let entries = self.case_timeline(case)?;
         let start = entries.partition_point(|e| {
             !page.token.is_empty() && timeline_key(&e.notice, &e.id) <= page.token
@@ -236,7 +245,7 @@ impl Engine {
                     .iter()
                     .map(|r| r.encode().len())
                     .sum::<usize>();
-            if out.len() == size || (!out.is_empty() && bytes + cost > PAGE_BYTES) {
+            if out.len() == size || (!out.is_empty() && bytes + cost > budget) {
                 let next = out
                     .last()
                     .map(|e: &TimelineEntry| timeline_key(&e.notice, &e.id));
