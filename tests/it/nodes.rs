@@ -1682,3 +1682,109 @@ async fn a_long_case_timeline_comes_in_pages() {
     }
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recipient_can_decline_or_say_whom_to_ask_instead() {
+    use lintas_core::vocab::NoticeKind::{ActionRequest, RescueRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let net = DevNet::start(&[IDN_KEMLU, KHM_POLICE], dir.path())
+        .await
+        .unwrap();
+    let mut cambodia = net.case_system(KHM_POLICE).await.unwrap();
+    let reason_text = |t: &str| Some(lintas_core::text::Text::en(t).into());
+
+    let (rescue, _) = net
+        .node(IDN_KEMLU)
+        .submit(body_now(RescueRequest, IDN_KEMLU, &[KHM_POLICE]))
+        .await
+        .unwrap();
+    let (freeze, _) = net
+        .node(IDN_KEMLU)
+        .submit(body_now(ActionRequest, IDN_KEMLU, &[KHM_POLICE]))
+        .await
+        .unwrap();
+    eventually("Cambodia holds both", || async {
+        net.node(KHM_POLICE).inbox_after(0).await.unwrap().len() == 2
+    })
+    .await;
+
+    // Declining without a reason, or naming an agency to try, is refused.
+    let status = cambodia
+        .acknowledge(pb::AcknowledgeRequest {
+            notice_id: rescue.as_bytes().to_vec(),
+            stage: ReceiptStage::Declined.to_wire(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(field(&status), "reason");
+    let status = cambodia
+        .acknowledge(pb::AcknowledgeRequest {
+            notice_id: rescue.as_bytes().to_vec(),
+            stage: ReceiptStage::Declined.to_wire(),
+            reason: reason_text("Operation already under way by the army"),
+            refer_to: IDN_POLRI_ID.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(field(&status), "refer_to");
+
+    // Cambodia's police cannot freeze: not competent, ask the FIU.
+    cambodia
+        .acknowledge(pb::AcknowledgeRequest {
+            notice_id: freeze.as_bytes().to_vec(),
+            stage: ReceiptStage::NotCompetent.to_wire(),
+            reason: reason_text("Freezing orders are issued by the financial intelligence unit"),
+            refer_to: "KHM.CAFIU".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    cambodia
+        .acknowledge(pb::AcknowledgeRequest {
+            notice_id: rescue.as_bytes().to_vec(),
+            stage: ReceiptStage::Declined.to_wire(),
+            reason: reason_text("Operation already under way by the army"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    // Indonesia holds both signed answers with their reasons.
+    eventually("Indonesia holds the NOT_COMPETENT receipt", || async {
+        stages(&net, IDN_KEMLU, freeze).await.contains(&(
+            ReceiptStage::NotCompetent.to_wire() as u8,
+            KHM_POLICE.to_string(),
+        ))
+    })
+    .await;
+    let receipts = net.node(IDN_KEMLU).receipts(freeze).await.unwrap();
+    let (_, _, bytes) = receipts
+        .iter()
+        .find(|(stage, _, _)| *stage == ReceiptStage::NotCompetent.to_wire() as u8)
+        .unwrap();
+    let receipt = net
+        .roster
+        .verify_receipt(
+            &SignedReceipt::decode(bytes).unwrap(),
+            lintas_core::time::Timestamp::now(),
+        )
+        .unwrap();
+    assert_eq!(receipt.refer_to.unwrap().as_str(), "KHM.CAFIU");
+    assert!(
+        receipt
+            .reason
+            .unwrap()
+            .text
+            .contains("financial intelligence")
+    );
+    eventually("Indonesia holds the DECLINED receipt", || async {
+        stages(&net, IDN_KEMLU, rescue).await.contains(&(
+            ReceiptStage::Declined.to_wire() as u8,
+            KHM_POLICE.to_string(),
+        ))
+    })
+    .await;
+    net.shutdown().await;
+}

@@ -147,58 +147,32 @@ impl Engine {
                         &sender,
                     )?
                 {
-                    for (i, result) in a.results.iter().enumerate() {
-                        if !request
-                            .persons
-                            .iter()
-                            .any(|p| p.victim_id == result.victim_id)
-                        {
-                            return Err(HistoryError::NotInReferenced {
-                                field: format!("results[{i}].victim_id"),
-                                value: result.victim_id.to_string(),
-                                target: a.request,
-                            });
-                        }
-                    }
+                    let ids: Vec<_> = a.results.iter().map(|r| &r.victim_id).collect();
+                    all_named(&ids, "results", ".victim_id", a.request, |id| {
+                        request.persons.iter().any(|p| &&p.victim_id == id)
+                    })?;
                 }
             }
             NoticeContent::ActionAnswer(a) => {
                 if let Some(NoticeContent::ActionRequest(request)) =
                     self.answered("request", &a.request, NoticeKind::ActionRequest, &sender)?
                 {
-                    for (i, result) in a.results.iter().enumerate() {
-                        if request.target(&result.target_id).is_none() {
-                            return Err(HistoryError::NotInReferenced {
-                                field: format!("results[{i}].target_id"),
-                                value: result.target_id.to_string(),
-                                target: a.request,
-                            });
-                        }
-                    }
+                    let ids: Vec<_> = a.results.iter().map(|r| &r.target_id).collect();
+                    all_named(&ids, "results", ".target_id", a.request, |id| {
+                        request.target(id).is_some()
+                    })?;
                 }
             }
             NoticeContent::SightingReport(r) => {
                 if let Some(NoticeContent::TransitWatchRequest(watch)) =
                     self.answered("watch", &r.watch, NoticeKind::TransitWatchRequest, &sender)?
                 {
-                    for (i, v) in r.victims.iter().enumerate() {
-                        if !watch.victims.contains(v) {
-                            return Err(HistoryError::NotInReferenced {
-                                field: format!("victims[{i}]"),
-                                value: v.to_string(),
-                                target: r.watch,
-                            });
-                        }
-                    }
-                    for (i, s) in r.suspects.iter().enumerate() {
-                        if !watch.suspects.iter().any(|w| &w.suspect_id == s) {
-                            return Err(HistoryError::NotInReferenced {
-                                field: format!("suspects[{i}]"),
-                                value: s.to_string(),
-                                target: r.watch,
-                            });
-                        }
-                    }
+                    all_named(&r.victims, "victims", "", r.watch, |v| {
+                        watch.victims.contains(v)
+                    })?;
+                    all_named(&r.suspects, "suspects", "", r.watch, |s| {
+                        watch.suspects.iter().any(|w| &w.suspect_id == s)
+                    })?;
                 }
             }
             NoticeContent::RepatriationStepReport(r) => {
@@ -228,15 +202,9 @@ impl Engine {
                             sender,
                         });
                     }
-                    for (i, v) in r.victims.iter().enumerate() {
-                        if !plan.victims.contains(v) {
-                            return Err(HistoryError::NotInReferenced {
-                                field: format!("victims[{i}]"),
-                                value: v.to_string(),
-                                target: r.plan,
-                            });
-                        }
-                    }
+                    all_named(&r.victims, "victims", "", r.plan, |v| {
+                        plan.victims.contains(v)
+                    })?;
                 }
             }
             _ => {}
@@ -291,5 +259,24 @@ impl Engine {
             });
         }
         self.referenced(field, target, kind)
+    }
+}
+
+/// Refuses the first of `names` (the list `list`, each element's `suffix`
+/// field) that `known` says the referenced notice `target` does not have.
+fn all_named<T: std::fmt::Display>(
+    names: &[T],
+    list: &str,
+    suffix: &str,
+    target: NoticeId,
+    known: impl Fn(&T) -> bool,
+) -> Result<(), HistoryError> {
+    match names.iter().position(|n| !known(n)) {
+        Some(i) => Err(HistoryError::NotInReferenced {
+            field: format!("{list}[{i}]{suffix}"),
+            value: names[i].to_string(),
+            target,
+        }),
+        None => Ok(()),
     }
 }
