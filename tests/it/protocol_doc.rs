@@ -195,3 +195,110 @@ fn the_descriptive_fields_are_the_text_fields() {
     }
     assert_eq!(documented, texts);
 }
+
+/// String fields whose form section 2 gives (ids, codes, numbers, URLs),
+/// so they are neither name-like nor descriptive.
+const FORMS: &[&str] = &[
+    "CaseReference.agency",
+    "CaseReference.case_id",
+    "ContactPoint.phone",
+    "ContactPoint.email",
+    "Location.country",
+    "Money.currency",
+    "StateInvolvement.state",
+    "Case.case_id",
+    "Case.originating_agency",
+    "Victim.victim_id",
+    "Victim.nationalities",
+    "Victim.languages",
+    "Victim.held_in_compound",
+    "PersonName.script",
+    "IdentityDocument.issuing_state",
+    "PersonIdentity.nationalities",
+    "PersonIdentity.phone_numbers",
+    "Suspect.suspect_id",
+    "Suspect.linked_compounds",
+    "ScamCompound.compound_id",
+    "ScamCompound.relocated_to",
+    "RecruitmentChannel.channel_id",
+    "RecruitmentChannel.advert_url",
+    "BankAccount.country",
+    "BankAccount.bic",
+    "EWallet.country",
+    "FinancialIndicator.indicator_id",
+    "TimelineEvent.victims",
+    "SignedNotice.payload_type",
+    "SignedNotice.signer",
+    "SignedNotice.key_id",
+    "NoticeBody.sender",
+    "NoticeBody.recipients",
+    "NoticeBody.case_id",
+    "RescueRequest.victims",
+    "VictimStatusUpdate.victim_id",
+    "CompoundAlert.victim_nationalities",
+    "ModusOperandiAlert.targeted_nationalities",
+    "TransitWatchRequest.victims",
+    "RepatriationStep.responsible_agency",
+    "RepatriationPlan.plan_id",
+    "RepatriationPlan.victims",
+    "VictimIdentified.identifying_agency",
+    "PersonToVerify.victim_id",
+    "PersonToVerify.claimed_nationality",
+    "VerificationResult.victim_id",
+    "SightingReport.victims",
+    "SightingReport.suspects",
+    "RepatriationStepReport.victims",
+    "CaseClosure.referred_to",
+    "ActionTarget.target_id",
+    "ActionTarget.phone_number",
+    "TargetResult.target_id",
+    "Receipt.receiver",
+    "Receipt.refer_to",
+    "Receipt.forwarded_to",
+    "SignedReceipt.signer",
+    "SignedReceipt.key_id",
+    "RosterSignature.key_id",
+    "StewardKey.key_id",
+    "StewardKey.state",
+    "RosterAgency.agency_id",
+    "RosterAgency.endpoint",
+    "RosterAgency.tls_identity",
+    "AgencyKey.key_id",
+];
+
+#[test]
+fn every_string_field_is_classified_and_the_name_like_ones_are_listed() {
+    let (_, fields) = signed_schema();
+    let strings: BTreeSet<String> = fields
+        .iter()
+        .filter(|f| f.kind == "string")
+        .map(|f| format!("{}.{}", f.message, f.name))
+        .collect();
+    let doc = read("docs/PROTOCOL.md");
+    let mut name_like = BTreeSet::new();
+    let mut message = String::new();
+    for name in listed(&doc, "namely", "One plain string is descriptive") {
+        if let Some(field) = name.strip_prefix('.') {
+            name_like.insert(format!("{message}.{field}"));
+        } else if let Some((m, _)) = name.split_once('.') {
+            message = m.to_owned();
+            name_like.insert(name);
+        }
+    }
+    let descriptive = [
+        "Location.address",
+        "Text.text",
+        "Text.language",
+        "Translation.text",
+        "Translation.language",
+    ];
+    let mut classified: BTreeSet<String> = name_like.clone();
+    classified.extend(FORMS.iter().map(|s| (*s).to_owned()));
+    classified.extend(descriptive.iter().map(|s| (*s).to_owned()));
+    let unclassified: Vec<_> = strings.difference(&classified).collect();
+    let unknown: Vec<_> = name_like.difference(&strings).collect();
+    assert!(
+        unclassified.is_empty() && unknown.is_empty(),
+        "string fields neither name-like (docs/PROTOCOL.md 2.3) nor a form of section 2: {unclassified:?}; listed but not string fields: {unknown:?}"
+    );
+}
