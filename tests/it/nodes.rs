@@ -118,7 +118,7 @@ async fn a_rescue_request_reaches_its_recipients_with_receipts() {
             .await
             .unwrap();
     }
-    eventually("read and actioned receipts from Cambodia", || async {
+    eventually("read and action-started receipts from Cambodia", || async {
         let got = stages(&net, IDN_KEMLU, id).await;
         got.contains(&(ReceiptStage::Read.to_wire() as u8, KHM_POLICE.to_string()))
             && got.contains(&(

@@ -9,9 +9,16 @@
 //! builds on it.
 //!
 //! - [`case`]: the case schema (victims, suspects, scam compounds,
-//!   recruitment, money trail, timeline), mapped to IOM HTCDS v2.0.
-//! - [`notice`]: the typed notice kinds and handling rules.
-//! - [`signing`]: the signing rules, in one file.
+//!   recruitment, money trail, timeline), mapped to IOM HTCDS v2.0, and who
+//!   a person is ([`case::PersonIdentity`]), kept apart from the
+//!   pseudonymous victim record.
+//! - [`notice`]: the typed notice kinds (from rescue requests to
+//!   nationality verification, sightings, freeze requests and case
+//!   closures) and their handling rules.
+//! - [`text`]: descriptive text with its language and translations, and the
+//!   character rules for names.
+//! - [`signing`]: the signing rules, in one file; the exact-bytes rules
+//!   checked before any body is decoded.
 //! - [`roster`]: the threshold-signed trust roster and notice verification.
 //! - [`receipt`]: signed receipts for each stage of handling a notice.
 //! - [`pb`]: the generated wire types; convert them with `TryFrom`.
