@@ -587,6 +587,33 @@ async fn refusals_carry_the_right_status_and_store_nothing() {
         to_cambodia
     );
 
+    // A notice of a kind from a newer version (NoticeBody field 60), and
+    // one whose signed bytes set two kinds: refused before decoding.
+    let appended = |extra: &[u8]| {
+        let body = body_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]);
+        let (_, mut bytes) = lintas_core::signing::encode_notice_body(&body).unwrap();
+        bytes.extend_from_slice(extra);
+        let id = lintas_core::signing::notice_id_of(&bytes[34..]);
+        bytes[2..34].copy_from_slice(id.as_bytes());
+        let key = lintas_testkit::world::agency_key(IDN_KEMLU);
+        let envelope = crate::support::raw_envelope(IDN_KEMLU, key.key_id().as_str(), bytes, &key);
+        pb::DeliverRequest {
+            notice: Some(envelope),
+        }
+    };
+    failures.extend(check(
+        "kind from a newer version",
+        as_indonesia.deliver(appended(&[0xE2, 0x03, 0x00])).await,
+        Code::FailedPrecondition,
+        "unsupported_kind",
+    ));
+    failures.extend(check(
+        "two kinds in the signed bytes",
+        as_indonesia.deliver(appended(&[0xEA, 0x01, 0x00])).await,
+        Code::InvalidArgument,
+        "invalid_body",
+    ));
+
     // A node's certificate is not a case-system client.
     let channel = net
         .channel("atpd.rtp.lintas.test", KHM_POLICE)

@@ -1547,3 +1547,33 @@ fn every_status_step_in_the_lifecycle_table_is_accepted_and_no_other() {
     // (every status but DECEASED).
     assert_eq!(allowed, 54 + 10);
 }
+
+#[test]
+fn a_notice_over_256_kib_is_neither_signed_nor_read() {
+    use lintas_core::signing::{MAX_BODY_BYTES, SignedNotice, decode_notice_body};
+    let mut body = bodies()
+        .into_iter()
+        .find(|b| b.kind() == NoticeKind::ModusOperandiAlert)
+        .unwrap();
+    let lintas_core::notice::NoticeContent::ModusOperandiAlert(alert) = &mut body.content else {
+        panic!("kind changed")
+    };
+    let template = alert.channels[0].clone();
+    alert.channels = (0..40)
+        .map(|i| {
+            let mut channel = template.clone();
+            channel.channel_id = lintas_core::ids::RecordId::parse(&format!("R-{i}")).unwrap();
+            channel.advert_text = Some(lintas_core::text::Text::en("x".repeat(8000)));
+            channel
+        })
+        .collect();
+    let key = lintas_testkit::world::agency_key(body.sender.as_str());
+    let error = SignedNotice::sign(&body, &key).unwrap_err();
+    assert!(error.to_string().contains("262144"), "{error}");
+
+    // Bytes over the limit are refused before any decoding.
+    let mut bytes = vec![0x0A, 0x20];
+    bytes.resize(MAX_BODY_BYTES + 1, 0);
+    let error = decode_notice_body(&bytes).unwrap_err();
+    assert!(error.to_string().contains("262144"), "{error}");
+}
