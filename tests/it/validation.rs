@@ -1147,15 +1147,13 @@ fn cases() -> Vec<(NoticeKind, Mutation, &'static str, Expect)> {
         (
             VictimIdentified,
             |b| {
-                content!(b, VictimIdentified)
-                    .identity
-                    .as_mut()
-                    .unwrap()
-                    .names
-                    .clear()
+                let identity = content!(b, VictimIdentified).identity.as_mut().unwrap();
+                identity.names.clear();
+                identity.documents.clear();
+                identity.phone_numbers.clear();
             },
             "victim_identified.identity.names",
-            Missing,
+            Rule,
         ),
         (
             VictimIdentified,

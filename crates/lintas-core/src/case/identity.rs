@@ -231,7 +231,8 @@ impl From<PhotoReference> for pb::PhotoReference {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PersonIdentity {
-    /// Names; at least one, at most one primary.
+    /// Names (at most one primary); with documents and phone numbers, at
+    /// least one of the three.
     pub names: Vec<PersonName>,
     /// Date of birth (possibly partial).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -275,7 +276,12 @@ impl TryFrom<pb::PersonIdentity> for PersonIdentity {
     type Error = ValidationError;
     fn try_from(p: pb::PersonIdentity) -> Result<Self, Self::Error> {
         let names: Vec<PersonName> = wire::convert_list(p.names, "names")?;
-        wire::non_empty(&names, "names")?;
+        if names.is_empty() && p.documents.is_empty() && p.phone_numbers.is_empty() {
+            return Err(ValidationError::rule(
+                "names",
+                "an identity needs at least one name, document or phone number",
+            ));
+        }
         if let Some(i) = names
             .iter()
             .enumerate()
@@ -356,6 +362,10 @@ mod tests {
         let mut p = identity();
         p.names.clear();
         assert_eq!(path(p), Err("names".into()));
+        let mut p = identity();
+        p.names.clear();
+        p.phone_numbers.push("+855120000001".into());
+        assert!(path(p).is_ok(), "a suspect known only by a phone number");
 
         let mut p = identity();
         p.names.push(p.names[0].clone());
