@@ -1815,3 +1815,43 @@ async fn a_recipient_can_decline_or_say_whom_to_ask_instead() {
     .await;
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_connections_cannot_lock_peers_out() {
+    use lintas_core::vocab::NoticeKind::VictimStatusUpdate;
+    use tokio::io::AsyncReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut limits = lintas_grpc::Limits::default();
+    limits.max_connections_per_address = 8;
+    limits.tls_handshake_timeout = Duration::from_millis(500);
+    let net = DevNet::start_with(&[KHM_POLICE], dir.path(), limits)
+        .await
+        .unwrap();
+    let addr = net.addr(KHM_POLICE).unwrap();
+
+    // A stranger on 127.0.0.2 opens 100 connections and never speaks.
+    let mut silent = Vec::new();
+    for _ in 0..100 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        silent.push(socket.connect(addr).await.unwrap());
+    }
+
+    // A peer from another address is served meanwhile.
+    let mut indonesia = net.peer(IDN_KEMLU, KHM_POLICE).await.unwrap();
+    let (_, notice) = signed_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]);
+    indonesia.deliver(deliver_request(&notice)).await.unwrap();
+
+    // The node closes every silent connection within seconds: those over
+    // the address's cap at once, the others when the handshake times out.
+    let mut closed = 0;
+    for mut stream in silent {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte)).await;
+        if let Ok(Ok(0) | Err(_)) = read {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 100);
+    net.shutdown().await;
+}

@@ -42,6 +42,18 @@ pub(crate) async fn run(config_path: &Path) -> Result<(), Error> {
     if let Some(items) = config.limits.max_batch_items {
         limits.max_batch_items = items;
     }
+    if let Some(n) = config.limits.max_connections {
+        limits.max_connections = n;
+    }
+    if let Some(n) = config.limits.max_connections_per_address {
+        limits.max_connections_per_address = n;
+    }
+    if let Some(ms) = config.limits.tls_handshake_timeout_ms {
+        limits.tls_handshake_timeout = std::time::Duration::from_millis(ms);
+    }
+    if let Some(s) = config.limits.idle_timeout_s {
+        limits.idle_timeout = std::time::Duration::from_secs(s);
+    }
     let mut delivery = DeliveryConfig::default();
     let pacing = &config.delivery;
     if pacing.window.is_some() || pacing.batch_entries.is_some() {

@@ -25,6 +25,7 @@ pub mod status;
 pub mod tls;
 
 mod delivery;
+mod listener;
 mod metrics;
 mod state;
 

@@ -38,7 +38,6 @@ use lintas_node::{DeliveryConfig, Engine, EngineError, Refusal};
 use lintas_store::{InboxEntry, Store, StoreError};
 use tokio::net::TcpListener;
 use tokio_stream::StreamExt;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tonic::transport::Server;
@@ -71,6 +70,19 @@ pub struct Limits {
     pub peer_burst: u32,
     /// Items taken in one `DeliverBatch` call.
     pub max_batch_items: u32,
+    /// Open connections in all; a connection over the cap is closed as it
+    /// arrives.
+    pub max_connections: usize,
+    /// Open connections from one source address.
+    pub max_connections_per_address: usize,
+    /// Time a client has to complete the TLS handshake.
+    pub tls_handshake_timeout: Duration,
+    /// A connection on which the client sends nothing (not even an answer
+    /// to the node's HTTP/2 keepalive ping) for this long is closed.
+    pub idle_timeout: Duration,
+    /// How often the node pings each client connection (HTTP/2 keepalive);
+    /// an unanswered ping closes the connection after 10 s.
+    pub keepalive_interval: Duration,
 }
 
 impl Default for Limits {
@@ -83,6 +95,11 @@ impl Default for Limits {
             peer_requests_per_second: 1000,
             peer_burst: 2000,
             max_batch_items: 256,
+            max_connections: 1024,
+            max_connections_per_address: 64,
+            tls_handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(120),
+            keepalive_interval: Duration::from_secs(30),
         }
     }
 }
@@ -335,7 +352,7 @@ impl NodeBuilder {
         match &state.transport {
             Transport::MutualTls(tls) => {
                 server = server
-                    .tls_config(tls.server_config())
+                    .tls_config(tls.server_config().timeout(limits.tls_handshake_timeout))
                     .map_err(|e| NodeError::Transport(e.to_string()))?;
             }
             Transport::PlaintextForDevelopment => {
@@ -346,6 +363,8 @@ impl NodeBuilder {
             }
         }
         let router = server
+            .http2_keepalive_interval(Some(limits.keepalive_interval))
+            .http2_keepalive_timeout(Some(Duration::from_secs(10)))
             .max_concurrent_streams(limits.max_concurrent_streams)
             .concurrency_limit_per_connection(limits.concurrency_per_connection)
             .timeout(limits.request_timeout)
@@ -359,14 +378,15 @@ impl NodeBuilder {
         let stop = shutdown.clone();
         let me = state.engine.agency().clone();
         tasks.spawn(async move {
-            // Nagle's algorithm with delayed acknowledgements would hold
-            // small answers back by tens of milliseconds.
-            let incoming = TcpListenerStream::new(listener).map(|conn| {
-                conn.and_then(|stream| {
-                    stream.set_nodelay(true)?;
-                    Ok(stream)
-                })
-            });
+            // Connection caps, idle timeout and TCP_NODELAY: src/listener.rs.
+            let incoming = crate::listener::guarded(
+                listener,
+                crate::listener::ConnectionLimits {
+                    total: limits.max_connections,
+                    per_address: limits.max_connections_per_address,
+                    idle: limits.idle_timeout,
+                },
+            );
             if let Err(e) = router
                 .serve_with_incoming_shutdown(incoming, stop.cancelled_owned())
                 .await
