@@ -1855,3 +1855,60 @@ async fn silent_connections_cannot_lock_peers_out() {
     assert_eq!(closed, 100);
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_do_not_reveal_which_notices_exist_and_relaying_back_is_no_alarm() {
+    use lintas_core::vocab::NoticeKind::{ModusOperandiAlert, VictimStatusUpdate};
+    let dir = tempfile::tempdir().unwrap();
+    let net = DevNet::start(&[IDN_KEMLU], dir.path()).await.unwrap();
+    let mut thailand = net.peer(THA_POLICE, IDN_KEMLU).await.unwrap();
+    let idn = lintas_core::ids::AgencyId::parse(IDN_KEMLU).unwrap();
+    let tha = lintas_core::ids::AgencyId::parse(THA_POLICE).unwrap();
+
+    // Indonesia sends a forwardable alert to Thailand, and an update to
+    // Cambodia only.
+    let (alert, _) = net
+        .node(IDN_KEMLU)
+        .submit(body_now(ModusOperandiAlert, IDN_KEMLU, &[THA_POLICE]))
+        .await
+        .unwrap();
+    let (update, _) = net
+        .node(IDN_KEMLU)
+        .submit(body_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]))
+        .await
+        .unwrap();
+
+    // Thailand reports receipts for the update (not sent to it) and for an
+    // id that does not exist: the same answer for both.
+    let envelope = net.node(IDN_KEMLU).engine().fetch(&idn, update).unwrap();
+    let key = lintas_testkit::world::agency_key(THA_POLICE);
+    let receipt_for = |id: NoticeId| {
+        let receipt = lintas_core::receipt::Receipt::new(
+            id,
+            &envelope,
+            tha.clone(),
+            ReceiptStage::Read,
+            lintas_core::time::Timestamp::now(),
+        );
+        pb::ReportReceiptRequest {
+            receipt: Some(SignedReceipt::sign(&receipt, &key).unwrap().into()),
+        }
+    };
+    let mut answers = Vec::new();
+    for id in [update, NoticeId::from_bytes([9; 32])] {
+        let status = thailand.report_receipt(receipt_for(id)).await.unwrap_err();
+        answers.push((status.code(), reason(&status)));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].1, "not_a_recipient");
+
+    // Thailand relays Indonesia's own alert back to it: refused plainly,
+    // not a store failure.
+    let own = net.node(IDN_KEMLU).engine().fetch(&tha, alert).unwrap();
+    let status = thailand.deliver(deliver_request(&own)).await.unwrap_err();
+    assert_eq!(
+        (status.code(), reason(&status).as_str()),
+        (tonic::Code::PermissionDenied, "not_a_recipient")
+    );
+    net.shutdown().await;
+}

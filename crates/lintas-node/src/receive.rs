@@ -202,6 +202,14 @@ impl Engine {
                 peer: peer.to_string(),
             });
         }
+        if &body.sender == me {
+            // Our own notice relayed back to us: nothing to accept, and not
+            // a damaged store either.
+            return Plan::Refused(Refusal::NotARecipient(format!(
+                "notice {} was sent by {me} itself",
+                verified.id
+            )));
+        }
         if !body.recipients.contains(me) && !relayed {
             return Plan::Refused(Refusal::NotARecipient(format!(
                 "notice {} is not addressed to {me}",
@@ -241,17 +249,22 @@ impl Engine {
             });
         }
         let id = receipt.notice_id;
+        // An absent notice and one the peer was not sent get the same
+        // answer, so that nobody can probe which notices exist.
+        let not_yours = || {
+            Plan::Refused(Refusal::NotARecipient(format!(
+                "{peer} is not a recipient of a notice {id} sent from here"
+            )))
+        };
         let notice = match self.store().notice(&id) {
             Ok(Some(n)) => n,
-            Ok(None) => return Plan::Refused(Refusal::NotFound(format!("no notice {id} here"))),
+            Ok(None) => return not_yours(),
             Err(e) => return Plan::Refused(e.into()),
         };
         if notice.direction != Direction::Sent as i32
             || !notice.recipients.iter().any(|r| r == peer.as_str())
         {
-            return Plan::Refused(Refusal::NotARecipient(format!(
-                "{peer} is not a recipient of a notice {id} sent from here"
-            )));
+            return not_yours();
         }
         match SignedNotice::decode(&notice.envelope) {
             Ok(envelope) if body_digest(&envelope) == receipt.body_sha256 => Plan::Receipt {
