@@ -58,6 +58,7 @@ async fn a_rescue_request_reaches_its_recipients_with_receipts() {
     let submitted = indonesia
         .submit_notice(pb::SubmitNoticeRequest {
             draft: Some(draft(&request)),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -1079,7 +1080,10 @@ async fn a_case_system_is_told_exactly_what_is_wrong_with_its_draft() {
         r.case.as_mut().unwrap().victims[0].nationalities[0] = "XXZ".into();
     }
     let status = indonesia
-        .submit_notice(pb::SubmitNoticeRequest { draft: Some(bad) })
+        .submit_notice(pb::SubmitNoticeRequest {
+            draft: Some(bad),
+            ..Default::default()
+        })
         .await
         .unwrap_err();
     assert_eq!(status.code(), tonic::Code::InvalidArgument);
@@ -1098,6 +1102,7 @@ async fn a_case_system_is_told_exactly_what_is_wrong_with_its_draft() {
     let status = indonesia
         .submit_notice(pb::SubmitNoticeRequest {
             draft: Some(numbered),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -1111,6 +1116,7 @@ async fn a_case_system_is_told_exactly_what_is_wrong_with_its_draft() {
     let status = indonesia
         .submit_notice(pb::SubmitNoticeRequest {
             draft: Some(stranger),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -1127,6 +1133,7 @@ async fn a_case_system_is_told_exactly_what_is_wrong_with_its_draft() {
     let status = thailand
         .submit_notice(pb::SubmitNoticeRequest {
             draft: Some(draft(&request)),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -1910,5 +1917,54 @@ async fn receipts_do_not_reveal_which_notices_exist_and_relaying_back_is_no_alar
         (status.code(), reason(&status).as_str()),
         (tonic::Code::PermissionDenied, "not_a_recipient")
     );
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_submission_with_its_key_signs_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = DevNet::start(&[IDN_KEMLU], dir.path()).await.unwrap();
+    let request = scenario::rescue_request(lintas_core::time::Timestamp::now());
+    let submit = |key: &str| pb::SubmitNoticeRequest {
+        draft: Some(draft(&request)),
+        idempotency_key: key.into(),
+    };
+    let mut indonesia = net.case_system(IDN_KEMLU).await.unwrap();
+    let first = indonesia
+        .submit_notice(submit("case-17/rescue-1"))
+        .await
+        .unwrap()
+        .into_inner();
+    let again = indonesia
+        .submit_notice(submit("case-17/rescue-1"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again, first);
+
+    // The node dies and comes back; the case system retries.
+    net.stop(IDN_KEMLU).await.unwrap();
+    net.restart(IDN_KEMLU).await.unwrap();
+    let mut indonesia = net.case_system(IDN_KEMLU).await.unwrap();
+    let after_restart = indonesia
+        .submit_notice(submit("case-17/rescue-1"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(after_restart, first);
+
+    // Another key is another notice; a malformed key is refused.
+    let other = indonesia
+        .submit_notice(submit("case-17/rescue-2"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(other.notice_id, first.notice_id);
+    assert_eq!(other.sequence, first.sequence + 1);
+    let status = indonesia
+        .submit_notice(submit("no spaces please"))
+        .await
+        .unwrap_err();
+    assert_eq!(field(&status), "idempotency_key");
     net.shutdown().await;
 }

@@ -381,7 +381,10 @@ async fn submit_all(
                 let Some((i, body)) = next else { break };
                 let start = Instant::now();
                 let response = client
-                    .submit_notice(pb::SubmitNoticeRequest { draft: Some(body) })
+                    .submit_notice(pb::SubmitNoticeRequest {
+                        draft: Some(body),
+                        ..Default::default()
+                    })
                     .await
                     .map_err(|e| format!("submit: {:?} {}", e.code(), e.message()))?;
                 done.push((i, response.into_inner().notice_id, start));
@@ -694,7 +697,10 @@ async fn steady(dir: &Path, quick: bool) -> Result<Value, Error> {
         tasks.spawn(async move {
             let t = Instant::now();
             client
-                .submit_notice(pb::SubmitNoticeRequest { draft: Some(body) })
+                .submit_notice(pb::SubmitNoticeRequest {
+                    draft: Some(body),
+                    ..Default::default()
+                })
                 .await
                 .map(|r| (r.into_inner().notice_id, t))
         });
@@ -739,7 +745,10 @@ async fn idle(dir: &Path, quick: bool, peer_rate: Option<u32>) -> Result<Value, 
         let before = receipts.count();
         let start = Instant::now();
         let id = client
-            .submit_notice(pb::SubmitNoticeRequest { draft: Some(body) })
+            .submit_notice(pb::SubmitNoticeRequest {
+                draft: Some(body),
+                ..Default::default()
+            })
             .await?
             .into_inner()
             .notice_id;
@@ -832,6 +841,7 @@ async fn backlog(dir: &Path, quick: bool) -> Result<Value, Error> {
         .client(0)?
         .submit_notice(pb::SubmitNoticeRequest {
             draft: Some(urgent),
+            ..Default::default()
         })
         .await?
         .into_inner()
@@ -877,7 +887,10 @@ async fn broadcast(dir: &Path, quick: bool) -> Result<Value, Error> {
     let start = Instant::now();
     let id = net
         .client(0)?
-        .submit_notice(pb::SubmitNoticeRequest { draft: Some(body) })
+        .submit_notice(pb::SubmitNoticeRequest {
+            draft: Some(body),
+            ..Default::default()
+        })
         .await?
         .into_inner()
         .notice_id;

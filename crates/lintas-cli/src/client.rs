@@ -69,6 +69,7 @@ pub(crate) async fn submit(
     conn: &Connection,
     notice: &Path,
     rebase_times: bool,
+    idempotency_key: Option<String>,
 ) -> Result<(), Error> {
     let text = read(notice)?;
     let mut json: serde_json::Value =
@@ -84,7 +85,10 @@ pub(crate) async fn submit(
     draft.sequence = 0;
     let mut client = connect(conn).await?;
     let response = client
-        .submit_notice(pb::SubmitNoticeRequest { draft: Some(draft) })
+        .submit_notice(pb::SubmitNoticeRequest {
+            draft: Some(draft),
+            idempotency_key: idempotency_key.unwrap_or_default(),
+        })
         .await
         .map_err(status)?
         .into_inner();

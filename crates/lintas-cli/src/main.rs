@@ -75,6 +75,10 @@ enum Command {
         /// same amount.
         #[arg(long)]
         rebase_times: bool,
+        /// A key for this submission: retrying with the same key returns
+        /// the first result instead of signing a second notice.
+        #[arg(long)]
+        idempotency_key: Option<String>,
     },
     /// Stream the inbox of a node, one JSON object per line.
     Tail {
@@ -132,7 +136,8 @@ fn main() -> ExitCode {
                 conn,
                 notice,
                 rebase_times,
-            } => client::submit(&conn, &notice, rebase_times).await,
+                idempotency_key,
+            } => client::submit(&conn, &notice, rebase_times, idempotency_key).await,
             Command::Tail { conn, after, limit } => client::tail(&conn, after, limit).await,
             Command::Timeline { conn, case } => client::timeline(&conn, &case).await,
             Command::InstallRoster { conn, roster } => client::install_roster(&conn, &roster).await,

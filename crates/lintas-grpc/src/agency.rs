@@ -99,10 +99,10 @@ impl AgencyApi for AgencyService {
     ) -> Result<Response<wire::SubmitNoticeResponse>, Status> {
         self.authorise(&request)?;
         let me = self.state.engine.agency().clone();
-        let mut draft = request
-            .into_inner()
-            .draft
-            .ok_or_else(|| status::missing("draft"))?;
+        let request = request.into_inner();
+        let idempotency_key =
+            (!request.idempotency_key.is_empty()).then_some(request.idempotency_key);
+        let mut draft = request.draft.ok_or_else(|| status::missing("draft"))?;
         if !draft.notice_id.is_empty() {
             return Err(status::invalid(
                 &ValidationError::rule("notice_id", "must be empty: the node derives it"),
@@ -133,7 +133,7 @@ impl AgencyApi for AgencyService {
         let sent = self
             .state
             .engine
-            .submit(body, now)
+            .submit_once(body, idempotency_key.as_deref(), now)
             .await
             .map_err(|r| status::refused(&r))?;
         Ok(Response::new(submitted(sent)))

@@ -182,37 +182,21 @@ pub(crate) fn guarded(
     })
 }
 
-/// Accepts from `listener` until the server stops listening, yielding what
-/// `admit` lets in; a connection it refuses is dropped (closed) at once.
-/// Accept errors (out of file descriptors, a connection reset before
-/// accept) are logged and the loop goes on after a short pause, so they
-/// cannot spin the CPU.
+/// Accepts from `listener`, yielding what `admit` lets in; a connection it
+/// refuses is dropped (closed) at once. The stream owns the listener, so
+/// the port is released as soon as the server drops it; accept errors go
+/// to the server's accept loop, which logs them and goes on.
 fn accept_loop(
     listener: TcpListener,
     admit: impl Fn(TcpStream) -> Option<GuardedStream> + Send + 'static,
 ) -> impl Stream<Item = io::Result<GuardedStream>> {
-    let (tx, rx) = tokio::sync::mpsc::channel(64);
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                () = tx.closed() => return,
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => {
-                        if let Some(guarded) = admit(stream)
-                            && tx.send(Ok(guarded)).await.is_err()
-                        {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed; pausing briefly");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
-                },
-            }
+    use tokio_stream::StreamExt;
+    tokio_stream::wrappers::TcpListenerStream::new(listener).filter_map(move |accepted| {
+        match accepted {
+            Ok(stream) => admit(stream).map(Ok),
+            Err(e) => Some(Err(e)),
         }
-    });
-    tokio_stream::wrappers::ReceiverStream::new(rx)
+    })
 }
 
 #[cfg(test)]
@@ -290,19 +274,27 @@ mod tests {
             idle: Duration::from_secs(60),
         };
         let (addr, incoming) = setup(limits).await;
-        let mut incoming = Box::pin(incoming);
-        let first = TcpStream::connect(addr)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let _second = TcpStream::connect(addr)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let mut third = TcpStream::connect(addr)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let a = incoming.next().await;
-        let _b = incoming.next().await;
+        // The server polls its accept stream all the time: so does this.
+        let (tx, mut admitted) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut incoming = Box::pin(incoming);
+            while let Some(conn) = incoming.next().await {
+                if tx.send(conn).is_err() {
+                    return;
+                }
+            }
+        });
+        let connect = || async {
+            TcpStream::connect(addr)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let first = connect().await;
+        let _second = connect().await;
+        let a = admitted.recv().await;
+        let _b = admitted.recv().await;
         // The third is over the address's cap: closed by the node.
+        let mut third = connect().await;
         let mut buf = [0u8; 1];
         let n = tokio::time::timeout(Duration::from_secs(2), third.read(&mut buf)).await;
         assert!(matches!(n, Ok(Ok(0) | Err(_))), "{n:?}");
@@ -310,10 +302,8 @@ mod tests {
         drop(a);
         drop(first);
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let _fourth = TcpStream::connect(addr)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let admitted = tokio::time::timeout(Duration::from_secs(2), incoming.next()).await;
-        assert!(matches!(admitted, Ok(Some(Ok(_)))));
+        let _fourth = connect().await;
+        let fourth = tokio::time::timeout(Duration::from_secs(2), admitted.recv()).await;
+        assert!(matches!(fourth, Ok(Some(Ok(_)))), "{fourth:?}");
     }
 }

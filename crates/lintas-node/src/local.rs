@@ -45,7 +45,34 @@ impl Engine {
     /// # Errors
     /// An invalid body, a refusal by the roster's rules or the history
     /// rules, or a store failure.
-    pub async fn submit(&self, mut body: NoticeBody, now: Timestamp) -> Result<Submitted, Refusal> {
+    pub async fn submit(&self, body: NoticeBody, now: Timestamp) -> Result<Submitted, Refusal> {
+        self.submit_once(body, None, now).await
+    }
+
+    /// As [`Engine::submit`], at most once per idempotency key: a later
+    /// call with the same key (a case system retrying after a lost answer
+    /// or a node restart) returns the first submission's id and sequence
+    /// number and signs nothing, whatever its body says. A key is 1-128
+    /// characters from `A-Z a-z 0-9 . _ - / :`.
+    ///
+    /// # Errors
+    /// A malformed key (field `idempotency_key`), or as
+    /// [`Engine::submit`].
+    pub async fn submit_once(
+        &self,
+        mut body: NoticeBody,
+        idempotency_key: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Submitted, Refusal> {
+        let key = idempotency_key.map(check_key).transpose()?;
+        if let Some(key) = &key
+            && let Some((id, sequence)) = self.store().submission(key)?
+        {
+            return Ok(Submitted {
+                id: NoticeId::from_bytes(id),
+                sequence,
+            });
+        }
         body.sender = self.agency().clone();
         self.check_withheld(&body).map_err(|r| match r {
             Refusal::Invalid(e) => Refusal::Invalid(e.within("draft")),
@@ -62,15 +89,31 @@ impl Engine {
         let priority = priority_rank(body.handling.priority);
         let record = stored(&verified, Direction::Sent, self.agency(), now);
         let withheld = crate::withheld::carried(&verified.body);
-        let queued = self
+        let outcome = self
             .inner
             .commit
             .write(move |txn| {
                 txn.note_sequence(sequence)?;
+                if let Some(key) = &key {
+                    // A retry that raced this call past the first check.
+                    if let Some(first) = txn.submission(key)? {
+                        return Ok(Err(first));
+                    }
+                    txn.record_submission(key, &id, sequence)?;
+                }
                 crate::withheld::record(txn, &withheld)?;
-                txn.record_sent(&id, &record, priority)
+                txn.record_sent(&id, &record, priority).map(Ok)
             })
             .await?;
+        let queued = match outcome {
+            Ok(queued) => queued,
+            Err((first, first_sequence)) => {
+                return Ok(Submitted {
+                    id: NoticeId::from_bytes(first),
+                    sequence: first_sequence,
+                });
+            }
+        };
         info!(notice = %id, kind = body.kind().wire_name(), sequence, recipients = body.recipients.len(), "notice signed and queued");
         self.inner.metrics.notices_sent.inc();
         self.queue(&queued);
@@ -352,6 +395,23 @@ impl Engine {
         info!(notice = %id, to = to.len(), "forwarded; the sender is told");
         self.queue(&queued);
         Ok(signed)
+    }
+}
+
+/// Checks an idempotency key's form.
+fn check_key(key: &str) -> Result<String, Refusal> {
+    let ok = (1..=128).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-/:".contains(&b));
+    if ok {
+        Ok(key.to_owned())
+    } else {
+        Err(Refusal::Invalid(ValidationError::invalid(
+            "idempotency_key",
+            "1-128 characters from A-Z a-z 0-9 . _ - / :",
+            key,
+        )))
     }
 }
 

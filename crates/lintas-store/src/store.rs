@@ -31,6 +31,9 @@ pub(crate) const PEERS: TableDefinition<&str, &[u8]> = TableDefinition::new("pee
 /// case id, 0x00, victim id; value the alpha-3 codes of the states that
 /// must receive nothing about them, comma-separated.
 pub(crate) const WITHHELD: TableDefinition<&[u8], &str> = TableDefinition::new("withheld");
+/// Submissions by idempotency key: the notice id (32 bytes) and sequence
+/// number (8 bytes, big-endian) of the first submission with that key.
+pub(crate) const SUBMISSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("submissions");
 
 /// The result of recording a received notice.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +142,7 @@ impl Store {
         txn.open_table(META).map_err(db)?;
         txn.open_table(PEERS).map_err(db)?;
         txn.open_table(WITHHELD).map_err(db)?;
+        txn.open_table(SUBMISSIONS).map_err(db)?;
         txn.commit().map_err(db)?;
         Ok(Store {
             db: RwLock::new(Some(database)),
@@ -485,6 +489,21 @@ impl Store {
             .map_err(db)?
             .map(|v| v.value().split(',').map(str::to_owned).collect())
             .unwrap_or_default())
+    }
+
+    /// The first submission made with idempotency key `key`: its notice id
+    /// and sequence number.
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn submission(&self, key: &str) -> Result<Option<([u8; 32], u64)>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let table = txn.open_table(SUBMISSIONS).map_err(db)?;
+        table
+            .get(key)
+            .map_err(db)?
+            .map(|v| crate::transaction::decode_submission(v.value()))
+            .transpose()
     }
 
     /// The stored roster (SignedRoster bytes), if any.

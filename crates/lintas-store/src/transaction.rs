@@ -34,6 +34,24 @@ pub struct Transaction<'t> {
     meta: Lazy<'t, &'static str, &'static [u8]>,
     peers: Lazy<'t, &'static str, &'static [u8]>,
     withheld: Lazy<'t, &'static [u8], &'static str>,
+    submissions: Lazy<'t, &'static str, &'static [u8]>,
+}
+
+/// Reads a submissions-table value: notice id and sequence number.
+pub(crate) fn decode_submission(value: &[u8]) -> Result<([u8; 32], u64), StoreError> {
+    let damaged = || StoreError::Corrupt {
+        what: "submission record".into(),
+        detail: format!("{} bytes, expected 40", value.len()),
+    };
+    let id: [u8; 32] = value
+        .get(..32)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(damaged)?;
+    let seq: [u8; 8] = value
+        .get(32..40)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(damaged)?;
+    Ok((id, u64::from_be_bytes(seq)))
 }
 
 /// The key of a victim of a case in the withheld table.
@@ -84,6 +102,7 @@ impl<'t> Transaction<'t> {
             meta: RefCell::new(None),
             peers: RefCell::new(None),
             withheld: RefCell::new(None),
+            submissions: RefCell::new(None),
         }
     }
 
@@ -407,6 +426,50 @@ impl<'t> Transaction<'t> {
             }
             Ok(())
         })
+    }
+
+    /// The first submission made with idempotency key `key`, if any.
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn submission(&self, key: &str) -> Result<Option<([u8; 32], u64)>, StoreError> {
+        with(
+            self.txn,
+            &self.submissions,
+            crate::store::SUBMISSIONS,
+            |table| {
+                table
+                    .get(key)
+                    .map_err(db)?
+                    .map(|v| decode_submission(v.value()))
+                    .transpose()
+            },
+        )
+    }
+
+    /// Records that idempotency key `key` produced notice `id` with
+    /// `sequence`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn record_submission(
+        &self,
+        key: &str,
+        id: &NoticeId,
+        sequence: u64,
+    ) -> Result<(), StoreError> {
+        let mut value = Vec::with_capacity(40);
+        value.extend_from_slice(id.as_bytes());
+        value.extend_from_slice(&sequence.to_be_bytes());
+        with(
+            self.txn,
+            &self.submissions,
+            crate::store::SUBMISSIONS,
+            |table| {
+                table.insert(key, value.as_slice()).map_err(db)?;
+                Ok(())
+            },
+        )
     }
 
     /// Saves the trusted roster (SignedRoster bytes).
