@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod records;
+pub mod schema;
 mod store;
 mod transaction;
 
@@ -50,6 +51,28 @@ pub enum StoreError {
     /// committed (each change is then retried alone).
     #[error("a change in the group failed")]
     GroupAborted,
+    /// The file is not a Lintas store (empty, or not a database the store
+    /// can read): the node refuses to start rather than begin a new one and
+    /// lose its cursors, sequence numbers and roster.
+    #[error("{path} is not a Lintas store: {why}")]
+    NotAStore {
+        /// The file.
+        path: String,
+        /// What was found.
+        why: String,
+    },
+    /// The store was written by a newer version of Lintas.
+    #[error(
+        "{path} was written by a newer Lintas (store schema version {found}; this version reads up to {supported}): run the newer version, or restore a backup"
+    )]
+    TooNew {
+        /// The file.
+        path: String,
+        /// The schema version in the file.
+        found: u64,
+        /// The newest this build reads.
+        supported: u64,
+    },
 }
 
 /// Converts any redb error.

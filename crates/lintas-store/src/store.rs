@@ -128,25 +128,54 @@ impl Store {
     /// # Errors
     /// As [`Store::open`].
     pub fn open_with_cache(path: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
-        let database = redb::Builder::new()
-            .set_cache_size(cache_bytes)
-            .create(path)
-            .map_err(db)?;
-        let txn = database.begin_write().map_err(db)?;
-        txn.open_table(NOTICES).map_err(db)?;
-        txn.open_table(INBOX).map_err(db)?;
-        txn.open_table(OUTBOX).map_err(db)?;
-        txn.open_table(RECEIPTS).map_err(db)?;
-        txn.open_table(CASES).map_err(db)?;
-        txn.open_table(COUNTERS).map_err(db)?;
-        txn.open_table(META).map_err(db)?;
-        txn.open_table(PEERS).map_err(db)?;
-        txn.open_table(WITHHELD).map_err(db)?;
-        txn.open_table(SUBMISSIONS).map_err(db)?;
-        txn.commit().map_err(db)?;
+        let shown = path.display().to_string();
+        let not_a_store = |why: String| StoreError::NotAStore {
+            path: shown.clone(),
+            why,
+        };
+        let existed = match std::fs::metadata(path) {
+            Ok(meta) if meta.len() == 0 => {
+                return Err(not_a_store(
+                    "the file is empty (an interrupted copy or a full disk?); move it away to start a new store, or restore a backup".into(),
+                ));
+            }
+            Ok(_) => true,
+            Err(_) => false,
+        };
+        // The database library may panic on some damaged files: that is a
+        // damaged store, reported as such, not a crash.
+        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            redb::Builder::new()
+                .set_cache_size(cache_bytes)
+                .create(path)
+        }));
+        let database = match opened {
+            Ok(Ok(database)) => database,
+            Ok(Err(redb::DatabaseError::DatabaseAlreadyOpen)) => {
+                return Err(db(redb::DatabaseError::DatabaseAlreadyOpen));
+            }
+            Ok(Err(e)) if existed => return Err(not_a_store(e.to_string())),
+            Ok(Err(e)) => return Err(db(e)),
+            Err(_) => {
+                return Err(not_a_store(
+                    "the database library could not read it (damaged file)".into(),
+                ));
+            }
+        };
+        crate::schema::migrate(&database, &shown)?;
         Ok(Store {
             db: RwLock::new(Some(database)),
         })
+    }
+
+    /// The schema version of the store (see [`crate::schema`]).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn schema_version(&self) -> Result<u64, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let meta = txn.open_table(META).map_err(db)?;
+        crate::schema::read_version(&meta)
     }
 
     fn db(&self) -> Result<Open<'_>, StoreError> {

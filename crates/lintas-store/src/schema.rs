@@ -1,0 +1,180 @@
+//! The store's schema version and its migrations, applied in order when a
+//! store is opened. A store records the number of migrations applied to it
+//! (`schema_version` in the meta table); a store whose version is newer
+//! than this build's is refused, never misread.
+//!
+//! To change the layout, add a function to [`MIGRATIONS`]: it runs once on
+//! every existing store, in the same transaction that records the new
+//! version, so a crash leaves the store at the old version or the new one.
+
+use redb::{Database, ReadableTable, Table, WriteTransaction};
+
+use crate::store::{
+    CASES, COUNTERS, INBOX, META, NOTICES, OUTBOX, PEERS, RECEIPTS, SUBMISSIONS, WITHHELD,
+};
+use crate::{StoreError, db};
+
+/// The meta-table key holding the schema version (8 bytes, big-endian).
+const VERSION_KEY: &str = "schema_version";
+
+type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
+
+/// Version 1: every table of the first layout (notices keyed by id, inbox
+/// and outbox by sequence, receipts, case index, counters, meta, peer retry
+/// state, withheld victims, submissions by idempotency key). Stores made
+/// before versioning had all but the last two; creating a table that exists
+/// changes nothing.
+fn v1_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
+    txn.open_table(NOTICES).map_err(db)?;
+    txn.open_table(INBOX).map_err(db)?;
+    txn.open_table(OUTBOX).map_err(db)?;
+    txn.open_table(RECEIPTS).map_err(db)?;
+    txn.open_table(CASES).map_err(db)?;
+    txn.open_table(COUNTERS).map_err(db)?;
+    txn.open_table(META).map_err(db)?;
+    txn.open_table(PEERS).map_err(db)?;
+    txn.open_table(WITHHELD).map_err(db)?;
+    txn.open_table(SUBMISSIONS).map_err(db)?;
+    Ok(())
+}
+
+/// The migrations, in order: after applying the first n, a store is at
+/// version n.
+const MIGRATIONS: &[Migration] = &[v1_tables];
+
+/// The schema version this build writes.
+pub const CURRENT_VERSION: u64 = MIGRATIONS.len() as u64;
+
+/// Reads the version from the meta table (0 when absent).
+pub(crate) fn read_version(
+    meta: &impl ReadableTable<&'static str, &'static [u8]>,
+) -> Result<u64, StoreError> {
+    let Some(value) = meta.get(VERSION_KEY).map_err(db)? else {
+        return Ok(0);
+    };
+    let bytes: [u8; 8] = value.value().try_into().map_err(|_| StoreError::Corrupt {
+        what: "schema version".into(),
+        detail: format!("{} bytes, expected 8", value.value().len()),
+    })?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
+fn write_version(
+    meta: &mut Table<'_, &'static str, &'static [u8]>,
+    version: u64,
+) -> Result<(), StoreError> {
+    meta.insert(VERSION_KEY, version.to_be_bytes().as_slice())
+        .map_err(db)?;
+    Ok(())
+}
+
+/// Brings the store at `path` to [`CURRENT_VERSION`], or refuses a newer
+/// one. A store without a version that already held data predates
+/// versioning: it has the version 1 layout.
+pub(crate) fn migrate(database: &Database, path: &str) -> Result<(), StoreError> {
+    let txn = database.begin_write().map_err(db)?;
+    let found = {
+        let meta = txn.open_table(META).map_err(db)?;
+        read_version(&meta)?
+    };
+    if found > CURRENT_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found,
+            supported: CURRENT_VERSION,
+        });
+    }
+    for migration in MIGRATIONS
+        .iter()
+        .skip(usize::try_from(found).unwrap_or(usize::MAX))
+    {
+        migration(&txn)?;
+    }
+    if found != CURRENT_VERSION {
+        let mut meta = txn.open_table(META).map_err(db)?;
+        write_version(&mut meta, CURRENT_VERSION)?;
+    }
+    txn.commit().map_err(db)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+
+    #[test]
+    fn a_new_store_is_at_the_current_version_and_reopens() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("node.redb");
+        let store = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(store.schema_version().ok(), Some(CURRENT_VERSION));
+        store.close();
+        let again = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(again.schema_version().ok(), Some(CURRENT_VERSION));
+    }
+
+    #[test]
+    fn an_empty_file_is_refused_not_taken_as_a_new_store() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("node.redb");
+        std::fs::write(&path, b"").unwrap_or_else(|e| panic!("{e}"));
+        match Store::open(&path) {
+            Err(StoreError::NotAStore { why, .. }) => assert!(why.contains("empty"), "{why}"),
+            other => panic!("expected NotAStore, got {other:?}"),
+        }
+        // And it is left as it was.
+        assert_eq!(std::fs::metadata(&path).map(|m| m.len()).ok(), Some(0));
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_refused() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("node.redb");
+        std::fs::write(&path, vec![0x5A; 4096]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            Store::open(&path),
+            Err(StoreError::NotAStore { .. })
+        ));
+    }
+
+    #[test]
+    fn a_store_from_a_newer_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("node.redb");
+        {
+            let database = redb::Database::create(&path).unwrap_or_else(|e| panic!("{e}"));
+            let txn = database.begin_write().unwrap_or_else(|e| panic!("{e}"));
+            {
+                let mut meta = txn.open_table(META).unwrap_or_else(|e| panic!("{e}"));
+                write_version(&mut meta, CURRENT_VERSION + 1).unwrap_or_else(|e| panic!("{e}"));
+            }
+            txn.commit().unwrap_or_else(|e| panic!("{e}"));
+        }
+        match Store::open(&path) {
+            Err(e @ StoreError::TooNew { .. }) => {
+                assert!(e.to_string().contains("newer Lintas"), "{e}");
+            }
+            other => panic!("expected TooNew, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_store_from_before_versioning_is_migrated() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("node.redb");
+        {
+            let database = redb::Database::create(&path).unwrap_or_else(|e| panic!("{e}"));
+            let txn = database.begin_write().unwrap_or_else(|e| panic!("{e}"));
+            {
+                let mut meta = txn.open_table(META).unwrap_or_else(|e| panic!("{e}"));
+                meta.insert("roster", b"old".as_slice())
+                    .unwrap_or_else(|e| panic!("{e}"));
+            }
+            txn.commit().unwrap_or_else(|e| panic!("{e}"));
+        }
+        let store = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(store.schema_version().ok(), Some(CURRENT_VERSION));
+        assert_eq!(store.roster().ok().flatten(), Some(b"old".to_vec()));
+    }
+}
