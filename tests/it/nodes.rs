@@ -1968,3 +1968,92 @@ async fn a_retried_submission_with_its_key_signs_once() {
     assert_eq!(field(&status), "idempotency_key");
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_refused_for_good_leaves_the_outbox_and_does_not_block_its_case() {
+    use lintas_core::notice::{NoticeContent, Withdrawal};
+    use lintas_core::vocab::NoticeKind::{VictimStatusUpdate, Withdrawal as WithdrawalKind};
+    let dir = tempfile::tempdir().unwrap();
+    let net = DevNet::start(&[IDN_KEMLU, KHM_POLICE], dir.path())
+        .await
+        .unwrap();
+    let mut indonesia = net.case_system(IDN_KEMLU).await.unwrap();
+
+    // Cambodia holds a Thai notice of the case.
+    let mut thailand = net.peer(THA_POLICE, KHM_POLICE).await.unwrap();
+    let (thai, notice) = signed_now(VictimStatusUpdate, THA_POLICE, &[KHM_POLICE]);
+    thailand.deliver(deliver_request(&notice)).await.unwrap();
+
+    // Indonesia withdraws it by mistake: Cambodia refuses for good
+    // (not_own_notice). A later notice of the same case still arrives.
+    let mut withdrawal = body_now(WithdrawalKind, IDN_KEMLU, &[KHM_POLICE]);
+    withdrawal.content = NoticeContent::Withdrawal(Withdrawal::new(
+        thai,
+        lintas_core::text::Text::en("wrong notice"),
+    ));
+    net.node(IDN_KEMLU).submit(withdrawal).await.unwrap();
+    let (update, _) = net
+        .node(IDN_KEMLU)
+        .submit(body_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]))
+        .await
+        .unwrap();
+    eventually("the later notice of the case arrives", || async {
+        net.node(KHM_POLICE)
+            .inbox_after(0)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.id == update)
+    })
+    .await;
+    eventually("the outbox is empty", || async {
+        net.node(IDN_KEMLU).outbox_len().await.unwrap() == 0
+    })
+    .await;
+
+    // The operator sees the dead letter, retries it (refused again), then
+    // drops it.
+    let list = |api: &mut lintas_grpc::pb::agency_api_client::AgencyApiClient<_>| {
+        let mut api = api.clone();
+        async move {
+            api.list_dead_letters(pb::ListDeadLettersRequest::default())
+                .await
+                .unwrap()
+                .into_inner()
+                .dead_letters
+        }
+    };
+    let dead = list(&mut indonesia).await;
+    assert_eq!(dead.len(), 1);
+    assert!(
+        dead[0].error.starts_with("not_own_notice"),
+        "{}",
+        dead[0].error
+    );
+    assert_eq!(dead[0].recipient, KHM_POLICE);
+    indonesia
+        .retry_dead_letter(pb::DeadLetterRequest { seq: dead[0].seq })
+        .await
+        .unwrap();
+    let again = loop {
+        let now = list(&mut indonesia).await;
+        if now.len() == 1 && now[0].seq != dead[0].seq {
+            break now;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    indonesia
+        .drop_dead_letter(pb::DeadLetterRequest { seq: again[0].seq })
+        .await
+        .unwrap();
+    assert!(list(&mut indonesia).await.is_empty());
+    let status = indonesia
+        .drop_dead_letter(pb::DeadLetterRequest { seq: again[0].seq })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status.code(), reason(&status).as_str()),
+        (tonic::Code::NotFound, "not_found")
+    );
+    net.shutdown().await;
+}

@@ -221,6 +221,51 @@ pub(crate) fn rebase(
     Ok(())
 }
 
+pub(crate) async fn dead_letters(conn: &Connection) -> Result<(), Error> {
+    let mut client = connect(conn).await?;
+    let mut page_token = Vec::new();
+    loop {
+        let page = client
+            .list_dead_letters(pb::ListDeadLettersRequest {
+                page_size: 0,
+                page_token,
+            })
+            .await
+            .map_err(status)?
+            .into_inner();
+        for d in page.dead_letters {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "seq": d.seq,
+                    "recipient": d.recipient,
+                    "case_id": d.case_id,
+                    "notice_id": hex::encode(&d.notice_id),
+                    "error": d.error,
+                    "refused_at": d.refused_at.map(|t| t.seconds),
+                })
+            );
+        }
+        if page.next_page_token.is_empty() {
+            return Ok(());
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+pub(crate) async fn dead_letter(conn: &Connection, seq: u64, retry: bool) -> Result<(), Error> {
+    let mut client = connect(conn).await?;
+    let request = pb::DeadLetterRequest { seq };
+    if retry {
+        client.retry_dead_letter(request).await.map_err(status)?;
+    } else {
+        client.drop_dead_letter(request).await.map_err(status)?;
+    }
+    let done = if retry { "queued again" } else { "dropped" };
+    println!("{}", serde_json::json!({ "seq": seq, "done": done }));
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

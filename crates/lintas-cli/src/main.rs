@@ -94,6 +94,9 @@ enum Command {
     /// Load-test real nodes on loopback and print throughput, latency, CPU
     /// and memory beside the Ed25519 rates of the same run.
     Bench(bench::BenchArgs),
+    /// Notices and receipts a recipient refused for good: list, retry, drop.
+    #[command(subcommand)]
+    DeadLetters(DeadLettersCommand),
     /// Install the next roster version on a running node (no restart).
     InstallRoster {
         #[command(flatten)]
@@ -109,6 +112,31 @@ enum Command {
         /// The case id.
         #[arg(long)]
         case: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DeadLettersCommand {
+    /// One JSON object per dead letter, oldest first.
+    List {
+        #[command(flatten)]
+        conn: client::Connection,
+    },
+    /// Put a dead letter back in the outbox.
+    Retry {
+        #[command(flatten)]
+        conn: client::Connection,
+        /// Its seq, as `list` shows it.
+        #[arg(long)]
+        seq: u64,
+    },
+    /// Drop a dead letter for good.
+    Drop {
+        #[command(flatten)]
+        conn: client::Connection,
+        /// Its seq, as `list` shows it.
+        #[arg(long)]
+        seq: u64,
     },
 }
 
@@ -141,6 +169,15 @@ fn main() -> ExitCode {
             Command::Tail { conn, after, limit } => client::tail(&conn, after, limit).await,
             Command::Timeline { conn, case } => client::timeline(&conn, &case).await,
             Command::InstallRoster { conn, roster } => client::install_roster(&conn, &roster).await,
+            Command::DeadLetters(DeadLettersCommand::List { conn }) => {
+                client::dead_letters(&conn).await
+            }
+            Command::DeadLetters(DeadLettersCommand::Retry { conn, seq }) => {
+                client::dead_letter(&conn, seq, true).await
+            }
+            Command::DeadLetters(DeadLettersCommand::Drop { conn, seq }) => {
+                client::dead_letter(&conn, seq, false).await
+            }
             Command::Bench(args) => bench::run(&args).await,
         }
     });

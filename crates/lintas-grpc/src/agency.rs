@@ -363,4 +363,99 @@ impl AgencyApi for AgencyService {
             receipt: Some(receipt.into()),
         }))
     }
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn list_dead_letters(
+        &self,
+        request: Request<wire::ListDeadLettersRequest>,
+    ) -> Result<Response<wire::ListDeadLettersResponse>, Status> {
+        self.authorise(&request)?;
+        let request = request.into_inner();
+        let size = match request.page_size {
+            0 => 100,
+            n @ 1..=500 => n as usize,
+            n => {
+                return Err(status::invalid(
+                    &ValidationError::invalid(
+                        "page_size",
+                        "a page size from 1 to 500, or 0 for 100",
+                        n.to_string(),
+                    ),
+                    "",
+                ));
+            }
+        };
+        let after = match request.page_token.as_slice() {
+            [] => 0,
+            token => u64::from_be_bytes(<[u8; 8]>::try_from(token).map_err(|_| {
+                status::invalid(
+                    &ValidationError::invalid(
+                        "page_token",
+                        "empty, or the next_page_token of the previous page",
+                        "a token this node did not issue",
+                    ),
+                    "",
+                )
+            })?),
+        };
+        let all = self.state.read(|e| e.dead_letters()).await?;
+        let mut page: Vec<_> = all.into_iter().filter(|d| d.seq > after).collect();
+        let next = if page.len() > size {
+            page.truncate(size);
+            page.last()
+                .map(|d| d.seq.to_be_bytes().to_vec())
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let dead_letters = page
+            .into_iter()
+            .map(|d| wire::DeadLetter {
+                seq: d.seq,
+                recipient: d.recipient,
+                case_id: d.case_id,
+                notice_id: d
+                    .notice_id
+                    .map(|n| n.as_bytes().to_vec())
+                    .unwrap_or_default(),
+                error: d.error,
+                refused_at: Some(prost_types::Timestamp {
+                    seconds: d.refused_at_ms.div_euclid(1000),
+                    nanos: i32::try_from(d.refused_at_ms.rem_euclid(1000) * 1_000_000).unwrap_or(0),
+                }),
+            })
+            .collect();
+        Ok(Response::new(wire::ListDeadLettersResponse {
+            dead_letters,
+            next_page_token: next,
+        }))
+    }
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn retry_dead_letter(
+        &self,
+        request: Request<wire::DeadLetterRequest>,
+    ) -> Result<Response<wire::DeadLetterResponse>, Status> {
+        self.authorise(&request)?;
+        self.state
+            .engine
+            .retry_dead_letter(request.into_inner().seq)
+            .await
+            .map_err(|r| status::refused(&r))?;
+        Ok(Response::new(wire::DeadLetterResponse {}))
+    }
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn drop_dead_letter(
+        &self,
+        request: Request<wire::DeadLetterRequest>,
+    ) -> Result<Response<wire::DeadLetterResponse>, Status> {
+        self.authorise(&request)?;
+        self.state
+            .engine
+            .drop_dead_letter(request.into_inner().seq)
+            .await
+            .map_err(|r| status::refused(&r))?;
+        Ok(Response::new(wire::DeadLetterResponse {}))
+    }
 }

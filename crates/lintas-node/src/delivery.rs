@@ -46,6 +46,8 @@ struct Ready {
 enum EntryResult {
     Delivered(Option<ReceiptRecord>),
     Refused(String, u32),
+    /// Refused for a reason no retry can change: to the dead letters.
+    Dead(String),
     NotSent,
 }
 
@@ -162,6 +164,11 @@ impl Engine {
                         continue;
                     }
                     (Answer::ReceiptRecorded, None) => EntryResult::Delivered(None),
+                    (Answer::Refused { reason, message }, _)
+                        if crate::refusal::is_permanent(&reason) =>
+                    {
+                        EntryResult::Dead(format!("{reason}: {message}"))
+                    }
                     (Answer::Refused { reason, message }, _) => {
                         EntryResult::Refused(format!("{reason}: {message}"), attempts)
                     }
@@ -294,6 +301,7 @@ impl Engine {
             results.values().any(|r| !matches!(r, EntryResult::NotSent)) || unreachable.is_none();
         let mut completes: Vec<(u64, Option<ReceiptRecord>)> = Vec::new();
         let mut reschedules = Vec::new();
+        let mut buried = Vec::new();
         let mut outcomes = Vec::with_capacity(seqs.len());
         let (mut delivered, mut refused) = (0u64, 0u64);
         for seq in seqs {
@@ -312,6 +320,12 @@ impl Engine {
                     reschedules.push((*seq, attempts, at_ms, error.clone()));
                     outcomes.push((*seq, EntryOutcome::Refused(mono + delay)));
                 }
+                Some(EntryResult::Dead(error)) => {
+                    warn!(seq, peer, %error, "delivery refused for good; moved to the dead letters");
+                    buried.push((*seq, error.clone()));
+                    // Out of the schedule: the rest of its case goes on.
+                    outcomes.push((*seq, EntryOutcome::Done));
+                }
                 Some(EntryResult::NotSent) | None => outcomes.push((*seq, EntryOutcome::NotSent)),
             }
         }
@@ -321,6 +335,8 @@ impl Engine {
             // Decided by the schedule below; persisted with the batch.
             Some(())
         };
+        let now_ms = unix_ms(now);
+        let dead = buried.len();
         let events: Vec<ReceiptRecord> = completes.iter().filter_map(|(_, r)| r.clone()).collect();
         let peer_owned = peer.to_owned();
         let mut schedule_outcomes = outcomes.clone();
@@ -338,6 +354,9 @@ impl Engine {
                 }
                 for (seq, attempts, at_ms, error) in &reschedules {
                     txn.reschedule(*seq, *attempts, *at_ms, error)?;
+                }
+                for (seq, error) in &buried {
+                    txn.bury(*seq, now_ms, error)?;
                 }
                 if backoff.is_none() {
                     txn.set_peer_retry(&peer_owned, None)?;
@@ -378,6 +397,11 @@ impl Engine {
         m.deliveries
             .get_or_create(&metrics::Outcome { outcome: "refused" })
             .inc_by(refused);
+        m.deliveries
+            .get_or_create(&metrics::Outcome {
+                outcome: "dead_letter",
+            })
+            .inc_by(u64::try_from(dead).unwrap_or(u64::MAX));
         m.outbox_entries
             .set(i64::try_from(self.outbox_len()).unwrap_or(i64::MAX));
         if let Some((failures, delay)) = retry {

@@ -63,6 +63,7 @@
 #![deny(missing_docs)]
 
 mod commit;
+mod dead_letters;
 mod delivery;
 mod engine;
 mod history;
@@ -76,6 +77,7 @@ pub mod schedule;
 mod transport;
 mod withheld;
 
+pub use dead_letters::DeadLetter;
 pub use engine::{Engine, EngineError, ReceiptEvent};
 pub use history::HistoryError;
 pub use inbox::{InboxError, ReceivedNotice};

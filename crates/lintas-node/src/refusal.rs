@@ -195,3 +195,34 @@ fn verify_class(error: &VerifyError) -> RefusalClass {
         _ => RefusalClass::InvalidArgument,
     }
 }
+
+/// Whether a recipient's refusal (its `lintas-reason`) is one no retry can
+/// change: the notice or receipt itself is wrong for that recipient. Such
+/// an entry leaves the outbox for the dead letters at once instead of
+/// holding its case back (docs/PROTOCOL.md section 9.6, rule 6). Refusals
+/// that may pass later (rate limits, clocks, a roster the recipient has not
+/// installed yet, its store failing) are retried.
+pub(crate) fn is_permanent(reason: &str) -> bool {
+    matches!(
+        reason,
+        "invalid_argument"
+            | "invalid_body"
+            | "bad_signature"
+            | "id_mismatch"
+            | "signer_not_sender"
+            | "key_not_valid_at_creation"
+            | "kind_not_permitted"
+            | "not_central_authority"
+            | "sender_not_peer"
+            | "not_a_recipient"
+            | "not_own_notice"
+            | "supersedes_other_kind"
+            | "not_asked"
+            | "wrong_kind_referenced"
+            | "not_in_referenced"
+            | "not_responsible"
+            | "receipt_digest_mismatch"
+            | "unsupported_kind"
+            | "expired"
+    )
+}

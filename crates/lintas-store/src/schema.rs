@@ -10,7 +10,8 @@
 use redb::{Database, ReadableTable, Table, WriteTransaction};
 
 use crate::store::{
-    CASES, COUNTERS, INBOX, META, NOTICES, OUTBOX, PEERS, RECEIPTS, SUBMISSIONS, WITHHELD,
+    CASES, COUNTERS, DEAD_LETTERS, INBOX, META, NOTICES, OUTBOX, PEERS, RECEIPTS, SUBMISSIONS,
+    WITHHELD,
 };
 use crate::{StoreError, db};
 
@@ -38,9 +39,16 @@ fn v1_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Version 2: the dead letters, outbox entries a recipient refused for
+/// good.
+fn v2_dead_letters(txn: &WriteTransaction) -> Result<(), StoreError> {
+    txn.open_table(DEAD_LETTERS).map_err(db)?;
+    Ok(())
+}
+
 /// The migrations, in order: after applying the first n, a store is at
 /// version n.
-const MIGRATIONS: &[Migration] = &[v1_tables];
+const MIGRATIONS: &[Migration] = &[v1_tables, v2_dead_letters];
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: u64 = MIGRATIONS.len() as u64;

@@ -34,6 +34,10 @@ pub(crate) const WITHHELD: TableDefinition<&[u8], &str> = TableDefinition::new("
 /// Submissions by idempotency key: the notice id (32 bytes) and sequence
 /// number (8 bytes, big-endian) of the first submission with that key.
 pub(crate) const SUBMISSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("submissions");
+/// Outbox entries a recipient refused for good, by their outbox sequence:
+/// the entry as it was, `last_error` the refusal and `next_attempt_ms` when
+/// it came.
+pub(crate) const DEAD_LETTERS: TableDefinition<u64, &[u8]> = TableDefinition::new("dead_letters");
 
 /// The result of recording a received notice.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -533,6 +537,23 @@ impl Store {
             .map_err(db)?
             .map(|v| crate::transaction::decode_submission(v.value()))
             .transpose()
+    }
+
+    /// The dead letters: entries a recipient refused for good, oldest
+    /// first, each with the refusal in `last_error` and its time (Unix
+    /// milliseconds) in `next_attempt_ms`.
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let table = txn.open_table(DEAD_LETTERS).map_err(db)?;
+        let mut out = Vec::new();
+        for row in table.iter().map_err(db)? {
+            let (_, value) = row.map_err(db)?;
+            out.push(decode(value.value(), "dead letter")?);
+        }
+        Ok(out)
     }
 
     /// The stored roster (SignedRoster bytes), if any.

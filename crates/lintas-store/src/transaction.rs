@@ -35,6 +35,7 @@ pub struct Transaction<'t> {
     peers: Lazy<'t, &'static str, &'static [u8]>,
     withheld: Lazy<'t, &'static [u8], &'static str>,
     submissions: Lazy<'t, &'static str, &'static [u8]>,
+    dead_letters: Lazy<'t, u64, &'static [u8]>,
 }
 
 /// Reads a submissions-table value: notice id and sequence number.
@@ -103,6 +104,7 @@ impl<'t> Transaction<'t> {
             peers: RefCell::new(None),
             withheld: RefCell::new(None),
             submissions: RefCell::new(None),
+            dead_letters: RefCell::new(None),
         }
     }
 
@@ -380,6 +382,51 @@ impl<'t> Transaction<'t> {
             }
             Ok(())
         })
+    }
+
+    /// Moves outbox entry `seq` to the dead letters: its recipient refused
+    /// it for good (`error`, at `at_ms`). Nothing else of its case waits for
+    /// it any more. A missing entry is not an error (already moved).
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn bury(&self, seq: u64, at_ms: i64, error: &str) -> Result<(), StoreError> {
+        let removed =
+            self.outbox(|outbox| Ok(outbox.remove(seq).map_err(db)?.map(|v| v.value().to_vec())))?;
+        let Some(bytes) = removed else {
+            return Ok(());
+        };
+        let mut entry: OutboxEntry = decode(&bytes, "outbox entry")?;
+        entry.last_error = error.chars().take(512).collect();
+        entry.next_attempt_ms = at_ms;
+        with(
+            self.txn,
+            &self.dead_letters,
+            crate::store::DEAD_LETTERS,
+            |table| {
+                table
+                    .insert(seq, entry.encode_to_vec().as_slice())
+                    .map_err(db)?;
+                Ok(())
+            },
+        )
+    }
+
+    /// Takes dead letter `seq` out of the dead letters; returns it (or
+    /// `None` when there is none with that sequence).
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn unbury(&self, seq: u64) -> Result<Option<OutboxEntry>, StoreError> {
+        let removed = with(
+            self.txn,
+            &self.dead_letters,
+            crate::store::DEAD_LETTERS,
+            |table| Ok(table.remove(seq).map_err(db)?.map(|v| v.value().to_vec())),
+        )?;
+        removed
+            .map(|bytes| decode(&bytes, "dead letter"))
+            .transpose()
     }
 
     /// Records a peer's delivery backoff, or clears it (`None`) once the
