@@ -424,3 +424,64 @@ fn signed_rosters_survive_their_wire_form() {
         Some(KHM_POLICE)
     );
 }
+
+#[test]
+fn the_clock_skew_bound_is_exactly_300_seconds() {
+    // Written with the number, not the constant, so that moving the bound
+    // fails this test (a mutation that survived the suite before).
+    let trusted = trusted();
+    let mut body = bodies()[1].clone();
+    body.expires_at = now().plus_seconds(86_400);
+    body.created_at = now().plus_seconds(300);
+    trusted.verify_notice(&sign(&body), now()).unwrap();
+    body.created_at = now().plus_seconds(301);
+    assert!(matches!(
+        trusted.verify_notice(&sign(&body), now()),
+        Err(VerifyError::CreatedInFuture { .. })
+    ));
+}
+
+#[test]
+fn a_key_is_valid_from_its_first_instant_until_just_before_its_end() {
+    let trusted = trusted();
+    let mut body = bodies()[1].clone();
+    let key = trusted.roster().agency(&body.sender).unwrap().keys[0].clone();
+    body.expires_at = key.valid_until.plus_seconds(86_400);
+    body.handling.response_deadline = None;
+    body.handling.priority = lintas_core::vocab::Priority::High;
+    let at = |created: lintas_core::time::Timestamp, body: &mut lintas_core::notice::NoticeBody| {
+        body.created_at = created;
+        if let lintas_core::notice::NoticeContent::VictimStatusUpdate(u) = &mut body.content {
+            u.effective_at = created;
+        }
+        trusted.verify_notice(&sign(body), created)
+    };
+    assert!(at(key.valid_from, &mut body).is_ok());
+    assert!(matches!(
+        at(key.valid_from.plus_seconds(-1), &mut body),
+        Err(VerifyError::KeyNotValidAtCreation { .. })
+    ));
+    // The roster expires before the key does: verify at a time the roster
+    // is still current, with the notice created near the key's end.
+    let late = key.valid_until.plus_seconds(-1);
+    body.created_at = late;
+    if let lintas_core::notice::NoticeContent::VictimStatusUpdate(u) = &mut body.content {
+        u.effective_at = late;
+    }
+    let roster_now = trusted.roster().expires_at.plus_seconds(-1);
+    let result = trusted.verify_notice(&sign(&body), roster_now);
+    // created_at is far ahead of roster_now: refused for the clock, which
+    // shows the key check itself passed at valid_until - 1.
+    assert!(
+        matches!(result, Err(VerifyError::CreatedInFuture { .. })),
+        "{result:?}"
+    );
+    body.created_at = key.valid_until;
+    if let lintas_core::notice::NoticeContent::VictimStatusUpdate(u) = &mut body.content {
+        u.effective_at = key.valid_until;
+    }
+    assert!(matches!(
+        trusted.verify_notice(&sign(&body), roster_now),
+        Err(VerifyError::KeyNotValidAtCreation { .. })
+    ));
+}
