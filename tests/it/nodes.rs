@@ -2057,3 +2057,34 @@ async fn a_notice_refused_for_good_leaves_the_outbox_and_does_not_block_its_case
     );
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_used_its_daily_quota_is_refused_and_others_are_not() {
+    use lintas_core::vocab::NoticeKind::VictimStatusUpdate;
+    let dir = tempfile::tempdir().unwrap();
+    let mut limits = lintas_grpc::Limits::default();
+    limits.peer_kib_per_day = 16;
+    let net = DevNet::start_with(&[KHM_POLICE], dir.path(), limits)
+        .await
+        .unwrap();
+    let mut indonesia = net.peer(IDN_KEMLU, KHM_POLICE).await.unwrap();
+    let mut thailand = net.peer(THA_POLICE, KHM_POLICE).await.unwrap();
+    let mut accepted = 0;
+    let refusal = loop {
+        let (_, notice) = signed_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]);
+        match indonesia.deliver(deliver_request(&notice)).await {
+            Ok(_) => accepted += 1,
+            Err(status) => break status,
+        }
+        assert!(accepted <= 16, "the quota did not hold");
+    };
+    assert!(accepted >= 1);
+    assert_eq!(
+        (refusal.code(), reason(&refusal).as_str()),
+        (tonic::Code::ResourceExhausted, "quota_exceeded")
+    );
+    // Another peer's quota is its own.
+    let (_, notice) = signed_now(VictimStatusUpdate, THA_POLICE, &[KHM_POLICE]);
+    thailand.deliver(deliver_request(&notice)).await.unwrap();
+    net.shutdown().await;
+}

@@ -125,8 +125,10 @@ impl Net {
         // A load test: limits high enough not to be what is measured,
         // unless asked for.
         let (rate, burst) = peer_rate.map_or((1_000_000, 1_000_000), |r| (r, r.saturating_mul(4)));
-        let extra =
-            format!("\n[limits]\npeer_requests_per_second = {rate}\npeer_burst = {burst}\n");
+        let extra = format!(
+            "\n[limits]\npeer_requests_per_second = {rate}\npeer_burst = {burst}\npeer_kib_per_day = {}\n",
+            u32::MAX
+        );
         create(dir, &spec, &extra)?;
         Ok(Net {
             dir: dir.to_path_buf(),

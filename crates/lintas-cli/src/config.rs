@@ -68,6 +68,7 @@ pub(crate) struct LimitsConfig {
     pub(crate) peer_requests_per_second: Option<u32>,
     pub(crate) peer_burst: Option<u32>,
     pub(crate) max_batch_items: Option<u32>,
+    pub(crate) peer_kib_per_day: Option<u32>,
     pub(crate) max_connections: Option<usize>,
     pub(crate) max_connections_per_address: Option<usize>,
     pub(crate) tls_handshake_timeout_ms: Option<u64>,

@@ -42,6 +42,9 @@ pub(crate) async fn run(config_path: &Path) -> Result<(), Error> {
     if let Some(items) = config.limits.max_batch_items {
         limits.max_batch_items = items;
     }
+    if let Some(kib) = config.limits.peer_kib_per_day {
+        limits.peer_kib_per_day = kib;
+    }
     if let Some(n) = config.limits.max_connections {
         limits.max_connections = n;
     }

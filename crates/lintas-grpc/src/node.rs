@@ -70,6 +70,11 @@ pub struct Limits {
     pub peer_burst: u32,
     /// Items taken in one `DeliverBatch` call.
     pub max_batch_items: u32,
+    /// What one peer agency may hand over per day, in KiB of messages on
+    /// the peer-exchange service (its quota of this node's disk): a day's
+    /// worth may come at once, then it refills evenly over the day. Not
+    /// kept across restarts.
+    pub peer_kib_per_day: u32,
     /// Open connections in all; a connection over the cap is closed as it
     /// arrives.
     pub max_connections: usize,
@@ -95,6 +100,7 @@ impl Default for Limits {
             peer_requests_per_second: 1000,
             peer_burst: 2000,
             max_batch_items: 256,
+            peer_kib_per_day: 512 * 1024,
             max_connections: 1024,
             max_connections_per_address: 64,
             tls_handshake_timeout: Duration::from_secs(10),
@@ -316,6 +322,7 @@ impl NodeBuilder {
             limits: self.limits,
             shutdown: CancellationToken::new(),
             peer_rate: peer_rate_limiter(&self.limits),
+            peer_bytes: peer_quota(&self.limits),
         });
         let local_addr = listener
             .local_addr()
@@ -440,6 +447,16 @@ fn peer_rate_limiter(limits: &Limits) -> crate::state::PeerRateLimiter {
     let per_second = NonZeroU32::new(limits.peer_requests_per_second).unwrap_or(NonZeroU32::MIN);
     let burst = NonZeroU32::new(limits.peer_burst).unwrap_or(per_second);
     governor::RateLimiter::keyed(governor::Quota::per_second(per_second).allow_burst(burst))
+}
+
+fn peer_quota(limits: &Limits) -> crate::state::PeerRateLimiter {
+    use std::num::NonZeroU32;
+    let per_day = NonZeroU32::new(limits.peer_kib_per_day).unwrap_or(NonZeroU32::MIN);
+    let period = Duration::from_secs(86_400) / per_day.get();
+    let quota = governor::Quota::with_period(period.max(Duration::from_nanos(1)))
+        .unwrap_or_else(|| governor::Quota::per_second(per_day))
+        .allow_burst(per_day);
+    governor::RateLimiter::keyed(quota)
 }
 
 /// A running node. Dropping it stops the node without waiting; call

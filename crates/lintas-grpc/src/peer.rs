@@ -33,7 +33,11 @@ impl PeerService {
     }
 
     /// The agency on the other end, if it may hand over `items` now.
-    fn caller<T>(&self, request: &Request<T>, items: u32) -> Result<AgencyId, Status> {
+    fn caller<T: prost::Message>(
+        &self,
+        request: &Request<T>,
+        items: u32,
+    ) -> Result<AgencyId, Status> {
         let agency = {
             let roster = self.state.engine.roster();
             match caller_of(request, &self.state.transport, roster.roster()) {
@@ -60,6 +64,20 @@ impl PeerService {
                     limits.peer_requests_per_second
                 ),
                 "rate_limited",
+            ));
+        }
+        let kib = u32::try_from(request.get_ref().encoded_len().div_ceil(1024))
+            .unwrap_or(u32::MAX)
+            .max(1);
+        let within =
+            std::num::NonZeroU32::new(kib).map(|n| self.state.peer_bytes.check_key_n(&agency, n));
+        if !matches!(within, Some(Ok(Ok(())))) {
+            return Err(status::exhausted(
+                format!(
+                    "{agency} used its quota of {} KiB per day on this node; retry later",
+                    limits.peer_kib_per_day
+                ),
+                "quota_exceeded",
             ));
         }
         Ok(agency)
