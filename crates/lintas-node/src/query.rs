@@ -165,50 +165,54 @@ impl Engine {
         Ok(entries)
     }
 
-    /// Notices whose response deadline has passed at `now` without a
+    /// Who still owes `notice` a response: its recipients that have not
+    /// sent one (a sent notice), or this agency (a received one).
+    fn awaiting(&self, id: &NoticeId, notice: &StoredNotice) -> Result<Vec<String>, Refusal> {
+        let me = self.agency().to_string();
+        let done: BTreeSet<String> = self
+            .store()
+            .receipts(id)?
+            .into_iter()
+            .filter(|(stage, _, _)| {
+                ReceiptStage::from_wire(i32::from(*stage)).is_ok_and(ReceiptStage::is_response)
+            })
+            .map(|(_, receiver, _)| receiver)
+            .collect();
+        Ok(if notice.direction == Direction::Sent as i32 {
+            notice
+                .recipients
+                .iter()
+                .filter(|r| !done.contains(*r))
+                .cloned()
+                .collect()
+        } else if done.contains(&me) {
+            Vec::new()
+        } else {
+            vec![me]
+        })
+    }
+
+    /// Every notice whose response deadline has passed at `now` without a
     /// response (action started or completed, declined, not competent) from
-    /// everyone who owes one.
+    /// everyone who owes one, in deadline order (all pages of
+    /// [`Engine::overdue_page`]).
     ///
     /// # Errors
     /// Store failure.
     pub fn overdue(&self, now: Timestamp) -> Result<Vec<Overdue>, Refusal> {
-        let now = now.unix_seconds();
-        let me = self.agency().to_string();
         let mut out = Vec::new();
-        for (id, notice) in self.store().all_notices()? {
-            if notice.response_deadline == 0 || notice.response_deadline > now {
-                continue;
-            }
-            let done: BTreeSet<String> = self
-                .store()
-                .receipts(&id)?
-                .into_iter()
-                .filter(|(stage, _, _)| {
-                    ReceiptStage::from_wire(i32::from(*stage)).is_ok_and(ReceiptStage::is_response)
-                })
-                .map(|(_, receiver, _)| receiver)
-                .collect();
-            let awaiting: Vec<String> = if notice.direction == Direction::Sent as i32 {
-                notice
-                    .recipients
-                    .iter()
-                    .filter(|r| !done.contains(*r))
-                    .cloned()
-                    .collect()
-            } else if done.contains(&me) {
-                Vec::new()
-            } else {
-                vec![me.clone()]
-            };
-            if !awaiting.is_empty() {
-                out.push(Overdue {
-                    id,
-                    notice,
-                    awaiting,
-                });
+        let mut page = Page {
+            size: MAX_PAGE_SIZE,
+            ..Page::default()
+        };
+        loop {
+            let (items, next) = self.overdue_page(now, &page)?;
+            out.extend(items);
+            match next {
+                Some(token) => page.token = token,
+                None => return Ok(out),
             }
         }
-        Ok(out)
     }
 
     /// One page of a case's timeline: entries after `page.token`, at most
@@ -257,7 +261,10 @@ impl Engine {
         Ok((out, None))
     }
 
-    /// One page of [`Engine::overdue`], in notice-id order.
+    /// One page of [`Engine::overdue`]: notices whose deadline passed, in
+    /// (deadline, id) order, read from the deadline index only (so the cost
+    /// does not grow with the notices that have no deadline, and a page
+    /// never loads more than it returns plus those it skips as answered).
     ///
     /// # Errors
     /// As [`Engine::case_timeline_page`].
@@ -267,19 +274,35 @@ impl Engine {
         page: &Page,
     ) -> Result<(Vec<Overdue>, Option<Vec<u8>>), Refusal> {
         let size = page.size()?;
-        if !page.token.is_empty() && page.token.len() != 32 {
+        if !page.token.is_empty() && page.token.len() != 40 {
             return Err(bad_token());
         }
-        let mut all = self.overdue(now)?;
-        all.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
-        let start = all.partition_point(|o| o.id.as_bytes().as_slice() <= page.token.as_slice());
-        let mut rest: Vec<Overdue> = all.into_iter().skip(start).collect();
-        if rest.len() > size {
-            rest.truncate(size);
-            let next = rest.last().map(|o| o.id.as_bytes().to_vec());
-            return Ok((rest, next));
+        let mut out = Vec::new();
+        let mut after = page.token.clone();
+        loop {
+            let chunk = self
+                .store()
+                .deadlines_until(now.unix_seconds(), &after, size)?;
+            let exhausted = chunk.len() < size;
+            for (key, id, notice) in chunk {
+                after = key;
+                let awaiting = self.awaiting(&id, &notice)?;
+                if !awaiting.is_empty() {
+                    out.push(Overdue {
+                        id,
+                        notice,
+                        awaiting,
+                    });
+                    if out.len() == size {
+                        // More may follow: the caller asks with this token.
+                        return Ok((out, Some(after)));
+                    }
+                }
+            }
+            if exhausted {
+                return Ok((out, None));
+            }
         }
-        Ok((rest, None))
     }
 
     /// The delivery state of `peer`.

@@ -9,9 +9,10 @@
 
 use redb::{Database, ReadableTable, Table, WriteTransaction};
 
+use crate::records::{StoredNotice, decode};
 use crate::store::{
-    CASES, COUNTERS, DEAD_LETTERS, INBOX, META, NOTICES, OUTBOX, PEERS, RECEIPTS, SUBMISSIONS,
-    WITHHELD,
+    CASES, COUNTERS, DEAD_LETTERS, DEADLINES, INBOX, META, NOTICES, OUTBOX, PEERS, RECEIPTS,
+    SUBMISSIONS, WITHHELD,
 };
 use crate::{StoreError, db};
 
@@ -46,9 +47,31 @@ fn v2_dead_letters(txn: &WriteTransaction) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Version 3: the deadline index, filled from the notices already stored.
+fn v3_deadlines(txn: &WriteTransaction) -> Result<(), StoreError> {
+    let mut index = txn.open_table(DEADLINES).map_err(db)?;
+    let notices = txn.open_table(NOTICES).map_err(db)?;
+    for row in notices.iter().map_err(db)? {
+        let (id, bytes) = row.map_err(db)?;
+        let notice: StoredNotice = decode(bytes.value(), "notice")?;
+        if notice.response_deadline != 0 {
+            let key = deadline_key(notice.response_deadline, id.value());
+            index.insert(key.as_slice(), ()).map_err(db)?;
+        }
+    }
+    Ok(())
+}
+
+/// The deadline index key of a notice.
+pub(crate) fn deadline_key(deadline: i64, id: &[u8]) -> Vec<u8> {
+    let mut key = deadline.max(0).to_be_bytes().to_vec();
+    key.extend_from_slice(id);
+    key
+}
+
 /// The migrations, in order: after applying the first n, a store is at
 /// version n.
-const MIGRATIONS: &[Migration] = &[v1_tables, v2_dead_letters];
+const MIGRATIONS: &[Migration] = &[v1_tables, v2_dead_letters, v3_deadlines];
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: u64 = MIGRATIONS.len() as u64;

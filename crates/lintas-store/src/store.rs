@@ -38,6 +38,10 @@ pub(crate) const SUBMISSIONS: TableDefinition<&str, &[u8]> = TableDefinition::ne
 /// the entry as it was, `last_error` the refusal and `next_attempt_ms` when
 /// it came.
 pub(crate) const DEAD_LETTERS: TableDefinition<u64, &[u8]> = TableDefinition::new("dead_letters");
+/// Notices with a response deadline, by deadline: key the deadline (Unix
+/// seconds, 8 bytes big-endian) then the notice id; no value. Listing what
+/// is overdue reads only these.
+pub(crate) const DEADLINES: TableDefinition<&[u8], ()> = TableDefinition::new("deadlines");
 
 /// The result of recording a received notice.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -466,6 +470,47 @@ impl Store {
         Ok(out)
     }
 
+    /// Up to `limit` notices whose response deadline is at or before
+    /// `until` (Unix seconds), in (deadline, id) order, after the index key
+    /// `after` (empty: from the start); with each, its index key (the token
+    /// to continue after it).
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn deadlines_until(
+        &self,
+        until: i64,
+        after: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, NoticeId, StoredNotice)>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let index = txn.open_table(DEADLINES).map_err(db)?;
+        let notices = txn.open_table(NOTICES).map_err(db)?;
+        let mut end = until.max(0).to_be_bytes().to_vec();
+        end.extend_from_slice(&[0xff; 32]);
+        let mut out = Vec::new();
+        let rows = if after.is_empty() {
+            index.range::<&[u8]>(..=end.as_slice()).map_err(db)?
+        } else {
+            index.range::<&[u8]>(after..=end.as_slice()).map_err(db)?
+        };
+        for row in rows {
+            let (key, _) = row.map_err(db)?;
+            let key = key.value().to_vec();
+            if key.as_slice() == after {
+                continue;
+            }
+            let id = notice_id(key.get(8..).unwrap_or_default(), "deadline key")?;
+            if let Some(n) = notices.get(id.as_bytes().as_slice()).map_err(db)? {
+                out.push((key, id, decode(n.value(), "notice")?));
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The receipts stored for a notice: (stage, receiver, SignedReceipt
     /// bytes).
     ///
@@ -634,6 +679,70 @@ mod tests {
         );
         assert_eq!(store.reserve_sequence()?, 1);
         assert_eq!(store.reserve_sequence()?, 2);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod deadline_tests {
+    use super::*;
+    use crate::records::Direction;
+
+    fn with_deadline(deadline: i64) -> StoredNotice {
+        StoredNotice {
+            envelope: vec![1],
+            direction: Direction::Sent as i32,
+            case_id: "C1".into(),
+            recipients: vec!["KHM.X".into()],
+            response_deadline: deadline,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn only_notices_with_a_passed_deadline_are_read_in_deadline_order()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(&dir.path().join("node.redb"))?;
+        for (i, deadline) in [(1u8, 300), (2, 100), (3, 0), (4, 200), (5, 900)] {
+            let id = NoticeId::from_bytes([i; 32]);
+            store.write(|t| t.record_sent(&id, &with_deadline(deadline), 3))?;
+        }
+        let due = store.deadlines_until(500, &[], 10)?;
+        let ids: Vec<u8> = due.iter().map(|(_, id, _)| id.as_bytes()[0]).collect();
+        assert_eq!(ids, vec![2, 4, 1]);
+        // Paging: after the first key, the rest.
+        let rest = store.deadlines_until(500, &due[0].0, 10)?;
+        assert_eq!(rest.len(), 2);
+        assert_eq!(store.deadlines_until(500, &[], 1)?.len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn migrating_to_version_3_indexes_the_deadlines_already_stored()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("node.redb");
+        {
+            let store = Store::open(&path)?;
+            let id = NoticeId::from_bytes([7; 32]);
+            store.write(|t| t.record_sent(&id, &with_deadline(100), 3))?;
+            store.close();
+        }
+        // Make it look like a version 2 store: no deadline index.
+        {
+            let database = redb::Database::create(&path)?;
+            let txn = database.begin_write()?;
+            txn.delete_table(DEADLINES)?;
+            {
+                let mut meta = txn.open_table(META)?;
+                meta.insert("schema_version", 2u64.to_be_bytes().as_slice())?;
+            }
+            txn.commit()?;
+        }
+        let store = Store::open(&path)?;
+        assert_eq!(store.schema_version()?, crate::schema::CURRENT_VERSION);
+        assert_eq!(store.deadlines_until(500, &[], 10)?.len(), 1);
         Ok(())
     }
 }

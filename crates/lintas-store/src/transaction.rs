@@ -36,6 +36,7 @@ pub struct Transaction<'t> {
     withheld: Lazy<'t, &'static [u8], &'static str>,
     submissions: Lazy<'t, &'static str, &'static [u8]>,
     dead_letters: Lazy<'t, u64, &'static [u8]>,
+    deadlines: Lazy<'t, &'static [u8], ()>,
 }
 
 /// Reads a submissions-table value: notice id and sequence number.
@@ -105,6 +106,7 @@ impl<'t> Transaction<'t> {
             withheld: RefCell::new(None),
             submissions: RefCell::new(None),
             dead_letters: RefCell::new(None),
+            deadlines: RefCell::new(None),
         }
     }
 
@@ -236,6 +238,7 @@ impl<'t> Transaction<'t> {
             Ok(())
         })?;
         self.index_case(&notice.case_id, id)?;
+        self.index_deadline(notice, id)?;
         let mut queued = Vec::with_capacity(notice.recipients.len());
         for recipient in &notice.recipients {
             queued.push(self.enqueue(OutboxEntry {
@@ -299,6 +302,7 @@ impl<'t> Transaction<'t> {
             Ok(())
         })?;
         self.index_case(&stored.case_id, id)?;
+        self.index_deadline(&stored, id)?;
         Ok(ReceiveOutcome::New { cursor })
     }
 
@@ -490,6 +494,23 @@ impl<'t> Transaction<'t> {
                     .map_err(db)?
                     .map(|v| decode_submission(v.value()))
                     .transpose()
+            },
+        )
+    }
+
+    /// Adds a notice with a response deadline to the deadline index.
+    fn index_deadline(&self, notice: &StoredNotice, id: &NoticeId) -> Result<(), StoreError> {
+        if notice.response_deadline == 0 {
+            return Ok(());
+        }
+        let key = crate::schema::deadline_key(notice.response_deadline, id.as_bytes());
+        with(
+            self.txn,
+            &self.deadlines,
+            crate::store::DEADLINES,
+            |table| {
+                table.insert(key.as_slice(), ()).map_err(db)?;
+                Ok(())
             },
         )
     }
