@@ -2088,3 +2088,59 @@ async fn a_peer_that_used_its_daily_quota_is_refused_and_others_are_not() {
     thailand.deliver(deliver_request(&notice)).await.unwrap();
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_whose_disk_is_full_says_not_serving_and_recovers_by_itself() {
+    use lintas_core::vocab::NoticeKind::VictimStatusUpdate;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let dir = tempfile::tempdir().unwrap();
+    let net = DevNet::start(&[KHM_POLICE], dir.path()).await.unwrap();
+    let mut indonesia = net.peer(IDN_KEMLU, KHM_POLICE).await.unwrap();
+    let health = HealthClient::new(
+        net.channel("pwni.kemlu.lintas.test", KHM_POLICE)
+            .await
+            .unwrap(),
+    );
+    let status = |health: &HealthClient<_>| {
+        let mut health = health.clone();
+        async move {
+            health
+                .check(HealthCheckRequest {
+                    service: "lintas.v1.PeerExchange".into(),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .status
+        }
+    };
+    assert_eq!(status(&health).await, ServingStatus::Serving as i32);
+
+    // The disk fills: writes fail, the node says so and refuses plainly.
+    let store = net.node(KHM_POLICE).engine().store_handle().clone();
+    store.inject_disk_full(true);
+    let (_, notice) = signed_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]);
+    let refused = indonesia
+        .deliver(deliver_request(&notice))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refused.code(), reason(&refused).as_str()),
+        (tonic::Code::Internal, "store_failure")
+    );
+    eventually("health says NOT_SERVING", || async {
+        status(&health).await == ServingStatus::NotServing as i32
+    })
+    .await;
+
+    // Space comes back: the node recovers without a restart.
+    store.inject_disk_full(false);
+    eventually("health says SERVING again", || async {
+        status(&health).await == ServingStatus::Serving as i32
+    })
+    .await;
+    indonesia.deliver(deliver_request(&notice)).await.unwrap();
+    assert_eq!(net.node(KHM_POLICE).inbox_after(0).await.unwrap().len(), 1);
+    net.shutdown().await;
+}

@@ -333,6 +333,12 @@ impl NodeBuilder {
             .set_serving::<PeerExchangeServer<PeerService>>()
             .await;
         health.set_serving::<AgencyApiServer<AgencyService>>().await;
+        let watched = Arc::clone(&state);
+        let reporter = health.clone();
+        let stop_watch = state.shutdown.clone();
+        tokio::spawn(async move {
+            watch_store(watched, reporter, stop_watch).await;
+        });
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -439,6 +445,46 @@ impl NodeBuilder {
             shutdown,
             tasks,
         })
+    }
+}
+
+/// Reports the node `NOT_SERVING` while its store cannot write (a full or
+/// failing disk) and tries every second to recover it; `SERVING` again as
+/// soon as a write goes through.
+async fn watch_store(
+    state: Arc<NodeState>,
+    health: tonic_health::server::HealthReporter,
+    shutdown: CancellationToken,
+) {
+    let mut serving = true;
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+        let store = Arc::clone(state.engine.store_handle());
+        if !store.is_failing() {
+            continue;
+        }
+        if serving {
+            tracing::error!(node = %state.engine.agency(), "the store cannot write: reporting NOT_SERVING until it can");
+            health
+                .set_not_serving::<PeerExchangeServer<PeerService>>()
+                .await;
+            health
+                .set_not_serving::<AgencyApiServer<AgencyService>>()
+                .await;
+            serving = false;
+        }
+        let recovered = tokio::task::spawn_blocking(move || store.recover()).await;
+        if matches!(recovered, Ok(Ok(()))) {
+            tracing::info!(node = %state.engine.agency(), "the store writes again: SERVING");
+            health
+                .set_serving::<PeerExchangeServer<PeerService>>()
+                .await;
+            health.set_serving::<AgencyApiServer<AgencyService>>().await;
+            serving = true;
+        }
     }
 }
 

@@ -171,6 +171,11 @@ impl Engine {
         Ok(version)
     }
 
+    /// The store, shared (for health checks and recovery).
+    pub fn store_handle(&self) -> &Arc<Store> {
+        &self.inner.store
+    }
+
     /// The store (for reads; every write goes through the engine).
     pub fn store(&self) -> &Store {
         &self.inner.store

@@ -77,6 +77,14 @@ pub const DEFAULT_CACHE_BYTES: usize = 32 * 1024 * 1024;
 pub struct Store {
     /// `None` once closed.
     db: RwLock<Option<Database>>,
+    /// Where it lives and its cache, to open it again after a failure.
+    path: std::path::PathBuf,
+    cache_bytes: usize,
+    /// Set when a write failed in the database (not in a change): the disk
+    /// is full or failing. Cleared by [`Store::recover`].
+    failing: std::sync::atomic::AtomicBool,
+    /// Test hook: every write fails as on a full disk while set.
+    injected_fault: std::sync::atomic::AtomicBool,
 }
 
 /// The open database, for the length of one call.
@@ -173,6 +181,10 @@ impl Store {
         crate::schema::migrate(&database, &shown)?;
         Ok(Store {
             db: RwLock::new(Some(database)),
+            path: path.to_path_buf(),
+            cache_bytes,
+            failing: std::sync::atomic::AtomicBool::new(false),
+            injected_fault: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -210,15 +222,85 @@ impl Store {
         &self,
         changes: impl FnOnce(&Transaction<'_>) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
-        let txn = self.db()?.begin_write().map_err(db)?;
+        use std::sync::atomic::Ordering;
+        let failed = |e: StoreError| {
+            if matches!(e, StoreError::Database(_)) {
+                self.failing.store(true, Ordering::SeqCst);
+            }
+            e
+        };
+        if self.injected_fault.load(Ordering::SeqCst) {
+            return Err(failed(db(redb::StorageError::Io(
+                std::io::Error::from_raw_os_error(
+                    28, // ENOSPC: no space left on device
+                ),
+            ))));
+        }
+        let txn = self.db()?.begin_write().map_err(db).map_err(failed)?;
         let result = {
             // Its tables close (writing their roots) when it is dropped,
             // before the commit.
             let open = Transaction::new(&txn);
-            changes(&open)?
+            changes(&open).map_err(failed)?
         };
-        txn.commit().map_err(db)?;
+        txn.commit().map_err(db).map_err(failed)?;
         Ok(result)
+    }
+
+    /// Whether a write failed in the database (a full or failing disk) since
+    /// the last successful [`Store::recover`].
+    pub fn is_failing(&self) -> bool {
+        self.failing.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// After a failed write: opens the database file again (the database
+    /// refuses every write after an I/O error until it is reopened) and
+    /// proves a write goes through; clears [`Store::is_failing`] if it
+    /// does. Nothing committed is lost: a failed transaction wrote nothing.
+    ///
+    /// # Errors
+    /// The disk still refuses writes, or the file cannot be opened.
+    pub fn recover(&self) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering;
+        if self.injected_fault.load(Ordering::SeqCst) {
+            return Err(db(redb::StorageError::Io(
+                std::io::Error::from_raw_os_error(28),
+            )));
+        }
+        {
+            let mut guard = self.db.write().unwrap_or_else(|e| e.into_inner());
+            if guard.is_none() {
+                return Err(StoreError::Closed);
+            }
+            // Close first: the file is locked while open.
+            guard.take();
+            let reopened = redb::Builder::new()
+                .set_cache_size(self.cache_bytes)
+                .create(&self.path)
+                .map_err(db)?;
+            *guard = Some(reopened);
+        }
+        let txn = self.db()?.begin_write().map_err(db)?;
+        {
+            let mut meta = txn.open_table(META).map_err(db)?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            meta.insert("write_probe", now.to_be_bytes().as_slice())
+                .map_err(db)?;
+        }
+        txn.commit().map_err(db)?;
+        self.failing.store(false, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Test hook: while `on`, every write fails as on a full disk (the
+    /// fault suites use it where they cannot fill a real disk).
+    #[doc(hidden)]
+    pub fn inject_disk_full(&self, on: bool) {
+        self.injected_fault
+            .store(on, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// See [`Transaction::reserve_sequence`].
@@ -744,5 +826,80 @@ mod deadline_tests {
         assert_eq!(store.schema_version()?, crate::schema::CURRENT_VERSION);
         assert_eq!(store.deadlines_until(500, &[], 10)?.len(), 1);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod disk_full_tests {
+    use super::*;
+    use crate::records::Direction;
+
+    /// A 2 MiB tmpfs, unmounted on drop. Mounting needs root: without it
+    /// the test says so and checks nothing (the injected fault of the node
+    /// tests covers the node's side everywhere).
+    struct SmallDisk(std::path::PathBuf);
+
+    impl SmallDisk {
+        fn mount() -> Option<SmallDisk> {
+            let dir =
+                std::env::temp_dir().join(format!("lintas-small-disk-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).ok()?;
+            let ok = std::process::Command::new("mount")
+                .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+                .arg(&dir)
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            ok.then_some(SmallDisk(dir))
+        }
+    }
+
+    impl Drop for SmallDisk {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+            let _ = std::fs::remove_dir(&self.0);
+        }
+    }
+
+    #[test]
+    fn a_full_disk_fails_writes_and_the_store_recovers_when_space_returns() {
+        let Some(disk) = SmallDisk::mount() else {
+            eprintln!("not root: no tmpfs to fill; the injected-fault node test covers recovery");
+            return;
+        };
+        let filler = disk.0.join("filler");
+        std::fs::write(&filler, vec![0u8; 1024 * 1024]).unwrap_or_else(|e| panic!("{e}"));
+        let store = Store::open(&disk.0.join("node.redb")).unwrap_or_else(|e| panic!("{e}"));
+        let notice = |i: u32| StoredNotice {
+            envelope: vec![i as u8; 16 * 1024],
+            direction: Direction::Received as i32,
+            case_id: format!("C{i}"),
+            ..Default::default()
+        };
+        let mut written = 0u32;
+        let error = loop {
+            let id = NoticeId::from_bytes({
+                let mut b = [0u8; 32];
+                b[..4].copy_from_slice(&written.to_be_bytes());
+                b
+            });
+            match store.write(|t| t.record_received(&id, &notice(written), "X", 1, b"r")) {
+                Ok(_) => written += 1,
+                Err(e) => break e,
+            }
+            assert!(written < 10_000, "the disk never filled");
+        };
+        assert!(matches!(error, StoreError::Database(_)), "{error}");
+        assert!(store.is_failing());
+
+        std::fs::remove_file(&filler).unwrap_or_else(|e| panic!("{e}"));
+        store.recover().unwrap_or_else(|e| panic!("{e}"));
+        assert!(!store.is_failing());
+        // Everything committed before the failure is there, and writes work.
+        assert_eq!(store.last_inbox_cursor().ok(), Some(u64::from(written)));
+        let id = NoticeId::from_bytes([0xEE; 32]);
+        store
+            .write(|t| t.record_received(&id, &notice(1), "X", 1, b"r"))
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 }
