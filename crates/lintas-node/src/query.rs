@@ -71,16 +71,6 @@ fn bad_token() -> Refusal {
     ))
 }
 
-/// The position of a timeline entry, as a page token: creation seconds
-/// (8 bytes, big-endian), nanoseconds (4) and notice id (32).
-fn timeline_key(notice: &StoredNotice, id: &NoticeId) -> Vec<u8> {
-    let mut key = Vec::with_capacity(44);
-    key.extend_from_slice(&notice.created_at.to_be_bytes());
-    key.extend_from_slice(&notice.created_at_nanos.to_be_bytes());
-    key.extend_from_slice(id.as_bytes());
-    key
-}
-
 /// A notice whose response deadline passed without a response.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -138,31 +128,28 @@ impl Engine {
     /// # Errors
     /// Store failure or a damaged record.
     pub fn case_timeline(&self, case: &CaseId) -> Result<Vec<TimelineEntry>, Refusal> {
-        let mut entries = Vec::new();
-        for (id, notice) in self.store().case_notices(case.as_str())? {
-            let receipts = self
-                .store()
-                .receipts(&id)?
-                .into_iter()
-                .filter_map(|(_, _, bytes)| SignedReceipt::decode(&bytes).ok())
-                .collect();
-            let envelope =
-                SignedNotice::decode(&notice.envelope).map_err(|e| unreadable(&id, e))?;
-            entries.push(TimelineEntry {
-                id,
-                notice,
-                envelope,
-                receipts,
-            });
-        }
-        entries.sort_by_key(|e| {
-            (
-                e.notice.created_at,
-                e.notice.created_at_nanos,
-                *e.id.as_bytes(),
-            )
-        });
-        Ok(entries)
+        self.store()
+            .case_notices(case.as_str())?
+            .into_iter()
+            .map(|(id, notice)| self.timeline_entry(id, notice))
+            .collect()
+    }
+
+    /// A stored notice of a case with its envelope and receipts.
+    fn timeline_entry(&self, id: NoticeId, notice: StoredNotice) -> Result<TimelineEntry, Refusal> {
+        let receipts = self
+            .store()
+            .receipts(&id)?
+            .into_iter()
+            .filter_map(|(_, _, bytes)| SignedReceipt::decode(&bytes).ok())
+            .collect();
+        let envelope = SignedNotice::decode(&notice.envelope).map_err(|e| unreadable(&id, e))?;
+        Ok(TimelineEntry {
+            id,
+            notice,
+            envelope,
+            receipts,
+        })
     }
 
     /// Who still owes `notice` a response: its recipients that have not
@@ -236,13 +223,16 @@ impl Engine {
         } else {
             page.bytes
         };
-        let entries = self.case_timeline(case)?;
-        let start = entries.partition_point(|e| {
-            !page.token.is_empty() && timeline_key(&e.notice, &e.id) <= page.token
-        });
-        let mut out = Vec::new();
+        // Read from the case's creation-order index, one entry more than
+        // the page takes, so that only this page is loaded.
+        let rows = self
+            .store()
+            .case_page(case.as_str(), &page.token, size.saturating_add(1))?;
+        let mut out: Vec<TimelineEntry> = Vec::new();
+        let mut last: Option<Vec<u8>> = None;
         let mut bytes = 0usize;
-        for entry in entries.iter().skip(start) {
+        for (position, id, notice) in rows {
+            let entry = self.timeline_entry(id, notice)?;
             let cost = entry.notice.envelope.len()
                 + entry
                     .receipts
@@ -250,13 +240,11 @@ impl Engine {
                     .map(|r| r.encode().len())
                     .sum::<usize>();
             if out.len() == size || (!out.is_empty() && bytes + cost > budget) {
-                let next = out
-                    .last()
-                    .map(|e: &TimelineEntry| timeline_key(&e.notice, &e.id));
-                return Ok((out, next));
+                return Ok((out, last));
             }
             bytes += cost;
-            out.push(entry.clone());
+            out.push(entry);
+            last = Some(position);
         }
         Ok((out, None))
     }

@@ -11,8 +11,8 @@ use redb::{Database, ReadableTable, Table, WriteTransaction};
 
 use crate::records::{StoredNotice, decode};
 use crate::store::{
-    CASES, COUNTERS, DEAD_LETTERS, DEADLINES, INBOX, META, NOTICES, OUTBOX, PEERS, RECEIPTS,
-    SUBMISSIONS, WITHHELD,
+    CASE_TIMELINE, CASES, COUNTERS, DEAD_LETTERS, DEADLINES, INBOX, META, NOTICES, OUTBOX, PEERS,
+    RECEIPTS, SUBMISSIONS, WITHHELD, case_key,
 };
 use crate::{StoreError, db};
 
@@ -71,7 +71,27 @@ pub(crate) fn deadline_key(deadline: i64, id: &[u8]) -> Vec<u8> {
 
 /// The migrations, in order: after applying the first n, a store is at
 /// version n.
-const MIGRATIONS: &[Migration] = &[v1_tables, v2_dead_letters, v3_deadlines];
+const MIGRATIONS: &[Migration] = &[v1_tables, v2_dead_letters, v3_deadlines, v4_case_timeline];
+
+/// Version 4: a case's notices indexed in creation order (so a timeline
+/// page reads only its entries), built from the notices stored; the old
+/// `cases` index (by notice id) goes.
+fn v4_case_timeline(txn: &WriteTransaction) -> Result<(), StoreError> {
+    let mut index = txn.open_table(CASE_TIMELINE).map_err(db)?;
+    let notices = txn.open_table(NOTICES).map_err(db)?;
+    for row in notices.iter().map_err(db)? {
+        let (id, bytes) = row.map_err(db)?;
+        let notice: StoredNotice = decode(bytes.value(), "notice")?;
+        if !notice.case_id.is_empty() {
+            let key = case_key(&notice.case_id, &notice, id.value());
+            index.insert(key.as_slice(), ()).map_err(db)?;
+        }
+    }
+    drop(index);
+    drop(notices);
+    txn.delete_table(CASES).map_err(db)?;
+    Ok(())
+}
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: u64 = MIGRATIONS.len() as u64;

@@ -21,6 +21,11 @@ pub(crate) const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("out
 pub(crate) const RECEIPTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("receipts");
 /// case id || 0x00 || notice id -> nothing.
 pub(crate) const CASES: TableDefinition<&[u8], u8> = TableDefinition::new("cases");
+/// A case's notices in creation order (schema version 4, replacing
+/// `cases`): key case id, 0x00, created_at seconds (8 bytes big-endian),
+/// nanoseconds (4), notice id (32); no value. A timeline page reads only
+/// its own entries.
+pub(crate) const CASE_TIMELINE: TableDefinition<&[u8], ()> = TableDefinition::new("case_timeline");
 /// counter name -> last value handed out.
 pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 /// name -> bytes (the trusted roster).
@@ -109,11 +114,13 @@ pub(crate) fn receipt_key(id: &NoticeId, stage: u8, receiver: &str) -> Vec<u8> {
     key
 }
 
-pub(crate) fn case_key(case_id: &str, id: &NoticeId) -> Vec<u8> {
-    let mut key = Vec::with_capacity(case_id.len() + 33);
+pub(crate) fn case_key(case_id: &str, notice: &StoredNotice, id: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(case_id.len() + 45);
     key.extend_from_slice(case_id.as_bytes());
     key.push(0);
-    key.extend_from_slice(id.as_bytes());
+    key.extend_from_slice(&notice.created_at.max(0).to_be_bytes());
+    key.extend_from_slice(&notice.created_at_nanos.to_be_bytes());
+    key.extend_from_slice(id);
     key
 }
 
@@ -515,20 +522,47 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn case_notices(&self, case_id: &str) -> Result<Vec<(NoticeId, StoredNotice)>, StoreError> {
+        Ok(self
+            .case_page(case_id, &[], usize::MAX)?
+            .into_iter()
+            .map(|(_, id, notice)| (id, notice))
+            .collect())
+    }
+
+    /// Up to `limit` notices of a case in creation order (created_at,
+    /// nanoseconds, id), after the position `after` (44 bytes: seconds,
+    /// nanoseconds, id, as returned with each entry; empty for the start).
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn case_page(
+        &self,
+        case_id: &str,
+        after: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, NoticeId, StoredNotice)>, StoreError> {
         let txn = self.db()?.begin_read().map_err(db)?;
-        let cases = txn.open_table(CASES).map_err(db)?;
+        let index = txn.open_table(CASE_TIMELINE).map_err(db)?;
         let notices = txn.open_table(NOTICES).map_err(db)?;
+        let prefix_len = case_id.len() + 1;
         let mut start = case_id.as_bytes().to_vec();
         start.push(0);
+        start.extend_from_slice(after);
         let mut end = case_id.as_bytes().to_vec();
         end.push(1);
         let mut out = Vec::new();
-        for row in cases.range(start.as_slice()..end.as_slice()).map_err(db)? {
+        for row in index.range(start.as_slice()..end.as_slice()).map_err(db)? {
             let (key, _) = row.map_err(db)?;
-            let key = key.value();
-            let id = notice_id(&key[key.len().saturating_sub(32)..], "case index")?;
+            let position = key.value().get(prefix_len..).unwrap_or_default().to_vec();
+            if position.as_slice() == after {
+                continue;
+            }
+            let id = notice_id(position.get(12..).unwrap_or_default(), "case timeline key")?;
             if let Some(n) = notices.get(id.as_bytes().as_slice()).map_err(db)? {
-                out.push((id, decode(n.value(), "case notice")?));
+                out.push((position, id, decode(n.value(), "case notice")?));
+                if out.len() == limit {
+                    break;
+                }
             }
         }
         Ok(out)
@@ -801,7 +835,7 @@ mod deadline_tests {
     }
 
     #[test]
-    fn migrating_to_version_3_indexes_the_deadlines_already_stored()
+    fn migrating_from_version_2_rebuilds_the_deadline_and_case_indexes()
     -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("node.redb");
@@ -816,6 +850,7 @@ mod deadline_tests {
             let database = redb::Database::create(&path)?;
             let txn = database.begin_write()?;
             txn.delete_table(DEADLINES)?;
+            txn.delete_table(CASE_TIMELINE)?;
             {
                 let mut meta = txn.open_table(META)?;
                 meta.insert("schema_version", 2u64.to_be_bytes().as_slice())?;
@@ -825,6 +860,8 @@ mod deadline_tests {
         let store = Store::open(&path)?;
         assert_eq!(store.schema_version()?, crate::schema::CURRENT_VERSION);
         assert_eq!(store.deadlines_until(500, &[], 10)?.len(), 1);
+        // Version 4 rebuilt the case timeline index too.
+        assert_eq!(store.case_page("C1", &[], 10)?.len(), 1);
         Ok(())
     }
 }

@@ -11,8 +11,7 @@ use redb::{Key, ReadableTable, Table, TableDefinition, Value, WriteTransaction};
 
 use crate::records::{OutboxEntry, OutboxPayload, PeerRetry, StoredNotice, decode};
 use crate::store::{
-    CASES, COUNTERS, INBOX, META, NOTICES, OUTBOX, PEERS, RECEIPTS, ReceiveOutcome, case_key,
-    receipt_key,
+    COUNTERS, INBOX, META, NOTICES, OUTBOX, PEERS, RECEIPTS, ReceiveOutcome, case_key, receipt_key,
 };
 use crate::{StoreError, db};
 
@@ -29,7 +28,7 @@ pub struct Transaction<'t> {
     inbox: Lazy<'t, u64, &'static [u8]>,
     outbox: Lazy<'t, u64, &'static [u8]>,
     receipts: Lazy<'t, &'static [u8], &'static [u8]>,
-    cases: Lazy<'t, &'static [u8], u8>,
+    cases: Lazy<'t, &'static [u8], ()>,
     counters: Lazy<'t, &'static str, u64>,
     meta: Lazy<'t, &'static str, &'static [u8]>,
     peers: Lazy<'t, &'static str, &'static [u8]>,
@@ -204,16 +203,20 @@ impl<'t> Transaction<'t> {
         self.notices(|notices| Ok(notices.get(id.as_bytes().as_slice()).map_err(db)?.is_some()))
     }
 
-    fn index_case(&self, case_id: &str, id: &NoticeId) -> Result<(), StoreError> {
-        if case_id.is_empty() {
+    fn index_case(&self, notice: &StoredNotice, id: &NoticeId) -> Result<(), StoreError> {
+        if notice.case_id.is_empty() {
             return Ok(());
         }
-        with(self.txn, &self.cases, CASES, |cases| {
-            cases
-                .insert(case_key(case_id, id).as_slice(), 0)
-                .map_err(db)?;
-            Ok(())
-        })
+        let key = case_key(&notice.case_id, notice, id.as_bytes());
+        with(
+            self.txn,
+            &self.cases,
+            crate::store::CASE_TIMELINE,
+            |cases| {
+                cases.insert(key.as_slice(), ()).map_err(db)?;
+                Ok(())
+            },
+        )
     }
 
     /// Stores a notice this node signed and queues one delivery per
@@ -237,7 +240,7 @@ impl<'t> Transaction<'t> {
                 .map_err(db)?;
             Ok(())
         })?;
-        self.index_case(&notice.case_id, id)?;
+        self.index_case(notice, id)?;
         self.index_deadline(notice, id)?;
         let mut queued = Vec::with_capacity(notice.recipients.len());
         for recipient in &notice.recipients {
@@ -301,7 +304,7 @@ impl<'t> Transaction<'t> {
             receipts.insert(key.as_slice(), receipt).map_err(db)?;
             Ok(())
         })?;
-        self.index_case(&stored.case_id, id)?;
+        self.index_case(&stored, id)?;
         self.index_deadline(&stored, id)?;
         Ok(ReceiveOutcome::New { cursor })
     }
