@@ -6,6 +6,7 @@
 
 mod ed25519;
 mod engine;
+mod faults;
 mod nodes;
 mod properties;
 mod protocol_doc;

@@ -82,7 +82,7 @@ pub use engine::{Engine, EngineError, ReceiptEvent};
 pub use history::HistoryError;
 pub use inbox::{InboxError, ReceivedNotice};
 pub use local::{Acknowledgement, Submitted};
-pub use metrics::Metrics;
+pub use metrics::{Counts, Metrics};
 pub use query::{Overdue, Page, TimelineEntry};
 pub use receive::{Accepted, Inbound};
 pub use refusal::{Refusal, RefusalClass};

@@ -35,7 +35,42 @@ pub struct Metrics {
     pub(crate) store_commit_micros: Counter,
 }
 
+/// The main counters of a node since it started, for reports and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Counts {
+    /// Notices received, verified and stored.
+    pub accepted: u64,
+    /// Deliveries of a notice already stored (answered with its receipt).
+    pub duplicates: u64,
+    /// Notices this node signed.
+    pub sent: u64,
+    /// Outbox entries delivered and receipted.
+    pub delivered: u64,
+    /// Entries a recipient refused (to be retried).
+    pub refused: u64,
+    /// Entries moved to the dead letters.
+    pub dead_letters: u64,
+    /// Calls that failed without an answer (the peer unreachable).
+    pub failed: u64,
+}
+
 impl Metrics {
+    /// The main counters since the node started.
+    pub fn counts(&self) -> Counts {
+        let outcome =
+            |outcome: &'static str| self.deliveries.get_or_create(&Outcome { outcome }).get();
+        Counts {
+            accepted: self.notices_accepted.get(),
+            duplicates: self.notices_duplicate.get(),
+            sent: self.notices_sent.get(),
+            delivered: outcome("delivered"),
+            refused: outcome("refused"),
+            dead_letters: outcome("dead_letter"),
+            failed: outcome("failed"),
+        }
+    }
+
     pub(crate) fn new() -> Self {
         let mut registry = Registry::with_prefix("lintas");
         let m = Metrics {
