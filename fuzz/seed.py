@@ -1,0 +1,32 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of every fuzz target from the published test
+vectors (tests/vectors/lintas-v1.json) and the notice templates
+(examples/notices/*.json). Run from the repository root or from fuzz/."""
+
+import json
+import pathlib
+
+root = pathlib.Path(__file__).resolve().parent.parent
+vectors = json.loads((root / "tests/vectors/lintas-v1.json").read_text())
+corpus = root / "fuzz/corpus"
+
+
+def put(target, name, data):
+    d = corpus / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / name).write_bytes(data)
+
+
+for n in vectors["notices"]:
+    put("notice_body", n["name"], bytes.fromhex(n["body_hex"]))
+    put("envelope", n["name"], bytes.fromhex(n["signed_notice_hex"]))
+for r in vectors["rejected"]:
+    put("envelope", "rejected_" + r["name"], bytes.fromhex(r["signed_notice_hex"]))
+put("roster", "roster_v1", bytes.fromhex(vectors["roster"]["signed_roster_hex"]))
+for t in sorted((root / "examples/notices").glob("*.json")):
+    put("notice_json", t.stem, t.read_bytes())
+# Receipts: the vectors carry none; the receipt target starts from an
+# envelope's bytes, which share its field layout.
+for n in vectors["notices"][:2]:
+    put("receipt", n["name"], bytes.fromhex(n["signed_notice_hex"]))
+print(f"seed corpus written under {corpus}")
