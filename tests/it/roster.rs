@@ -485,3 +485,32 @@ fn a_key_is_valid_from_its_first_instant_until_just_before_its_end() {
         Err(VerifyError::KeyNotValidAtCreation { .. })
     ));
 }
+
+#[test]
+fn a_receipt_from_more_than_300_seconds_ahead_is_refused() {
+    // Killed a surviving mutant (`>` to `>=` or `==` in the receipt clock
+    // check): the bound is pinned on both sides.
+    let trusted = trusted();
+    let body = bodies()[1].clone();
+    let notice = sign(&body);
+    let receiver = body.recipients[0].clone();
+    let key = lintas_testkit::world::agency_key(receiver.as_str());
+    let receipt_at = |seconds: i64| {
+        let receipt = lintas_core::receipt::Receipt::new(
+            lintas_core::signing::decode_notice_body(notice.body_bytes())
+                .unwrap()
+                .0,
+            &notice,
+            receiver.clone(),
+            lintas_core::vocab::ReceiptStage::Read,
+            now().plus_seconds(seconds),
+        );
+        lintas_core::receipt::SignedReceipt::sign(&receipt, &key).unwrap()
+    };
+    trusted.verify_receipt(&receipt_at(300), now()).unwrap();
+    trusted.verify_receipt(&receipt_at(-60), now()).unwrap();
+    assert!(matches!(
+        trusted.verify_receipt(&receipt_at(301), now()),
+        Err(VerifyError::CreatedInFuture { .. })
+    ));
+}
