@@ -371,43 +371,13 @@ impl AgencyApi for AgencyService {
     ) -> Result<Response<wire::ListDeadLettersResponse>, Status> {
         self.authorise(&request)?;
         let request = request.into_inner();
-        let size = match request.page_size {
-            0 => 100,
-            n @ 1..=500 => n as usize,
-            n => {
-                return Err(status::invalid(
-                    &ValidationError::invalid(
-                        "page_size",
-                        "a page size from 1 to 500, or 0 for 100",
-                        n.to_string(),
-                    ),
-                    "",
-                ));
-            }
+        let page = Page {
+            size: request.page_size as usize,
+            token: request.page_token,
+            bytes: 0,
         };
-        let after = match request.page_token.as_slice() {
-            [] => 0,
-            token => u64::from_be_bytes(<[u8; 8]>::try_from(token).map_err(|_| {
-                status::invalid(
-                    &ValidationError::invalid(
-                        "page_token",
-                        "empty, or the next_page_token of the previous page",
-                        "a token this node did not issue",
-                    ),
-                    "",
-                )
-            })?),
-        };
-        let all = self.state.read(|e| e.dead_letters()).await?;
-        let mut page: Vec<_> = all.into_iter().filter(|d| d.seq > after).collect();
-        let next = if page.len() > size {
-            page.truncate(size);
-            page.last()
-                .map(|d| d.seq.to_be_bytes().to_vec())
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        };
+        let (page, next) = self.state.read(move |e| e.dead_letters_page(&page)).await?;
+        let next = next.unwrap_or_default();
         let dead_letters = page
             .into_iter()
             .map(|d| wire::DeadLetter {

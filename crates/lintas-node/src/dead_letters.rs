@@ -63,6 +63,36 @@ impl Engine {
             .collect())
     }
 
+    /// One page of [`Engine::dead_letters`], oldest first; the token is the
+    /// last seq of the page (8 bytes, big-endian).
+    ///
+    /// # Errors
+    /// A page size over the limit, a token this node did not issue, a store
+    /// failure.
+    pub fn dead_letters_page(
+        &self,
+        page: &crate::Page,
+    ) -> Result<(Vec<DeadLetter>, Option<Vec<u8>>), Refusal> {
+        let size = page.size()?;
+        let after = match page.token.as_slice() {
+            [] => 0,
+            token => u64::from_be_bytes(
+                <[u8; 8]>::try_from(token).map_err(|_| crate::query::bad_token())?,
+            ),
+        };
+        let mut rest: Vec<DeadLetter> = self
+            .dead_letters()?
+            .into_iter()
+            .filter(|d| d.seq > after)
+            .collect();
+        if rest.len() > size {
+            rest.truncate(size);
+            let next = rest.last().map(|d| d.seq.to_be_bytes().to_vec());
+            return Ok((rest, next));
+        }
+        Ok((rest, None))
+    }
+
     /// Puts dead letter `seq` back in the outbox as a new entry (attempts
     /// reset; it goes after what its case queued since).
     ///

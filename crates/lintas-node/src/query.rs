@@ -50,7 +50,7 @@ pub struct Page {
 }
 
 impl Page {
-    fn size(&self) -> Result<usize, Refusal> {
+    pub(crate) fn size(&self) -> Result<usize, Refusal> {
         match self.size {
             0 => Ok(DEFAULT_PAGE_SIZE),
             n if n <= MAX_PAGE_SIZE => Ok(n),
@@ -63,7 +63,7 @@ impl Page {
     }
 }
 
-fn bad_token() -> Refusal {
+pub(crate) fn bad_token() -> Refusal {
     Refusal::Invalid(lintas_core::ValidationError::invalid(
         "page_token",
         "empty, or the next_page_token of the previous page",
