@@ -12,6 +12,7 @@ mod properties;
 mod protocol_doc;
 mod roster;
 mod round_trip;
+mod stores;
 mod support;
 mod tamper;
 mod templates;

@@ -11,19 +11,36 @@
 //! - an outbox entry leaves the outbox in the same transaction that stores
 //!   the receipt proving its delivery.
 //!
-//! A PostgreSQL store for agencies running several node replicas will offer
-//! the same operations.
+//! Agencies running several node replicas keep the same records in one
+//! PostgreSQL database instead ([`Store::connect`], [`postgres`]): the
+//! replicas share the inbox, outbox, receipts, cursors and sequence numbers,
+//! and claim outbox entries so each is sent by one replica at a time. The
+//! node sees the same operations and guarantees either way.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod embedded;
+pub mod postgres;
 mod records;
-pub mod schema;
 mod store;
 mod transaction;
 
+pub use embedded::DEFAULT_CACHE_BYTES;
+pub use postgres::PostgresConfig;
 pub use records::{Direction, OutboxEntry, OutboxPayload, PeerRetry, StoredNotice};
-pub use store::{DEFAULT_CACHE_BYTES, InboxEntry, ReceiveOutcome, Store};
+pub use store::{Claimed, InboxEntry, ReceiveOutcome, Store};
 pub use transaction::Transaction;
+
+/// Schema versions: each kind of store records how many of its migrations
+/// were applied, applies the missing ones when opened (in the transaction
+/// that records the new version) and refuses a store written by a newer
+/// build ([`StoreError::TooNew`]).
+pub mod schema {
+    /// The embedded store's schema version this build writes.
+    pub const CURRENT_VERSION: u64 = crate::embedded::schema::CURRENT_VERSION;
+    /// The PostgreSQL store's schema version this build writes.
+    pub const POSTGRES_VERSION: u64 = crate::postgres::schema::CURRENT_VERSION;
+}
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +78,14 @@ pub enum StoreError {
         /// What was found.
         why: String,
     },
+    /// A PostgreSQL call failed (a refused statement, or a lost
+    /// connection: see [`Store::is_failing`]).
+    #[error("database error: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// The store's settings are unusable (connection settings, replica
+    /// name), or a fault was injected for a test.
+    #[error("store settings: {0}")]
+    Config(String),
     /// The store was written by a newer version of Lintas.
     #[error(
         "{path} was written by a newer Lintas (store schema version {found}; this version reads up to {supported}): run the newer version, or restore a backup"
@@ -73,6 +98,14 @@ pub enum StoreError {
         /// The newest this build reads.
         supported: u64,
     },
+}
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// Converts any redb error.

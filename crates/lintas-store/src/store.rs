@@ -1,52 +1,16 @@
-//! The embedded store on redb.
+//! The store a node uses, whichever kind it is: the embedded file or a
+//! shared PostgreSQL database. Both offer the same operations with the
+//! same guarantees (see the crate documentation); the node does not know
+//! which it has, except that a shared store asks it to claim outbox entries
+//! before sending them and to look for work other replicas left.
 
 use std::path::Path;
 
-use std::sync::{RwLock, RwLockReadGuard};
-
 use lintas_core::ids::NoticeId;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
-use crate::records::{OutboxEntry, PeerRetry, StoredNotice, decode};
+use crate::StoreError;
+use crate::records::{OutboxEntry, PeerRetry, StoredNotice};
 use crate::transaction::Transaction;
-use crate::{StoreError, db};
-
-/// notice id -> StoredNotice.
-pub(crate) const NOTICES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("notices");
-/// inbox cursor -> notice id, in arrival order.
-pub(crate) const INBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("inbox");
-/// outbox seq -> OutboxEntry.
-pub(crate) const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
-/// notice id || stage || receiver -> SignedReceipt bytes.
-pub(crate) const RECEIPTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("receipts");
-/// case id || 0x00 || notice id -> nothing.
-pub(crate) const CASES: TableDefinition<&[u8], u8> = TableDefinition::new("cases");
-/// A case's notices in creation order (schema version 4, replacing
-/// `cases`): key case id, 0x00, created_at seconds (8 bytes big-endian),
-/// nanoseconds (4), notice id (32); no value. A timeline page reads only
-/// its own entries.
-pub(crate) const CASE_TIMELINE: TableDefinition<&[u8], ()> = TableDefinition::new("case_timeline");
-/// counter name -> last value handed out.
-pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
-/// name -> bytes (the trusted roster).
-pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
-/// peer agency id -> PeerRetry: the delivery backoff of a peer that is down.
-pub(crate) const PEERS: TableDefinition<&str, &[u8]> = TableDefinition::new("peers");
-/// Victims who refused notification of their state of nationality: key
-/// case id, 0x00, victim id; value the alpha-3 codes of the states that
-/// must receive nothing about them, comma-separated.
-pub(crate) const WITHHELD: TableDefinition<&[u8], &str> = TableDefinition::new("withheld");
-/// Submissions by idempotency key: the notice id (32 bytes) and sequence
-/// number (8 bytes, big-endian) of the first submission with that key.
-pub(crate) const SUBMISSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("submissions");
-/// Outbox entries a recipient refused for good, by their outbox sequence:
-/// the entry as it was, `last_error` the refusal and `next_attempt_ms` when
-/// it came.
-pub(crate) const DEAD_LETTERS: TableDefinition<u64, &[u8]> = TableDefinition::new("dead_letters");
-/// Notices with a response deadline, by deadline: key the deadline (Unix
-/// seconds, 8 bytes big-endian) then the notice id; no value. Listing what
-/// is overdue reads only these.
-pub(crate) const DEADLINES: TableDefinition<&[u8], ()> = TableDefinition::new("deadlines");
 
 /// The result of recording a received notice.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,150 +38,109 @@ pub struct InboxEntry {
     pub notice: StoredNotice,
 }
 
-/// The page cache a store keeps in memory unless told otherwise.
-pub const DEFAULT_CACHE_BYTES: usize = 32 * 1024 * 1024;
+/// What a replica may send now of the outbox entries it asked to claim
+/// ([`Store::claim`]). Entries in neither list have left the outbox
+/// (delivered, dead-lettered or dropped by another replica).
+#[derive(Debug, Clone, Default)]
+pub struct Claimed {
+    /// Entries this replica holds until the lease ends, as they are now
+    /// (attempts and retry time as another replica may have left them).
+    pub entries: Vec<OutboxEntry>,
+    /// Entries another replica holds, or whose retry time (set by another
+    /// replica) has not come: (seq, Unix milliseconds to look again).
+    pub busy: Vec<(u64, i64)>,
+}
 
-/// A node's durable store: one file.
+/// The operations every kind of store provides. A store's own transaction
+/// type implements [`crate::transaction::Changes`].
+pub(crate) trait Backend: Send + Sync + std::fmt::Debug {
+    fn write(
+        &self,
+        changes: &mut dyn FnMut(&Transaction<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+    fn schema_version(&self) -> Result<u64, StoreError>;
+    fn close(&self);
+    fn is_failing(&self) -> bool;
+    fn recover(&self) -> Result<(), StoreError>;
+    fn inject_disk_full(&self, on: bool);
+    fn shared(&self) -> bool;
+    fn claim(&self, seqs: &[u64], now_ms: i64) -> Result<Claimed, StoreError>;
+    fn outbox_from_others(&self, after: u64, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
+    fn last_sequence(&self) -> Result<u64, StoreError>;
+    fn last_inbox_cursor(&self) -> Result<u64, StoreError>;
+    fn notices(&self, ids: &[NoticeId]) -> Result<Vec<Option<StoredNotice>>, StoreError>;
+    fn outbox_entries(&self, seqs: &[u64]) -> Result<Vec<OutboxEntry>, StoreError>;
+    fn peer_retries(&self) -> Result<Vec<(String, PeerRetry)>, StoreError>;
+    fn inbox_after(&self, after: u64, limit: usize) -> Result<Vec<InboxEntry>, StoreError>;
+    fn case_page(
+        &self,
+        case_id: &str,
+        after: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, NoticeId, StoredNotice)>, StoreError>;
+    fn all_notices(&self) -> Result<Vec<(NoticeId, StoredNotice)>, StoreError>;
+    fn deadlines_until(
+        &self,
+        until: i64,
+        after: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, NoticeId, StoredNotice)>, StoreError>;
+    fn receipts(&self, id: &NoticeId) -> Result<Vec<(u8, String, Vec<u8>)>, StoreError>;
+    fn outbox_after(&self, after: u64, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
+    fn withheld_from(&self, case_id: &str, victim_id: &str) -> Result<Vec<String>, StoreError>;
+    fn submission(&self, key: &str) -> Result<Option<([u8; 32], u64)>, StoreError>;
+    fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError>;
+    fn roster(&self) -> Result<Option<Vec<u8>>, StoreError>;
+}
+
+/// A node's durable store: the embedded file ([`Store::open`]) or a
+/// PostgreSQL database shared by the replicas of one agency
+/// ([`Store::connect`]).
 #[derive(Debug)]
 pub struct Store {
-    /// `None` once closed.
-    db: RwLock<Option<Database>>,
-    /// Where it lives and its cache, to open it again after a failure.
-    path: std::path::PathBuf,
-    cache_bytes: usize,
-    /// Set when a write failed in the database (not in a change): the disk
-    /// is full or failing. Cleared by [`Store::recover`].
-    failing: std::sync::atomic::AtomicBool,
-    /// Test hook: every write fails as on a full disk while set.
-    injected_fault: std::sync::atomic::AtomicBool,
+    backend: Box<dyn Backend>,
 }
 
-/// The open database, for the length of one call.
-struct Open<'a>(RwLockReadGuard<'a, Option<Database>>);
-
-impl std::ops::Deref for Open<'_> {
-    type Target = Database;
-    fn deref(&self) -> &Database {
-        match self.0.as_ref() {
-            Some(db) => db,
-            // `Store::db` hands out an `Open` only while the database is open.
-            None => unreachable!("store closed while in use"),
-        }
-    }
-}
-
-pub(crate) fn receipt_key(id: &NoticeId, stage: u8, receiver: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(33 + receiver.len());
-    key.extend_from_slice(id.as_bytes());
-    key.push(stage);
-    key.extend_from_slice(receiver.as_bytes());
-    key
-}
-
-pub(crate) fn case_key(case_id: &str, notice: &StoredNotice, id: &[u8]) -> Vec<u8> {
-    let mut key = Vec::with_capacity(case_id.len() + 45);
-    key.extend_from_slice(case_id.as_bytes());
-    key.push(0);
-    key.extend_from_slice(&notice.created_at.max(0).to_be_bytes());
-    key.extend_from_slice(&notice.created_at_nanos.to_be_bytes());
-    key.extend_from_slice(id);
-    key
-}
-
-fn notice_id(bytes: &[u8], what: &str) -> Result<NoticeId, StoreError> {
-    <[u8; 32]>::try_from(bytes)
-        .map(NoticeId::from_bytes)
-        .map_err(|_| StoreError::Corrupt {
-            what: what.to_owned(),
-            detail: format!("notice id of {} bytes", bytes.len()),
-        })
-}
+/// How many outbox entries one read of [`Store::outbox`] takes at a time.
+const OUTBOX_PAGE: usize = 4096;
 
 impl Store {
-    /// Opens the store at `path`, creating it if needed, with the default
-    /// page cache ([`DEFAULT_CACHE_BYTES`]).
+    /// Opens the embedded store at `path`, creating it if needed, with the
+    /// default page cache ([`crate::DEFAULT_CACHE_BYTES`]).
     ///
     /// # Errors
     /// The file cannot be created, opened or locked (another node process
-    /// has it open).
+    /// has it open), is not a Lintas store, or was written by a newer
+    /// version.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::open_with_cache(path, DEFAULT_CACHE_BYTES)
+        Self::open_with_cache(path, crate::DEFAULT_CACHE_BYTES)
     }
 
-    /// Opens the store at `path` with a page cache of `cache_bytes`: the
-    /// store's share of the node's memory, whatever the size of the file
-    /// (the operating system's file cache serves the rest).
+    /// Opens the embedded store at `path` with a page cache of
+    /// `cache_bytes`: the store's share of the node's memory, whatever the
+    /// size of the file (the operating system's file cache serves the
+    /// rest).
     ///
     /// # Errors
     /// As [`Store::open`].
     pub fn open_with_cache(path: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
-        let shown = path.display().to_string();
-        let not_a_store = |why: String| StoreError::NotAStore {
-            path: shown.clone(),
-            why,
-        };
-        let existed = match std::fs::metadata(path) {
-            Ok(meta) if meta.len() == 0 => {
-                return Err(not_a_store(
-                    "the file is empty (an interrupted copy or a full disk?); move it away to start a new store, or restore a backup".into(),
-                ));
-            }
-            Ok(_) => true,
-            Err(_) => false,
-        };
-        // The database library may panic on some damaged files: that is a
-        // damaged store, reported as such, not a crash.
-        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            redb::Builder::new()
-                .set_cache_size(cache_bytes)
-                .create(path)
-        }));
-        let database = match opened {
-            Ok(Ok(database)) => database,
-            Ok(Err(redb::DatabaseError::DatabaseAlreadyOpen)) => {
-                return Err(db(redb::DatabaseError::DatabaseAlreadyOpen));
-            }
-            Ok(Err(e)) if existed => return Err(not_a_store(e.to_string())),
-            Ok(Err(e)) => return Err(db(e)),
-            Err(_) => {
-                return Err(not_a_store(
-                    "the database library could not read it (damaged file)".into(),
-                ));
-            }
-        };
-        crate::schema::migrate(&database, &shown)?;
         Ok(Store {
-            db: RwLock::new(Some(database)),
-            path: path.to_path_buf(),
-            cache_bytes,
-            failing: std::sync::atomic::AtomicBool::new(false),
-            injected_fault: std::sync::atomic::AtomicBool::new(false),
+            backend: Box::new(crate::embedded::Embedded::open(path, cache_bytes)?),
         })
     }
 
-    /// The schema version of the store (see [`crate::schema`]).
+    /// Connects to a PostgreSQL store shared by the replicas of one agency,
+    /// creating or migrating its tables (see [`crate::postgres`]).
+    /// `replica` names this replica among them (it marks the outbox entries
+    /// it holds); two running replicas must not share a name.
     ///
     /// # Errors
-    /// Database failure.
-    pub fn schema_version(&self) -> Result<u64, StoreError> {
-        let txn = self.db()?.begin_read().map_err(db)?;
-        let meta = txn.open_table(META).map_err(db)?;
-        crate::schema::read_version(&meta)
-    }
-
-    fn db(&self) -> Result<Open<'_>, StoreError> {
-        let guard = self.db.read().unwrap_or_else(|e| e.into_inner());
-        if guard.is_none() {
-            return Err(StoreError::Closed);
-        }
-        Ok(Open(guard))
-    }
-
-    /// Closes the database file now (another process may open it next);
-    /// every later call answers [`StoreError::Closed`].
-    pub fn close(&self) {
-        let mut guard = self.db.write().unwrap_or_else(|e| e.into_inner());
-        guard.take();
+    /// The database cannot be reached or refuses the login, its tables are
+    /// not a Lintas store's, or were written by a newer version.
+    pub fn connect(config: &crate::postgres::PostgresConfig) -> Result<Self, StoreError> {
+        Ok(Store {
+            backend: Box::new(crate::postgres::Postgres::connect(config)?),
+        })
     }
 
     /// Runs `changes` in one write transaction and commits it (durably)
@@ -229,85 +152,89 @@ impl Store {
         &self,
         changes: impl FnOnce(&Transaction<'_>) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
-        use std::sync::atomic::Ordering;
-        let failed = |e: StoreError| {
-            if matches!(e, StoreError::Database(_)) {
-                self.failing.store(true, Ordering::SeqCst);
-            }
-            e
-        };
-        if self.injected_fault.load(Ordering::SeqCst) {
-            return Err(failed(db(redb::StorageError::Io(
-                std::io::Error::from_raw_os_error(
-                    28, // ENOSPC: no space left on device
-                ),
-            ))));
-        }
-        let txn = self.db()?.begin_write().map_err(db).map_err(failed)?;
-        let result = {
-            // Its tables close (writing their roots) when it is dropped,
-            // before the commit.
-            let open = Transaction::new(&txn);
-            changes(&open).map_err(failed)?
-        };
-        txn.commit().map_err(db).map_err(failed)?;
-        Ok(result)
+        let mut changes = Some(changes);
+        let mut result = None;
+        self.backend.write(&mut |txn| {
+            let change = changes.take().ok_or(StoreError::GroupAborted)?;
+            result = Some(change(txn)?);
+            Ok(())
+        })?;
+        result.ok_or(StoreError::GroupAborted)
     }
 
-    /// Whether a write failed in the database (a full or failing disk) since
-    /// the last successful [`Store::recover`].
-    pub fn is_failing(&self) -> bool {
-        self.failing.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// After a failed write: opens the database file again (the database
-    /// refuses every write after an I/O error until it is reopened) and
-    /// proves a write goes through; clears [`Store::is_failing`] if it
-    /// does. Nothing committed is lost: a failed transaction wrote nothing.
+    /// The schema version of the store: for the embedded store see
+    /// [`crate::schema`], for PostgreSQL [`crate::postgres`].
     ///
     /// # Errors
-    /// The disk still refuses writes, or the file cannot be opened.
+    /// Database failure.
+    pub fn schema_version(&self) -> Result<u64, StoreError> {
+        self.backend.schema_version()
+    }
+
+    /// Closes the store now (another process may open the file next);
+    /// every later call answers [`StoreError::Closed`].
+    pub fn close(&self) {
+        self.backend.close();
+    }
+
+    /// Whether a write failed in the database (a full or failing disk, a
+    /// lost database connection) since the last successful
+    /// [`Store::recover`].
+    pub fn is_failing(&self) -> bool {
+        self.backend.is_failing()
+    }
+
+    /// After a failed write: opens the database again (the embedded
+    /// database refuses every write after an I/O error until it is
+    /// reopened; a PostgreSQL connection may have been lost) and proves a
+    /// write goes through; clears [`Store::is_failing`] if it does.
+    /// Nothing committed is lost: a failed transaction wrote nothing.
+    ///
+    /// # Errors
+    /// The store still refuses writes.
     pub fn recover(&self) -> Result<(), StoreError> {
-        use std::sync::atomic::Ordering;
-        if self.injected_fault.load(Ordering::SeqCst) {
-            return Err(db(redb::StorageError::Io(
-                std::io::Error::from_raw_os_error(28),
-            )));
-        }
-        {
-            let mut guard = self.db.write().unwrap_or_else(|e| e.into_inner());
-            if guard.is_none() {
-                return Err(StoreError::Closed);
-            }
-            // Close first: the file is locked while open.
-            guard.take();
-            let reopened = redb::Builder::new()
-                .set_cache_size(self.cache_bytes)
-                .create(&self.path)
-                .map_err(db)?;
-            *guard = Some(reopened);
-        }
-        let txn = self.db()?.begin_write().map_err(db)?;
-        {
-            let mut meta = txn.open_table(META).map_err(db)?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            meta.insert("write_probe", now.to_be_bytes().as_slice())
-                .map_err(db)?;
-        }
-        txn.commit().map_err(db)?;
-        self.failing.store(false, Ordering::SeqCst);
-        Ok(())
+        self.backend.recover()
     }
 
     /// Test hook: while `on`, every write fails as on a full disk (the
     /// fault suites use it where they cannot fill a real disk).
     #[doc(hidden)]
     pub fn inject_disk_full(&self, on: bool) {
-        self.injected_fault
-            .store(on, std::sync::atomic::Ordering::SeqCst);
+        self.backend.inject_disk_full(on);
+    }
+
+    /// Whether several node replicas may share this store (PostgreSQL):
+    /// they then claim outbox entries before sending ([`Store::claim`]),
+    /// take sequence numbers from the store, and look for outbox entries
+    /// and inbox arrivals the others recorded
+    /// ([`Store::outbox_from_others`], [`Store::last_inbox_cursor`]).
+    pub fn is_shared(&self) -> bool {
+        self.backend.shared()
+    }
+
+    /// Claims outbox entries `seqs` for this replica for the store's lease
+    /// (PostgreSQL: rows locked with `FOR UPDATE SKIP LOCKED`, so two
+    /// replicas never hold one entry at once; a replica that dies holds
+    /// its entries no longer than the lease). The embedded store has one
+    /// node: every entry still in the outbox is claimed.
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn claim(&self, seqs: &[u64], now_ms: i64) -> Result<Claimed, StoreError> {
+        self.backend.claim(seqs, now_ms)
+    }
+
+    /// Up to `limit` outbox entries above `after` (in order) that other
+    /// replicas queued; always empty for the embedded store.
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn outbox_from_others(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.backend.outbox_from_others(after, limit)
     }
 
     /// See [`Transaction::reserve_sequence`].
@@ -401,12 +328,7 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub fn last_sequence(&self) -> Result<u64, StoreError> {
-        let txn = self.db()?.begin_read().map_err(db)?;
-        let counters = txn.open_table(COUNTERS).map_err(db)?;
-        Ok(counters
-            .get("sequence")
-            .map_err(db)?
-            .map_or(0, |v| v.value()))
+        self.backend.last_sequence()
     }
 
     /// The newest inbox cursor (0 when the inbox is empty), without reading
@@ -415,9 +337,7 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub fn last_inbox_cursor(&self) -> Result<u64, StoreError> {
-        let txn = self.db()?.begin_read().map_err(db)?;
-        let inbox = txn.open_table(INBOX).map_err(db)?;
-        Ok(inbox.last().map_err(db)?.map_or(0, |(k, _)| k.value()))
+        self.backend.last_inbox_cursor()
     }
 
     /// The stored notices with these ids, in one read (absent ones are
@@ -426,17 +346,15 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn notices(&self, ids: &[NoticeId]) -> Result<Vec<Option<StoredNotice>>, StoreError> {
-        let txn = self.db()?.begin_read().map_err(db)?;
-        let notices = txn.open_table(NOTICES).map_err(db)?;
-        ids.iter()
-            .map(|id| {
-                notices
-                    .get(id.as_bytes().as_slice())
-                    .map_err(db)?
-                    .map(|v| decode(v.value(), &format!("notice {id}")))
-                    .transpose()
-            })
-            .collect()
+        self.backend.notices(ids)
+    }
+
+    /// The stored notice with this id.
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn notice(&self, id: &NoticeId) -> Result<Option<StoredNotice>, StoreError> {
+        Ok(self.backend.notices(&[*id])?.into_iter().next().flatten())
     }
 
     /// The outbox entries with these sequence numbers, in one read (entries
@@ -445,15 +363,7 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn outbox_entries(&self, seqs: &[u64]) -> Result<Vec<OutboxEntry>, StoreError> {
-        let txn = self.db()?.begin_read().map_err(db)?;
-        let outbox = txn.open_table(OUTBOX).map_err(db)?;
-        let mut out = Vec::with_capacity(seqs.len());
-        for seq in seqs {
-            if let Some(v) = outbox.get(*seq).map_err(db)? {
-                out.push(decode(v.value(), "outbox entry")?);
-            }
-        }
-        Ok(out)
+        self.backend.outbox_entries(seqs)
     }
 
     /// The delivery backoff of every peer that was down when last tried.
@@ -461,28 +371,7 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn peer_retries(&self) -> Result<Vec<(String, PeerRetry)>, StoreError> {
-        let txn = self.db()?.begin_read().map_err(db)?;
-        let peers = txn.open_table(PEERS).map_err(db)?;
-        let mut out = Vec::new();
-        for row in peers.iter().map_err(db)? {
-            let (k, v) = row.map_err(db)?;
-            out.push((k.value().to_owned(), decode(v.value(), "peer retry")?));
-        }
-        Ok(out)
-    }
-
-    /// The stored notice with this id.
-    ///
-    /// # Errors
-    /// Database failure or a damaged record.
-    pub fn notice(&self, id: &NoticeId) -> Result<Option<StoredNotice>, StoreError> {
-        let txn = self.db()?.begin_read().map_err(db)?;
-        let notices = txn.open_table(NOTICES).map_err(db)?;
-        notices
-            .get(id.as_bytes().as_slice())
-            .map_err(db)?
-            .map(|v| decode(v.value(), &format!("notice {id}")))
-            .transpose()
+        self.backend.peer_retries()
     }
 
     /// Up to `limit` inbox entries with a cursor above `after`, in order.
@@ -490,31 +379,7 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn inbox_after(&self, after: u64, limit: usize) -> Result<Vec<InboxEntry>, StoreError> {
-        let txn = self.db()?.begin_read().map_err(db)?;
-        let inbox = txn.open_table(INBOX).map_err(db)?;
-        let notices = txn.open_table(NOTICES).map_err(db)?;
-        let mut out = Vec::new();
-        for row in inbox
-            .range(after.saturating_add(1)..)
-            .map_err(db)?
-            .take(limit)
-        {
-            let (cursor, id) = row.map_err(db)?;
-            let id = notice_id(id.value(), "inbox entry")?;
-            let notice = notices
-                .get(id.as_bytes().as_slice())
-                .map_err(db)?
-                .ok_or_else(|| StoreError::Corrupt {
-                    what: format!("inbox entry {}", cursor.value()),
-                    detail: "notice missing".into(),
-                })?;
-            out.push(InboxEntry {
-                cursor: cursor.value(),
-                id,
-                notice: decode(notice.value(), "inbox notice")?,
-            });
-        }
-        Ok(out)
+        self.backend.inbox_after(after, limit)
     }
 
     /// Every notice sent or received about `case_id`.
@@ -541,55 +406,22 @@ impl Store {
         after: &[u8],
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, NoticeId, StoredNotice)>, StoreError> {
-        let txn = self.db()?.begin_read().map_err(db)?;
-        let index = txn.open_table(CASE_TIMELINE).map_err(db)?;
-        let notices = txn.open_table(NOTICES).map_err(db)?;
-        let prefix_len = case_id.len() + 1;
-        let mut start = case_id.as_bytes().to_vec();
-        start.push(0);
-        start.extend_from_slice(after);
-        let mut end = case_id.as_bytes().to_vec();
-        end.push(1);
-        let mut out = Vec::new();
-        for row in index.range(start.as_slice()..end.as_slice()).map_err(db)? {
-            let (key, _) = row.map_err(db)?;
-            let position = key.value().get(prefix_len..).unwrap_or_default().to_vec();
-            if position.as_slice() == after {
-                continue;
-            }
-            let id = notice_id(position.get(12..).unwrap_or_default(), "case timeline key")?;
-            if let Some(n) = notices.get(id.as_bytes().as_slice()).map_err(db)? {
-                out.push((position, id, decode(n.value(), "case notice")?));
-                if out.len() == limit {
-                    break;
-                }
-            }
-        }
-        Ok(out)
+        self.backend.case_page(case_id, after, limit)
     }
 
-    /// Every stored notice (for deadline reports).
+    /// Every stored notice.
     ///
     /// # Errors
     /// Database failure or a damaged record.
     pub fn all_notices(&self) -> Result<Vec<(NoticeId, StoredNotice)>, StoreError> {
-        let txn = self.db()?.begin_read().map_err(db)?;
-        let notices = txn.open_table(NOTICES).map_err(db)?;
-        let mut out = Vec::new();
-        for row in notices.iter().map_err(db)? {
-            let (id, n) = row.map_err(db)?;
-            out.push((
-                notice_id(id.value(), "notice key")?,
-                decode(n.value(), "notice")?,
-            ));
-        }
-        Ok(out)
+        self.backend.all_notices()
     }
 
     /// Up to `limit` notices whose response deadline is at or before
     /// `until` (Unix seconds), in (deadline, id) order, after the index key
     /// `after` (empty: from the start); with each, its index key (the token
-    /// to continue after it).
+    /// to continue after it: the deadline as 8 bytes big-endian, then the
+    /// notice id).
     ///
     /// # Errors
     /// Database failure or a damaged record.
@@ -599,74 +431,42 @@ impl Store {
         after: &[u8],
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, NoticeId, StoredNotice)>, StoreError> {
-        let txn = self.db()?.begin_read().map_err(db)?;
-        let index = txn.open_table(DEADLINES).map_err(db)?;
-        let notices = txn.open_table(NOTICES).map_err(db)?;
-        let mut end = until.max(0).to_be_bytes().to_vec();
-        end.extend_from_slice(&[0xff; 32]);
-        let mut out = Vec::new();
-        let rows = if after.is_empty() {
-            index.range::<&[u8]>(..=end.as_slice()).map_err(db)?
-        } else {
-            index.range::<&[u8]>(after..=end.as_slice()).map_err(db)?
-        };
-        for row in rows {
-            let (key, _) = row.map_err(db)?;
-            let key = key.value().to_vec();
-            if key.as_slice() == after {
-                continue;
-            }
-            let id = notice_id(key.get(8..).unwrap_or_default(), "deadline key")?;
-            if let Some(n) = notices.get(id.as_bytes().as_slice()).map_err(db)? {
-                out.push((key, id, decode(n.value(), "notice")?));
-                if out.len() == limit {
-                    break;
-                }
-            }
-        }
-        Ok(out)
+        self.backend.deadlines_until(until, after, limit)
     }
 
     /// The receipts stored for a notice: (stage, receiver, SignedReceipt
-    /// bytes).
+    /// bytes), by stage then receiver.
     ///
     /// # Errors
     /// Database failure.
     pub fn receipts(&self, id: &NoticeId) -> Result<Vec<(u8, String, Vec<u8>)>, StoreError> {
-        let txn = self.db()?.begin_read().map_err(db)?;
-        let receipts = txn.open_table(RECEIPTS).map_err(db)?;
-        let start = id.as_bytes().to_vec();
-        let mut end = start.clone();
-        end.push(0xff);
-        let mut out = Vec::new();
-        for row in receipts
-            .range(start.as_slice()..end.as_slice())
-            .map_err(db)?
-        {
-            let (key, value) = row.map_err(db)?;
-            let key = key.value();
-            if key.len() < 33 || key[..32] != start[..] {
-                continue;
-            }
-            let receiver = String::from_utf8_lossy(&key[33..]).into_owned();
-            out.push((key[32], receiver, value.value().to_vec()));
-        }
-        Ok(out)
+        self.backend.receipts(id)
     }
 
-    /// Everything in the outbox, in enqueue order.
+    /// Everything in the outbox, in enqueue order (read page by page).
     ///
     /// # Errors
     /// Database failure or a damaged record.
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        let txn = self.db()?.begin_read().map_err(db)?;
-        let outbox = txn.open_table(OUTBOX).map_err(db)?;
-        let mut out = Vec::new();
-        for row in outbox.iter().map_err(db)? {
-            let (_, value) = row.map_err(db)?;
-            out.push(decode(value.value(), "outbox entry")?);
+        let mut out: Vec<OutboxEntry> = Vec::new();
+        loop {
+            let after = out.last().map_or(0, |e| e.seq);
+            let page = self.backend.outbox_after(after, OUTBOX_PAGE)?;
+            let full = page.len() == OUTBOX_PAGE;
+            out.extend(page);
+            if !full {
+                return Ok(out);
+            }
         }
-        Ok(out)
+    }
+
+    /// Up to `limit` outbox entries with a sequence above `after`, in
+    /// order.
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn outbox_after(&self, after: u64, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.backend.outbox_after(after, limit)
     }
 
     /// The alpha-3 codes of the states that must receive nothing about
@@ -675,14 +475,7 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub fn withheld_from(&self, case_id: &str, victim_id: &str) -> Result<Vec<String>, StoreError> {
-        let txn = self.db()?.begin_read().map_err(db)?;
-        let table = txn.open_table(WITHHELD).map_err(db)?;
-        let key = crate::transaction::victim_key(case_id, victim_id);
-        Ok(table
-            .get(key.as_slice())
-            .map_err(db)?
-            .map(|v| v.value().split(',').map(str::to_owned).collect())
-            .unwrap_or_default())
+        self.backend.withheld_from(case_id, victim_id)
     }
 
     /// The first submission made with idempotency key `key`: its notice id
@@ -691,13 +484,7 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn submission(&self, key: &str) -> Result<Option<([u8; 32], u64)>, StoreError> {
-        let txn = self.db()?.begin_read().map_err(db)?;
-        let table = txn.open_table(SUBMISSIONS).map_err(db)?;
-        table
-            .get(key)
-            .map_err(db)?
-            .map(|v| crate::transaction::decode_submission(v.value()))
-            .transpose()
+        self.backend.submission(key)
     }
 
     /// The dead letters: entries a recipient refused for good, oldest
@@ -707,14 +494,7 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        let txn = self.db()?.begin_read().map_err(db)?;
-        let table = txn.open_table(DEAD_LETTERS).map_err(db)?;
-        let mut out = Vec::new();
-        for row in table.iter().map_err(db)? {
-            let (_, value) = row.map_err(db)?;
-            out.push(decode(value.value(), "dead letter")?);
-        }
-        Ok(out)
+        self.backend.dead_letters()
     }
 
     /// The stored roster (SignedRoster bytes), if any.
@@ -722,221 +502,6 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub fn roster(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        let txn = self.db()?.begin_read().map_err(db)?;
-        let meta = txn.open_table(META).map_err(db)?;
-        Ok(meta.get("roster").map_err(db)?.map(|v| v.value().to_vec()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::records::Direction;
-
-    fn notice(case: &str, recipients: &[&str]) -> StoredNotice {
-        StoredNotice {
-            envelope: vec![1, 2, 3],
-            direction: Direction::Received as i32,
-            case_id: case.into(),
-            recipients: recipients.iter().map(|r| r.to_string()).collect(),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn a_received_notice_enters_the_inbox_once() -> Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let path = dir.path().join("node.redb");
-        let id = NoticeId::from_bytes([9; 32]);
-        {
-            let store = Store::open(&path)?;
-            let first =
-                store.record_received(&id, &notice("C1", &["KHM.X"]), "KHM.X", 1, b"receipt")?;
-            assert_eq!(first, ReceiveOutcome::New { cursor: 1 });
-        }
-        // Reopen, as after a restart: the duplicate finds the original.
-        let store = Store::open(&path)?;
-        let again = store.record_received(&id, &notice("C1", &["KHM.X"]), "KHM.X", 1, b"other")?;
-        assert_eq!(
-            again,
-            ReceiveOutcome::Duplicate {
-                receipt: b"receipt".to_vec()
-            }
-        );
-        let inbox = store.inbox_after(0, 10)?;
-        assert_eq!(inbox.len(), 1);
-        assert_eq!(inbox[0].notice.inbox_cursor, 1);
-        assert_eq!(store.case_notices("C1")?.len(), 1);
-        assert_eq!(
-            store.case_notices("C")?.len(),
-            0,
-            "prefixes do not match other cases"
-        );
-        Ok(())
-    }
-
-    #[test]
-    fn sent_notices_queue_one_delivery_per_recipient() -> Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let store = Store::open(&dir.path().join("node.redb"))?;
-        let id = NoticeId::from_bytes([1; 32]);
-        store.record_sent(&id, &notice("C1", &["A", "B"]), 1)?;
-        store.record_sent(&id, &notice("C1", &["A", "B"]), 1)?;
-        let outbox = store.outbox()?;
-        assert_eq!(outbox.len(), 2, "storing twice queues once");
-        store.reschedule(outbox[0].seq, 1, 5_000, "connection refused")?;
-        store.complete(outbox[1].seq, Some((&id, 1, "B", b"r")))?;
-        let outbox = store.outbox()?;
-        assert_eq!(outbox.len(), 1);
-        assert_eq!((outbox[0].attempts, outbox[0].next_attempt_ms), (1, 5_000));
-        assert_eq!(
-            store.receipts(&id)?,
-            vec![(1, "B".to_string(), b"r".to_vec())]
-        );
-        assert_eq!(store.reserve_sequence()?, 1);
-        assert_eq!(store.reserve_sequence()?, 2);
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod deadline_tests {
-    use super::*;
-    use crate::records::Direction;
-
-    fn with_deadline(deadline: i64) -> StoredNotice {
-        StoredNotice {
-            envelope: vec![1],
-            direction: Direction::Sent as i32,
-            case_id: "C1".into(),
-            recipients: vec!["KHM.X".into()],
-            response_deadline: deadline,
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn only_notices_with_a_passed_deadline_are_read_in_deadline_order()
-    -> Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let store = Store::open(&dir.path().join("node.redb"))?;
-        for (i, deadline) in [(1u8, 300), (2, 100), (3, 0), (4, 200), (5, 900)] {
-            let id = NoticeId::from_bytes([i; 32]);
-            store.write(|t| t.record_sent(&id, &with_deadline(deadline), 3))?;
-        }
-        let due = store.deadlines_until(500, &[], 10)?;
-        let ids: Vec<u8> = due.iter().map(|(_, id, _)| id.as_bytes()[0]).collect();
-        assert_eq!(ids, vec![2, 4, 1]);
-        // Paging: after the first key, the rest.
-        let rest = store.deadlines_until(500, &due[0].0, 10)?;
-        assert_eq!(rest.len(), 2);
-        assert_eq!(store.deadlines_until(500, &[], 1)?.len(), 1);
-        Ok(())
-    }
-
-    #[test]
-    fn migrating_from_version_2_rebuilds_the_deadline_and_case_indexes()
-    -> Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let path = dir.path().join("node.redb");
-        {
-            let store = Store::open(&path)?;
-            let id = NoticeId::from_bytes([7; 32]);
-            store.write(|t| t.record_sent(&id, &with_deadline(100), 3))?;
-            store.close();
-        }
-        // Make it look like a version 2 store: no deadline index.
-        {
-            let database = redb::Database::create(&path)?;
-            let txn = database.begin_write()?;
-            txn.delete_table(DEADLINES)?;
-            txn.delete_table(CASE_TIMELINE)?;
-            {
-                let mut meta = txn.open_table(META)?;
-                meta.insert("schema_version", 2u64.to_be_bytes().as_slice())?;
-            }
-            txn.commit()?;
-        }
-        let store = Store::open(&path)?;
-        assert_eq!(store.schema_version()?, crate::schema::CURRENT_VERSION);
-        assert_eq!(store.deadlines_until(500, &[], 10)?.len(), 1);
-        // Version 4 rebuilt the case timeline index too.
-        assert_eq!(store.case_page("C1", &[], 10)?.len(), 1);
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod disk_full_tests {
-    use super::*;
-    use crate::records::Direction;
-
-    /// A 2 MiB tmpfs, unmounted on drop. Mounting needs root: without it
-    /// the test says so and checks nothing (the injected fault of the node
-    /// tests covers the node's side everywhere).
-    struct SmallDisk(std::path::PathBuf);
-
-    impl SmallDisk {
-        fn mount() -> Option<SmallDisk> {
-            let dir =
-                std::env::temp_dir().join(format!("lintas-small-disk-{}", std::process::id()));
-            std::fs::create_dir_all(&dir).ok()?;
-            let ok = std::process::Command::new("mount")
-                .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
-                .arg(&dir)
-                .stderr(std::process::Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            ok.then_some(SmallDisk(dir))
-        }
-    }
-
-    impl Drop for SmallDisk {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg(&self.0).status();
-            let _ = std::fs::remove_dir(&self.0);
-        }
-    }
-
-    #[test]
-    fn a_full_disk_fails_writes_and_the_store_recovers_when_space_returns() {
-        let Some(disk) = SmallDisk::mount() else {
-            eprintln!("not root: no tmpfs to fill; the injected-fault node test covers recovery");
-            return;
-        };
-        let filler = disk.0.join("filler");
-        std::fs::write(&filler, vec![0u8; 1024 * 1024]).unwrap_or_else(|e| panic!("{e}"));
-        let store = Store::open(&disk.0.join("node.redb")).unwrap_or_else(|e| panic!("{e}"));
-        let notice = |i: u32| StoredNotice {
-            envelope: vec![i as u8; 16 * 1024],
-            direction: Direction::Received as i32,
-            case_id: format!("C{i}"),
-            ..Default::default()
-        };
-        let mut written = 0u32;
-        let error = loop {
-            let id = NoticeId::from_bytes({
-                let mut b = [0u8; 32];
-                b[..4].copy_from_slice(&written.to_be_bytes());
-                b
-            });
-            match store.write(|t| t.record_received(&id, &notice(written), "X", 1, b"r")) {
-                Ok(_) => written += 1,
-                Err(e) => break e,
-            }
-            assert!(written < 10_000, "the disk never filled");
-        };
-        assert!(matches!(error, StoreError::Database(_)), "{error}");
-        assert!(store.is_failing());
-
-        std::fs::remove_file(&filler).unwrap_or_else(|e| panic!("{e}"));
-        store.recover().unwrap_or_else(|e| panic!("{e}"));
-        assert!(!store.is_failing());
-        // Everything committed before the failure is there, and writes work.
-        assert_eq!(store.last_inbox_cursor().ok(), Some(u64::from(written)));
-        let id = NoticeId::from_bytes([0xEE; 32]);
-        store
-            .write(|t| t.record_received(&id, &notice(1), "X", 1, b"r"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        self.backend.roster()
     }
 }

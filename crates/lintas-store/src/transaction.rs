@@ -1,87 +1,69 @@
 //! Changes to the store that are made together: everything done through one
 //! [`Transaction`] becomes durable at once, or not at all. The node's group
 //! commit runs the changes of many concurrent requests in one transaction,
-//! so one disk flush serves them all.
-
-use std::cell::RefCell;
+//! so one disk flush (or one database commit) serves them all.
 
 use lintas_core::ids::NoticeId;
-use prost::Message;
-use redb::{Key, ReadableTable, Table, TableDefinition, Value, WriteTransaction};
 
-use crate::records::{OutboxEntry, OutboxPayload, PeerRetry, StoredNotice, decode};
-use crate::store::{
-    COUNTERS, INBOX, META, NOTICES, OUTBOX, PEERS, RECEIPTS, ReceiveOutcome, case_key, receipt_key,
-};
-use crate::{StoreError, db};
+use crate::StoreError;
+use crate::records::{OutboxEntry, PeerRetry, StoredNotice};
+use crate::store::ReceiveOutcome;
 
-/// A table of the transaction, opened on first use and kept open until the
-/// transaction ends: a group commit makes hundreds of changes to the same
-/// few tables, and opening and closing a table for each costs more than
-/// many of the changes.
-type Lazy<'t, K, V> = RefCell<Option<Table<'t, K, V>>>;
+/// The changes each kind of store makes inside one of its transactions;
+/// [`Transaction`] documents each.
+pub(crate) trait Changes {
+    fn enqueue(&self, entry: OutboxEntry) -> Result<OutboxEntry, StoreError>;
+    fn reserve_sequence(&self) -> Result<u64, StoreError>;
+    fn note_sequence(&self, sequence: u64) -> Result<(), StoreError>;
+    fn has_notice(&self, id: &NoticeId) -> Result<bool, StoreError>;
+    fn record_sent(
+        &self,
+        id: &NoticeId,
+        notice: &StoredNotice,
+        priority: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError>;
+    fn record_received(
+        &self,
+        id: &NoticeId,
+        notice: &StoredNotice,
+        receiver: &str,
+        accepted_stage: u8,
+        receipt: &[u8],
+    ) -> Result<ReceiveOutcome, StoreError>;
+    fn store_receipt(
+        &self,
+        id: &NoticeId,
+        stage: u8,
+        receiver: &str,
+        receipt: &[u8],
+        report: Option<OutboxEntry>,
+    ) -> Result<Option<Option<OutboxEntry>>, StoreError>;
+    fn complete(
+        &self,
+        seq: u64,
+        receipt: Option<(&NoticeId, u8, &str, &[u8])>,
+    ) -> Result<(), StoreError>;
+    fn reschedule(
+        &self,
+        seq: u64,
+        attempts: u32,
+        next_attempt_ms: i64,
+        error: &str,
+    ) -> Result<(), StoreError>;
+    fn bury(&self, seq: u64, at_ms: i64, error: &str) -> Result<(), StoreError>;
+    fn unbury(&self, seq: u64) -> Result<Option<OutboxEntry>, StoreError>;
+    fn set_peer_retry(&self, peer: &str, retry: Option<&PeerRetry>) -> Result<(), StoreError>;
+    fn withhold(&self, case_id: &str, victim_id: &str, states: &[String])
+    -> Result<(), StoreError>;
+    fn submission(&self, key: &str) -> Result<Option<([u8; 32], u64)>, StoreError>;
+    fn record_submission(&self, key: &str, id: &NoticeId, sequence: u64)
+    -> Result<(), StoreError>;
+    fn save_roster(&self, signed_roster: &[u8]) -> Result<(), StoreError>;
+}
 
 /// One open write transaction. Obtained from [`crate::Store::write`].
 pub struct Transaction<'t> {
-    txn: &'t WriteTransaction,
-    notices: Lazy<'t, &'static [u8], &'static [u8]>,
-    inbox: Lazy<'t, u64, &'static [u8]>,
-    outbox: Lazy<'t, u64, &'static [u8]>,
-    receipts: Lazy<'t, &'static [u8], &'static [u8]>,
-    cases: Lazy<'t, &'static [u8], ()>,
-    counters: Lazy<'t, &'static str, u64>,
-    meta: Lazy<'t, &'static str, &'static [u8]>,
-    peers: Lazy<'t, &'static str, &'static [u8]>,
-    withheld: Lazy<'t, &'static [u8], &'static str>,
-    submissions: Lazy<'t, &'static str, &'static [u8]>,
-    dead_letters: Lazy<'t, u64, &'static [u8]>,
-    deadlines: Lazy<'t, &'static [u8], ()>,
-}
-
-/// Reads a submissions-table value: notice id and sequence number.
-pub(crate) fn decode_submission(value: &[u8]) -> Result<([u8; 32], u64), StoreError> {
-    let damaged = || StoreError::Corrupt {
-        what: "submission record".into(),
-        detail: format!("{} bytes, expected 40", value.len()),
-    };
-    let id: [u8; 32] = value
-        .get(..32)
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(damaged)?;
-    let seq: [u8; 8] = value
-        .get(32..40)
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(damaged)?;
-    Ok((id, u64::from_be_bytes(seq)))
-}
-
-/// The key of a victim of a case in the withheld table.
-pub(crate) fn victim_key(case_id: &str, victim_id: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(case_id.len() + 1 + victim_id.len());
-    key.extend_from_slice(case_id.as_bytes());
-    key.push(0);
-    key.extend_from_slice(victim_id.as_bytes());
-    key
-}
-
-/// Runs `f` on the table in `cell`, opening it in `txn` first if needed.
-fn with<'t, K, V, R>(
-    txn: &'t WriteTransaction,
-    cell: &Lazy<'t, K, V>,
-    definition: TableDefinition<'static, K, V>,
-    f: impl FnOnce(&mut Table<'t, K, V>) -> Result<R, StoreError>,
-) -> Result<R, StoreError>
-where
-    K: Key + 'static,
-    V: Value + 'static,
-{
-    let mut slot = cell.borrow_mut();
-    let table = match slot.take() {
-        Some(table) => table,
-        None => txn.open_table(definition).map_err(db)?,
-    };
-    let table = slot.insert(table);
-    f(table)
+    changes: &'t dyn Changes,
 }
 
 impl std::fmt::Debug for Transaction<'_> {
@@ -91,79 +73,18 @@ impl std::fmt::Debug for Transaction<'_> {
 }
 
 impl<'t> Transaction<'t> {
-    pub(crate) fn new(txn: &'t WriteTransaction) -> Self {
-        Transaction {
-            txn,
-            notices: RefCell::new(None),
-            inbox: RefCell::new(None),
-            outbox: RefCell::new(None),
-            receipts: RefCell::new(None),
-            cases: RefCell::new(None),
-            counters: RefCell::new(None),
-            meta: RefCell::new(None),
-            peers: RefCell::new(None),
-            withheld: RefCell::new(None),
-            submissions: RefCell::new(None),
-            dead_letters: RefCell::new(None),
-            deadlines: RefCell::new(None),
-        }
+    pub(crate) fn new(changes: &'t dyn Changes) -> Self {
+        Transaction { changes }
     }
 
-    fn counters<R>(
-        &self,
-        f: impl FnOnce(&mut Table<'t, &'static str, u64>) -> Result<R, StoreError>,
-    ) -> Result<R, StoreError> {
-        with(self.txn, &self.counters, COUNTERS, f)
-    }
-
-    fn notices<R>(
-        &self,
-        f: impl FnOnce(&mut Table<'t, &'static [u8], &'static [u8]>) -> Result<R, StoreError>,
-    ) -> Result<R, StoreError> {
-        with(self.txn, &self.notices, NOTICES, f)
-    }
-
-    fn receipts<R>(
-        &self,
-        f: impl FnOnce(&mut Table<'t, &'static [u8], &'static [u8]>) -> Result<R, StoreError>,
-    ) -> Result<R, StoreError> {
-        with(self.txn, &self.receipts, RECEIPTS, f)
-    }
-
-    fn outbox<R>(
-        &self,
-        f: impl FnOnce(&mut Table<'t, u64, &'static [u8]>) -> Result<R, StoreError>,
-    ) -> Result<R, StoreError> {
-        with(self.txn, &self.outbox, OUTBOX, f)
-    }
-
-    /// Hands out the next value of a counter.
-    fn next(&self, name: &str) -> Result<u64, StoreError> {
-        self.counters(|counters| {
-            let value = counters
-                .get(name)
-                .map_err(db)?
-                .map(|v| v.value())
-                .unwrap_or(0)
-                .saturating_add(1);
-            counters.insert(name, value).map_err(db)?;
-            Ok(value)
-        })
-    }
-
-    /// Queues `entry` (its `seq` is assigned here) and returns it.
+    /// Queues `entry` (its `seq` is assigned here) and returns it. Sequence
+    /// numbers of the outbox increase in commit order, also across
+    /// replicas.
     ///
     /// # Errors
     /// Database failure.
-    pub fn enqueue(&self, mut entry: OutboxEntry) -> Result<OutboxEntry, StoreError> {
-        entry.seq = self.next("outbox")?;
-        self.outbox(|outbox| {
-            outbox
-                .insert(entry.seq, entry.encode_to_vec().as_slice())
-                .map_err(db)?;
-            Ok(())
-        })?;
-        Ok(entry)
+    pub fn enqueue(&self, entry: OutboxEntry) -> Result<OutboxEntry, StoreError> {
+        self.changes.enqueue(entry)
     }
 
     /// Reserves the next per-sender sequence number. A number reserved by a
@@ -173,7 +94,7 @@ impl<'t> Transaction<'t> {
     /// # Errors
     /// Database failure.
     pub fn reserve_sequence(&self) -> Result<u64, StoreError> {
-        self.next("sequence")
+        self.changes.reserve_sequence()
     }
 
     /// Records that sequence numbers up to `sequence` were used (the stored
@@ -182,17 +103,7 @@ impl<'t> Transaction<'t> {
     /// # Errors
     /// Database failure.
     pub fn note_sequence(&self, sequence: u64) -> Result<(), StoreError> {
-        self.counters(|counters| {
-            let current = counters
-                .get("sequence")
-                .map_err(db)?
-                .map(|v| v.value())
-                .unwrap_or(0);
-            if sequence > current {
-                counters.insert("sequence", sequence).map_err(db)?;
-            }
-            Ok(())
-        })
+        self.changes.note_sequence(sequence)
     }
 
     /// Whether a notice with this id is stored.
@@ -200,23 +111,7 @@ impl<'t> Transaction<'t> {
     /// # Errors
     /// Database failure.
     pub fn has_notice(&self, id: &NoticeId) -> Result<bool, StoreError> {
-        self.notices(|notices| Ok(notices.get(id.as_bytes().as_slice()).map_err(db)?.is_some()))
-    }
-
-    fn index_case(&self, notice: &StoredNotice, id: &NoticeId) -> Result<(), StoreError> {
-        if notice.case_id.is_empty() {
-            return Ok(());
-        }
-        let key = case_key(&notice.case_id, notice, id.as_bytes());
-        with(
-            self.txn,
-            &self.cases,
-            crate::store::CASE_TIMELINE,
-            |cases| {
-                cases.insert(key.as_slice(), ()).map_err(db)?;
-                Ok(())
-            },
-        )
+        self.changes.has_notice(id)
     }
 
     /// Stores a notice this node signed and queues one delivery per
@@ -231,32 +126,7 @@ impl<'t> Transaction<'t> {
         notice: &StoredNotice,
         priority: u32,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
-        if self.has_notice(id)? {
-            return Ok(Vec::new());
-        }
-        self.notices(|notices| {
-            notices
-                .insert(id.as_bytes().as_slice(), notice.encode_to_vec().as_slice())
-                .map_err(db)?;
-            Ok(())
-        })?;
-        self.index_case(notice, id)?;
-        self.index_deadline(notice, id)?;
-        let mut queued = Vec::with_capacity(notice.recipients.len());
-        for recipient in &notice.recipients {
-            queued.push(self.enqueue(OutboxEntry {
-                seq: 0,
-                recipient: recipient.clone(),
-                case_id: notice.case_id.clone(),
-                priority,
-                attempts: 0,
-                next_attempt_ms: 0,
-                last_error: String::new(),
-                expires_at: notice.expires_at,
-                payload: Some(OutboxPayload::Notice(id.as_bytes().to_vec())),
-            })?);
-        }
-        Ok(queued)
+        self.changes.record_sent(id, notice, priority)
     }
 
     /// Stores a verified received notice, its inbox entry and the ACCEPTED
@@ -273,40 +143,8 @@ impl<'t> Transaction<'t> {
         accepted_stage: u8,
         receipt: &[u8],
     ) -> Result<ReceiveOutcome, StoreError> {
-        let key = receipt_key(id, accepted_stage, receiver);
-        if self.has_notice(id)? {
-            let original = self.receipts(|receipts| {
-                Ok(receipts
-                    .get(key.as_slice())
-                    .map_err(db)?
-                    .map(|v| v.value().to_vec()))
-            })?;
-            let original = original.ok_or_else(|| StoreError::Corrupt {
-                what: format!("receipt for {id}"),
-                detail: "notice stored without its receipt".into(),
-            })?;
-            return Ok(ReceiveOutcome::Duplicate { receipt: original });
-        }
-        let cursor = self.next("inbox")?;
-        let mut stored = notice.clone();
-        stored.inbox_cursor = cursor;
-        self.notices(|notices| {
-            notices
-                .insert(id.as_bytes().as_slice(), stored.encode_to_vec().as_slice())
-                .map_err(db)?;
-            Ok(())
-        })?;
-        with(self.txn, &self.inbox, INBOX, |inbox| {
-            inbox.insert(cursor, id.as_bytes().as_slice()).map_err(db)?;
-            Ok(())
-        })?;
-        self.receipts(|receipts| {
-            receipts.insert(key.as_slice(), receipt).map_err(db)?;
-            Ok(())
-        })?;
-        self.index_case(&stored, id)?;
-        self.index_deadline(&stored, id)?;
-        Ok(ReceiveOutcome::New { cursor })
+        self.changes
+            .record_received(id, notice, receiver, accepted_stage, receipt)
     }
 
     /// Stores a receipt unless one for the same (notice, stage, receiver)
@@ -324,23 +162,13 @@ impl<'t> Transaction<'t> {
         receipt: &[u8],
         report: Option<OutboxEntry>,
     ) -> Result<Option<Option<OutboxEntry>>, StoreError> {
-        let key = receipt_key(id, stage, receiver);
-        let new = self.receipts(|receipts| {
-            if receipts.get(key.as_slice()).map_err(db)?.is_some() {
-                return Ok(false);
-            }
-            receipts.insert(key.as_slice(), receipt).map_err(db)?;
-            Ok(true)
-        })?;
-        if !new {
-            return Ok(None);
-        }
-        let queued = report.map(|entry| self.enqueue(entry)).transpose()?;
-        Ok(Some(queued))
+        self.changes
+            .store_receipt(id, stage, receiver, receipt, report)
     }
 
     /// Removes a delivered outbox entry and stores the receipt that proves
-    /// delivery (if any, and if new).
+    /// delivery (if any, and if new). An entry already gone (another
+    /// replica finished it) is not an error.
     ///
     /// # Errors
     /// Database failure.
@@ -349,23 +177,11 @@ impl<'t> Transaction<'t> {
         seq: u64,
         receipt: Option<(&NoticeId, u8, &str, &[u8])>,
     ) -> Result<(), StoreError> {
-        self.outbox(|outbox| {
-            outbox.remove(seq).map_err(db)?;
-            Ok(())
-        })?;
-        if let Some((id, stage, receiver, bytes)) = receipt {
-            let key = receipt_key(id, stage, receiver);
-            self.receipts(|receipts| {
-                if receipts.get(key.as_slice()).map_err(db)?.is_none() {
-                    receipts.insert(key.as_slice(), bytes).map_err(db)?;
-                }
-                Ok(())
-            })?;
-        }
-        Ok(())
+        self.changes.complete(seq, receipt)
     }
 
-    /// Records a refused attempt of one entry and when to try it again.
+    /// Records a refused attempt of one entry and when to try it again
+    /// (and lets go of its claim).
     ///
     /// # Errors
     /// Database failure.
@@ -376,19 +192,8 @@ impl<'t> Transaction<'t> {
         next_attempt_ms: i64,
         error: &str,
     ) -> Result<(), StoreError> {
-        self.outbox(|outbox| {
-            let current = outbox.get(seq).map_err(db)?.map(|v| v.value().to_vec());
-            if let Some(bytes) = current {
-                let mut entry: OutboxEntry = decode(&bytes, "outbox entry")?;
-                entry.attempts = attempts;
-                entry.next_attempt_ms = next_attempt_ms;
-                entry.last_error = error.chars().take(512).collect();
-                outbox
-                    .insert(seq, entry.encode_to_vec().as_slice())
-                    .map_err(db)?;
-            }
-            Ok(())
-        })
+        self.changes
+            .reschedule(seq, attempts, next_attempt_ms, error)
     }
 
     /// Moves outbox entry `seq` to the dead letters: its recipient refused
@@ -398,25 +203,7 @@ impl<'t> Transaction<'t> {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn bury(&self, seq: u64, at_ms: i64, error: &str) -> Result<(), StoreError> {
-        let removed =
-            self.outbox(|outbox| Ok(outbox.remove(seq).map_err(db)?.map(|v| v.value().to_vec())))?;
-        let Some(bytes) = removed else {
-            return Ok(());
-        };
-        let mut entry: OutboxEntry = decode(&bytes, "outbox entry")?;
-        entry.last_error = error.chars().take(512).collect();
-        entry.next_attempt_ms = at_ms;
-        with(
-            self.txn,
-            &self.dead_letters,
-            crate::store::DEAD_LETTERS,
-            |table| {
-                table
-                    .insert(seq, entry.encode_to_vec().as_slice())
-                    .map_err(db)?;
-                Ok(())
-            },
-        )
+        self.changes.bury(seq, at_ms, error)
     }
 
     /// Takes dead letter `seq` out of the dead letters; returns it (or
@@ -425,15 +212,7 @@ impl<'t> Transaction<'t> {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn unbury(&self, seq: u64) -> Result<Option<OutboxEntry>, StoreError> {
-        let removed = with(
-            self.txn,
-            &self.dead_letters,
-            crate::store::DEAD_LETTERS,
-            |table| Ok(table.remove(seq).map_err(db)?.map(|v| v.value().to_vec())),
-        )?;
-        removed
-            .map(|bytes| decode(&bytes, "dead letter"))
-            .transpose()
+        self.changes.unbury(seq)
     }
 
     /// Records a peer's delivery backoff, or clears it (`None`) once the
@@ -442,19 +221,7 @@ impl<'t> Transaction<'t> {
     /// # Errors
     /// Database failure.
     pub fn set_peer_retry(&self, peer: &str, retry: Option<&PeerRetry>) -> Result<(), StoreError> {
-        with(self.txn, &self.peers, PEERS, |peers| {
-            match retry {
-                Some(r) => {
-                    peers
-                        .insert(peer, r.encode_to_vec().as_slice())
-                        .map_err(db)?;
-                }
-                None => {
-                    peers.remove(peer).map_err(db)?;
-                }
-            }
-            Ok(())
-        })
+        self.changes.set_peer_retry(peer, retry)
     }
 
     /// Records the states that must receive nothing about a victim of a
@@ -469,53 +236,17 @@ impl<'t> Transaction<'t> {
         victim_id: &str,
         states: &[String],
     ) -> Result<(), StoreError> {
-        let key = victim_key(case_id, victim_id);
-        with(self.txn, &self.withheld, crate::store::WITHHELD, |table| {
-            if states.is_empty() {
-                table.remove(key.as_slice()).map_err(db)?;
-            } else {
-                table
-                    .insert(key.as_slice(), states.join(",").as_str())
-                    .map_err(db)?;
-            }
-            Ok(())
-        })
+        self.changes.withhold(case_id, victim_id, states)
     }
 
-    /// The first submission made with idempotency key `key`, if any.
+    /// The first submission made with idempotency key `key`, if any. In a
+    /// shared store this also holds the key until the transaction ends, so
+    /// two replicas given the same key at once make one notice.
     ///
     /// # Errors
     /// Database failure or a damaged record.
     pub fn submission(&self, key: &str) -> Result<Option<([u8; 32], u64)>, StoreError> {
-        with(
-            self.txn,
-            &self.submissions,
-            crate::store::SUBMISSIONS,
-            |table| {
-                table
-                    .get(key)
-                    .map_err(db)?
-                    .map(|v| decode_submission(v.value()))
-                    .transpose()
-            },
-        )
-    }
-
-    /// Adds a notice with a response deadline to the deadline index.
-    fn index_deadline(&self, notice: &StoredNotice, id: &NoticeId) -> Result<(), StoreError> {
-        if notice.response_deadline == 0 {
-            return Ok(());
-        }
-        let key = crate::schema::deadline_key(notice.response_deadline, id.as_bytes());
-        with(
-            self.txn,
-            &self.deadlines,
-            crate::store::DEADLINES,
-            |table| {
-                table.insert(key.as_slice(), ()).map_err(db)?;
-                Ok(())
-            },
-        )
+        self.changes.submission(key)
     }
 
     /// Records that idempotency key `key` produced notice `id` with
@@ -529,18 +260,7 @@ impl<'t> Transaction<'t> {
         id: &NoticeId,
         sequence: u64,
     ) -> Result<(), StoreError> {
-        let mut value = Vec::with_capacity(40);
-        value.extend_from_slice(id.as_bytes());
-        value.extend_from_slice(&sequence.to_be_bytes());
-        with(
-            self.txn,
-            &self.submissions,
-            crate::store::SUBMISSIONS,
-            |table| {
-                table.insert(key, value.as_slice()).map_err(db)?;
-                Ok(())
-            },
-        )
+        self.changes.record_submission(key, id, sequence)
     }
 
     /// Saves the trusted roster (SignedRoster bytes).
@@ -548,9 +268,6 @@ impl<'t> Transaction<'t> {
     /// # Errors
     /// Database failure.
     pub fn save_roster(&self, signed_roster: &[u8]) -> Result<(), StoreError> {
-        with(self.txn, &self.meta, META, |meta| {
-            meta.insert("roster", signed_roster).map_err(db)?;
-            Ok(())
-        })
+        self.changes.save_roster(signed_roster)
     }
 }

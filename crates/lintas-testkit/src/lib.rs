@@ -9,5 +9,6 @@
 #![deny(missing_docs)]
 
 pub mod devnet;
+pub mod postgres;
 pub mod scenario;
 pub mod world;

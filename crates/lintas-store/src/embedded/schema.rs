@@ -10,7 +10,7 @@
 use redb::{Database, ReadableTable, Table, WriteTransaction};
 
 use crate::records::{StoredNotice, decode};
-use crate::store::{
+use super::{
     CASE_TIMELINE, CASES, COUNTERS, DEAD_LETTERS, DEADLINES, INBOX, META, NOTICES, OUTBOX, PEERS,
     RECEIPTS, SUBMISSIONS, WITHHELD, case_key,
 };
@@ -94,7 +94,7 @@ fn v4_case_timeline(txn: &WriteTransaction) -> Result<(), StoreError> {
 }
 
 /// The schema version this build writes.
-pub const CURRENT_VERSION: u64 = MIGRATIONS.len() as u64;
+pub(crate) const CURRENT_VERSION: u64 = MIGRATIONS.len() as u64;
 
 /// Reads the version from the meta table (0 when absent).
 pub(crate) fn read_version(

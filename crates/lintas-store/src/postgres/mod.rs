@@ -1,0 +1,789 @@
+//! The PostgreSQL store, for agencies that run several node replicas: they
+//! share one database, and with it the inbox, outbox, receipts, cursors and
+//! sequence numbers.
+//!
+//! How replicas share the work:
+//! - **Numbers** (inbox cursors, outbox sequence, the agency's notice
+//!   sequence) come from `lintas_counters`, each handed out under the
+//!   counter row's lock, which the handing transaction holds until it
+//!   commits: a number becomes visible only after every smaller one, so a
+//!   reader that has seen cursor n has seen everything up to n.
+//! - **Outbox**: a replica sends an entry only while it holds a claim on
+//!   it ([`crate::Store::claim`]): the rows are locked `FOR UPDATE SKIP
+//!   LOCKED` and marked with the replica's name and the end of the lease.
+//!   A replica that dies holds its entries until the lease ends; then any
+//!   other replica takes them.
+//! - **Duplicates**: two replicas receiving one notice at once both insert
+//!   it; the key refuses the second, whose transaction is retried and then
+//!   finds the first. Two submissions with one idempotency key wait on each
+//!   other through an advisory lock on the key.
+//!
+//! The connection is plain TCP (or a Unix socket) to a database on the
+//! agency's own network; connection settings are libpq's (a URL such as
+//! `postgres://lintas@db.internal:5432/lintas` or `host=… user=…`).
+//!
+//! Calls block the calling thread, like the embedded store's: the node
+//! makes them from its writer thread and from blocking tasks. The
+//! connections themselves run on a small runtime the store owns.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lintas_core::ids::NoticeId;
+use tokio_postgres::{Client, NoTls};
+
+use crate::StoreError;
+use crate::records::{OutboxEntry, PeerRetry, StoredNotice, decode};
+use crate::store::{Backend, Claimed, InboxEntry};
+use crate::transaction::Transaction;
+
+mod changes;
+pub mod schema;
+
+use changes::PgChanges;
+
+/// How to reach the database and how this replica behaves among the
+/// others.
+#[derive(Debug, Clone)]
+pub struct PostgresConfig {
+    /// libpq connection settings: `postgres://user@host:port/database` or
+    /// `host=… port=… user=… dbname=…`.
+    pub url: String,
+    /// This replica's name among the agency's replicas (it marks the
+    /// outbox entries it queues and holds). Two running replicas must not
+    /// share one.
+    pub replica: String,
+    /// How long a claim on an outbox entry lasts: a replica that dies
+    /// holds its entries this long before another sends them.
+    pub lease: Duration,
+    /// Longest wait for a connection to the database.
+    pub connect_timeout: Duration,
+}
+
+impl PostgresConfig {
+    /// Settings for `url` as replica `replica`, with a 15-second lease and
+    /// a 10-second connect timeout.
+    pub fn new(url: impl Into<String>, replica: impl Into<String>) -> Self {
+        PostgresConfig {
+            url: url.into(),
+            replica: replica.into(),
+            lease: Duration::from_secs(15),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// The connection settings without a password, for messages.
+    fn shown(&self) -> String {
+        match self.url.parse::<tokio_postgres::Config>() {
+            Ok(c) => {
+                let hosts: Vec<String> = c
+                    .get_hosts()
+                    .iter()
+                    .map(|h| match h {
+                        tokio_postgres::config::Host::Tcp(name) => name.clone(),
+                        tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+                    })
+                    .collect();
+                format!(
+                    "postgres database {} on {} (port {})",
+                    c.get_dbname().unwrap_or("(default)"),
+                    hosts.join(","),
+                    c.get_ports()
+                        .iter()
+                        .map(u16::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )
+            }
+            Err(_) => "postgres database".to_owned(),
+        }
+    }
+}
+
+/// Waits for `future` on the calling thread. The connections are driven by
+/// the store's own runtime, so this works from any thread, also one that
+/// is running other asynchronous work.
+pub(crate) fn block<F: Future>(future: F) -> F::Output {
+    futures_executor::block_on(future)
+}
+
+/// A store in a PostgreSQL database.
+pub(crate) struct Postgres {
+    config: PostgresConfig,
+    pg: tokio_postgres::Config,
+    /// Drives the connections; shut down in the background on drop (a
+    /// store may be dropped inside another runtime).
+    runtime: Option<tokio::runtime::Runtime>,
+    /// The connection for write transactions (one at a time per replica;
+    /// the node's group commit batches its changes).
+    writer: Mutex<Option<Client>>,
+    /// The connection for reads (concurrent reads are pipelined on it).
+    reader: Mutex<Option<Arc<Client>>>,
+    closed: AtomicBool,
+    failing: AtomicBool,
+    injected_fault: AtomicBool,
+}
+
+impl std::fmt::Debug for Postgres {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Postgres")
+            .field("database", &self.config.shown())
+            .field("replica", &self.config.replica)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Whether a database error means the database cannot take writes now (a
+/// lost connection, a full disk, a server shutting down), as opposed to a
+/// refused statement.
+fn is_outage(e: &tokio_postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    match e.code() {
+        // Connection exceptions (08), insufficient resources (53: disk
+        // full, out of memory), operator intervention (57: shutdown), system
+        // errors (58: I/O).
+        Some(code) => ["08", "53", "57", "58"]
+            .iter()
+            .any(|class| code.code().starts_with(class)),
+        // No SQLSTATE: the connection or the socket failed.
+        None => true,
+    }
+}
+
+impl Postgres {
+    pub(crate) fn connect(config: &PostgresConfig) -> Result<Self, StoreError> {
+        let mut pg: tokio_postgres::Config =
+            config.url.parse().map_err(|e: tokio_postgres::Error| {
+                StoreError::Config(format!("postgres connection settings: {e}"))
+            })?;
+        pg.connect_timeout(config.connect_timeout);
+        if pg.get_application_name().is_none() {
+            pg.application_name(&format!("lintas {}", config.replica));
+        }
+        if config.replica.is_empty() || config.replica.len() > 128 {
+            return Err(StoreError::Config(format!(
+                "replica name must be 1-128 characters, found {}",
+                config.replica.len()
+            )));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("lintas-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Config(format!("cannot start the database runtime: {e}")))?;
+        let store = Postgres {
+            config: config.clone(),
+            pg,
+            runtime: Some(runtime),
+            writer: Mutex::new(None),
+            reader: Mutex::new(None),
+            closed: AtomicBool::new(false),
+            failing: AtomicBool::new(false),
+            injected_fault: AtomicBool::new(false),
+        };
+        let shown = config.shown();
+        let mut writer = store.open_connection()?;
+        let txn = block(writer.transaction())?;
+        schema::migrate(&txn, &shown)?;
+        block(txn.commit())?;
+        *store.writer.lock().unwrap_or_else(|e| e.into_inner()) = Some(writer);
+        Ok(store)
+    }
+
+    /// Opens a connection, driven by the store's runtime.
+    fn open_connection(&self) -> Result<Client, StoreError> {
+        let runtime = self.runtime.as_ref().ok_or(StoreError::Closed)?;
+        let pg = self.pg.clone();
+        let connecting = runtime.spawn(async move {
+            let (client, connection) = pg.connect(NoTls).await?;
+            // A failed connection shows in the next call on its client
+            // (`is_closed`), which opens another.
+            tokio::spawn(async move {
+                let _ended = connection.await;
+            });
+            Ok::<_, tokio_postgres::Error>(client)
+        });
+        match block(connecting) {
+            Ok(connected) => connected.map_err(|e| self.failed(e.into())),
+            Err(_) => Err(StoreError::Closed),
+        }
+    }
+
+    /// Marks the store failing when `e` is an outage.
+    fn failed(&self, e: StoreError) -> StoreError {
+        if let StoreError::Postgres(pg) = &e
+            && is_outage(pg)
+        {
+            self.failing.store(true, Ordering::SeqCst);
+        }
+        e
+    }
+
+    /// The reading connection, opened again if it was lost.
+    fn reader(&self) -> Result<Arc<Client>, StoreError> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(StoreError::Closed);
+        }
+        let mut slot = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(client) = slot.as_ref()
+            && !client.is_closed()
+        {
+            return Ok(Arc::clone(client));
+        }
+        let client = Arc::new(self.open_connection()?);
+        *slot = Some(Arc::clone(&client));
+        Ok(client)
+    }
+
+    /// Runs one read on the reading connection.
+    fn read<T>(
+        &self,
+        f: impl AsyncFnOnce(&Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let client = self.reader()?;
+        block(f(&client)).map_err(|e| self.failed(e))
+    }
+
+    /// Runs `f` in a transaction on the writing connection (opened again
+    /// if it was lost) and commits.
+    fn in_transaction(
+        &self,
+        f: &mut dyn FnMut(&tokio_postgres::Transaction<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(StoreError::Closed);
+        }
+        if self.injected_fault.load(Ordering::SeqCst) {
+            self.failing.store(true, Ordering::SeqCst);
+            return Err(StoreError::Config(
+                "injected fault: the database refuses writes (disk full)".into(),
+            ));
+        }
+        let mut slot = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.as_ref().is_none_or(Client::is_closed) {
+            *slot = None;
+            *slot = Some(self.open_connection()?);
+        }
+        let Some(client) = slot.as_mut() else {
+            return Err(StoreError::Closed);
+        };
+        let txn = block(client.transaction()).map_err(|e| self.failed(e.into()))?;
+        f(&txn).map_err(|e| self.failed(e))?;
+        block(txn.commit()).map_err(|e| self.failed(e.into()))
+    }
+}
+
+/// Converts a stored 64-bit number.
+pub(crate) fn to_u64(v: i64, what: &str) -> Result<u64, StoreError> {
+    u64::try_from(v).map_err(|_| StoreError::Corrupt {
+        what: what.to_owned(),
+        detail: format!("negative value {v}"),
+    })
+}
+
+/// Converts a number to store.
+pub(crate) fn to_i64(v: u64, what: &str) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|_| StoreError::Corrupt {
+        what: what.to_owned(),
+        detail: format!("{v} is beyond what the database stores"),
+    })
+}
+
+fn limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn id_of(bytes: &[u8], what: &str) -> Result<NoticeId, StoreError> {
+    <[u8; 32]>::try_from(bytes)
+        .map(NoticeId::from_bytes)
+        .map_err(|_| StoreError::Corrupt {
+            what: what.to_owned(),
+            detail: format!("notice id of {} bytes", bytes.len()),
+        })
+}
+
+/// The position of a notice in its case's timeline (the embedded store's
+/// index key after the case id): seconds, nanoseconds, id.
+fn timeline_position(created_at: i64, nanos: i32, id: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(44);
+    key.extend_from_slice(&created_at.max(0).to_be_bytes());
+    key.extend_from_slice(&nanos.to_be_bytes());
+    key.extend_from_slice(id);
+    key
+}
+
+/// Splits a 44-byte timeline position or a 40-byte deadline key: (number,
+/// nanoseconds if any, id).
+fn split_position(after: &[u8], with_nanos: bool) -> Option<(i64, i32, Vec<u8>)> {
+    let secs = i64::from_be_bytes(after.get(..8)?.try_into().ok()?);
+    if with_nanos {
+        let nanos = i32::from_be_bytes(after.get(8..12)?.try_into().ok()?);
+        Some((secs, nanos, after.get(12..)?.to_vec()))
+    } else {
+        Some((secs, 0, after.get(8..)?.to_vec()))
+    }
+}
+
+impl Backend for Postgres {
+    fn write(
+        &self,
+        changes: &mut dyn FnMut(&Transaction<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let replica = self.config.replica.as_str();
+        self.in_transaction(&mut |txn| {
+            let open = PgChanges::new(txn, replica);
+            changes(&Transaction::new(&open))
+        })
+    }
+
+    fn schema_version(&self) -> Result<u64, StoreError> {
+        self.read(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT value FROM lintas_meta WHERE name = 'schema_version'",
+                    &[],
+                )
+                .await?;
+            let Some(row) = row else { return Ok(0) };
+            let value: Vec<u8> = row.try_get(0)?;
+            let bytes: [u8; 8] = value.as_slice().try_into().map_err(|_| StoreError::Corrupt {
+                what: "schema version".into(),
+                detail: format!("{} bytes, expected 8", value.len()),
+            })?;
+            Ok(u64::from_be_bytes(bytes))
+        })
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.reader.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+
+    fn is_failing(&self) -> bool {
+        self.failing.load(Ordering::SeqCst)
+    }
+
+    fn recover(&self) -> Result<(), StoreError> {
+        if self.injected_fault.load(Ordering::SeqCst) {
+            return Err(StoreError::Config(
+                "injected fault: the database refuses writes (disk full)".into(),
+            ));
+        }
+        // A write that reaches the disk: a commit with no change writes
+        // nothing.
+        self.in_transaction(&mut |txn| {
+            block(txn.execute(
+                "INSERT INTO lintas_meta (name, value) VALUES ('write_probe', $1)
+                 ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+                &[&crate::unix_seconds().to_be_bytes().as_slice()],
+            ))?;
+            Ok(())
+        })?;
+        self.failing.store(false, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn inject_disk_full(&self, on: bool) {
+        self.injected_fault.store(on, Ordering::SeqCst);
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn claim(&self, seqs: &[u64], now_ms: i64) -> Result<Claimed, StoreError> {
+        let wanted = seqs
+            .iter()
+            .map(|s| to_i64(*s, "outbox sequence"))
+            .collect::<Result<Vec<i64>, _>>()?;
+        let replica = self.config.replica.clone();
+        let lease = i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX);
+        self.read(async |c| {
+            // Rows another transaction holds right now are skipped, not
+            // waited for; free rows (unclaimed, ours, or with a lapsed
+            // lease) become ours until the lease ends.
+            let claimed = c
+                .query(
+                    "WITH free AS (
+                         SELECT seq FROM lintas_outbox
+                         WHERE seq = ANY($1)
+                           AND (claimed_by IS NULL OR claimed_by = $2 OR claim_until <= $3)
+                         FOR UPDATE SKIP LOCKED)
+                     UPDATE lintas_outbox o SET claimed_by = $2, claim_until = $3 + $4
+                     FROM free WHERE o.seq = free.seq
+                     RETURNING o.entry",
+                    &[&wanted, &replica, &now_ms, &lease],
+                )
+                .await?;
+            let mut out = Claimed::default();
+            for row in claimed {
+                let bytes: Vec<u8> = row.try_get(0)?;
+                out.entries.push(decode(&bytes, "outbox entry")?);
+            }
+            let got: std::collections::BTreeSet<u64> = out.entries.iter().map(|e| e.seq).collect();
+            let rest: Vec<i64> = wanted
+                .iter()
+                .copied()
+                .filter(|s| u64::try_from(*s).is_ok_and(|s| !got.contains(&s)))
+                .collect();
+            if !rest.is_empty() {
+                for row in c
+                    .query(
+                        "SELECT seq, claim_until FROM lintas_outbox WHERE seq = ANY($1)",
+                        &[&rest],
+                    )
+                    .await?
+                {
+                    let seq = to_u64(row.try_get(0)?, "outbox sequence")?;
+                    let until: i64 = row.try_get(1)?;
+                    // Held by a transaction at this instant: look again
+                    // soon. Held by another replica: when its lease ends
+                    // (never later than one lease from now, whatever the
+                    // clocks say).
+                    let again = if until > now_ms {
+                        until.min(now_ms.saturating_add(lease))
+                    } else {
+                        now_ms.saturating_add(lease / 10)
+                    };
+                    out.busy.push((seq, again));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn outbox_from_others(
+        &self,
+        after: u64,
+        limit_n: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let after = to_i64(after, "outbox sequence")?;
+        let replica = self.config.replica.clone();
+        self.read(async |c| {
+            let rows = c
+                .query(
+                    "SELECT entry FROM lintas_outbox WHERE seq > $1 AND created_by <> $2
+                     ORDER BY seq LIMIT $3",
+                    &[&after, &replica, &limit(limit_n)],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| decode(r.try_get::<_, &[u8]>(0)?, "outbox entry"))
+                .collect()
+        })
+    }
+
+    fn last_sequence(&self) -> Result<u64, StoreError> {
+        self.read(async |c| counter(c, "sequence").await)
+    }
+
+    fn last_inbox_cursor(&self) -> Result<u64, StoreError> {
+        self.read(async |c| counter(c, "inbox").await)
+    }
+
+    fn notices(&self, ids: &[NoticeId]) -> Result<Vec<Option<StoredNotice>>, StoreError> {
+        let keys: Vec<&[u8]> = ids.iter().map(|id| id.as_bytes().as_slice()).collect();
+        let found = self.read(async |c| {
+            let rows = c
+                .query(
+                    "SELECT id, record FROM lintas_notices WHERE id = ANY($1)",
+                    &[&keys],
+                )
+                .await?;
+            let mut found = std::collections::BTreeMap::new();
+            for row in rows {
+                let id = id_of(row.try_get(0)?, "notice key")?;
+                let record: StoredNotice =
+                    decode(row.try_get::<_, &[u8]>(1)?, &format!("notice {id}"))?;
+                found.insert(id, record);
+            }
+            Ok(found)
+        })?;
+        Ok(ids.iter().map(|id| found.get(id).cloned()).collect())
+    }
+
+    fn outbox_entries(&self, seqs: &[u64]) -> Result<Vec<OutboxEntry>, StoreError> {
+        let wanted = seqs
+            .iter()
+            .map(|s| to_i64(*s, "outbox sequence"))
+            .collect::<Result<Vec<i64>, _>>()?;
+        let mut entries: Vec<OutboxEntry> = self.read(async |c| {
+            let rows = c
+                .query(
+                    "SELECT entry FROM lintas_outbox WHERE seq = ANY($1)",
+                    &[&wanted],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| decode(r.try_get::<_, &[u8]>(0)?, "outbox entry"))
+                .collect()
+        })?;
+        let order: std::collections::BTreeMap<u64, usize> =
+            seqs.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+        entries.sort_by_key(|e| order.get(&e.seq).copied().unwrap_or(usize::MAX));
+        Ok(entries)
+    }
+
+    fn peer_retries(&self) -> Result<Vec<(String, PeerRetry)>, StoreError> {
+        self.read(async |c| {
+            let rows = c
+                .query("SELECT peer, retry FROM lintas_peers ORDER BY peer", &[])
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get::<_, String>(0)?,
+                        decode(r.try_get::<_, &[u8]>(1)?, "peer retry")?,
+                    ))
+                })
+                .collect()
+        })
+    }
+
+    fn inbox_after(&self, after: u64, limit_n: usize) -> Result<Vec<InboxEntry>, StoreError> {
+        let after = to_i64(after, "inbox cursor")?;
+        self.read(async |c| {
+            let rows = c
+                .query(
+                    "SELECT i.cursor, i.notice_id, n.record FROM lintas_inbox i
+                     JOIN lintas_notices n ON n.id = i.notice_id
+                     WHERE i.cursor > $1 ORDER BY i.cursor LIMIT $2",
+                    &[&after, &limit(limit_n)],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(InboxEntry {
+                        cursor: to_u64(r.try_get(0)?, "inbox cursor")?,
+                        id: id_of(r.try_get(1)?, "inbox entry")?,
+                        notice: decode(r.try_get::<_, &[u8]>(2)?, "inbox notice")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn case_page(
+        &self,
+        case_id: &str,
+        after: &[u8],
+        limit_n: usize,
+    ) -> Result<Vec<(Vec<u8>, NoticeId, StoredNotice)>, StoreError> {
+        let start = if after.is_empty() {
+            None
+        } else {
+            Some(split_position(after, true).ok_or_else(|| StoreError::Corrupt {
+                what: "timeline position".into(),
+                detail: format!("{} bytes, expected 44", after.len()),
+            })?)
+        };
+        let case_id = case_id.to_owned();
+        self.read(async |c| {
+            let rows = match &start {
+                None => {
+                    c.query(
+                        "SELECT created_at, created_nanos, id, record FROM lintas_notices
+                         WHERE case_id = $1 AND case_id <> ''
+                         ORDER BY created_at, created_nanos, id LIMIT $2",
+                        &[&case_id, &limit(limit_n)],
+                    )
+                    .await?
+                }
+                Some((secs, nanos, id)) => {
+                    c.query(
+                        "SELECT created_at, created_nanos, id, record FROM lintas_notices
+                         WHERE case_id = $1 AND case_id <> ''
+                           AND (created_at, created_nanos, id) > ($2, $3, $4)
+                         ORDER BY created_at, created_nanos, id LIMIT $5",
+                        &[&case_id, secs, nanos, id, &limit(limit_n)],
+                    )
+                    .await?
+                }
+            };
+            rows.iter()
+                .map(|r| {
+                    let raw: &[u8] = r.try_get(2)?;
+                    let id = id_of(raw, "case timeline key")?;
+                    Ok((
+                        timeline_position(r.try_get(0)?, r.try_get(1)?, raw),
+                        id,
+                        decode(r.try_get::<_, &[u8]>(3)?, "case notice")?,
+                    ))
+                })
+                .collect()
+        })
+    }
+
+    fn all_notices(&self) -> Result<Vec<(NoticeId, StoredNotice)>, StoreError> {
+        self.read(async |c| {
+            let rows = c
+                .query("SELECT id, record FROM lintas_notices ORDER BY id", &[])
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        id_of(r.try_get(0)?, "notice key")?,
+                        decode(r.try_get::<_, &[u8]>(1)?, "notice")?,
+                    ))
+                })
+                .collect()
+        })
+    }
+
+    fn deadlines_until(
+        &self,
+        until: i64,
+        after: &[u8],
+        limit_n: usize,
+    ) -> Result<Vec<(Vec<u8>, NoticeId, StoredNotice)>, StoreError> {
+        let start = if after.is_empty() {
+            (i64::MIN, Vec::new())
+        } else {
+            let (secs, _, id) = split_position(after, false).ok_or_else(|| StoreError::Corrupt {
+                what: "deadline position".into(),
+                detail: format!("{} bytes, expected 40", after.len()),
+            })?;
+            (secs, id)
+        };
+        self.read(async |c| {
+            let rows = c
+                .query(
+                    "SELECT greatest(response_deadline, 0), id, record FROM lintas_notices
+                     WHERE response_deadline <> 0 AND greatest(response_deadline, 0) <= $1
+                       AND (greatest(response_deadline, 0), id) > ($2, $3)
+                     ORDER BY greatest(response_deadline, 0), id LIMIT $4",
+                    &[&until.max(0), &start.0, &start.1, &limit(limit_n)],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    let deadline: i64 = r.try_get(0)?;
+                    let raw: &[u8] = r.try_get(1)?;
+                    let mut key = deadline.to_be_bytes().to_vec();
+                    key.extend_from_slice(raw);
+                    Ok((
+                        key,
+                        id_of(raw, "deadline key")?,
+                        decode(r.try_get::<_, &[u8]>(2)?, "notice")?,
+                    ))
+                })
+                .collect()
+        })
+    }
+
+    fn receipts(&self, id: &NoticeId) -> Result<Vec<(u8, String, Vec<u8>)>, StoreError> {
+        let key = id.as_bytes().to_vec();
+        self.read(async |c| {
+            let rows = c
+                .query(
+                    "SELECT stage, receiver, receipt FROM lintas_receipts
+                     WHERE notice_id = $1 ORDER BY stage, receiver",
+                    &[&key],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    let stage: i16 = r.try_get(0)?;
+                    let stage = u8::try_from(stage).map_err(|_| StoreError::Corrupt {
+                        what: "receipt".into(),
+                        detail: format!("stage {stage}"),
+                    })?;
+                    Ok((stage, r.try_get(1)?, r.try_get(2)?))
+                })
+                .collect()
+        })
+    }
+
+    fn outbox_after(&self, after: u64, limit_n: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        let after = to_i64(after, "outbox sequence")?;
+        self.read(async |c| {
+            let rows = c
+                .query(
+                    "SELECT entry FROM lintas_outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
+                    &[&after, &limit(limit_n)],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| decode(r.try_get::<_, &[u8]>(0)?, "outbox entry"))
+                .collect()
+        })
+    }
+
+    fn withheld_from(&self, case_id: &str, victim_id: &str) -> Result<Vec<String>, StoreError> {
+        let (case_id, victim_id) = (case_id.to_owned(), victim_id.to_owned());
+        self.read(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT states FROM lintas_withheld WHERE case_id = $1 AND victim_id = $2",
+                    &[&case_id, &victim_id],
+                )
+                .await?;
+            Ok(match row {
+                Some(r) => r
+                    .try_get::<_, &str>(0)?
+                    .split(',')
+                    .map(str::to_owned)
+                    .collect(),
+                None => Vec::new(),
+            })
+        })
+    }
+
+    fn submission(&self, key: &str) -> Result<Option<([u8; 32], u64)>, StoreError> {
+        let key = key.to_owned();
+        self.read(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT notice_id, sequence FROM lintas_submissions WHERE key = $1",
+                    &[&key],
+                )
+                .await?;
+            row.map(|r| changes::submission_row(&r)).transpose()
+        })
+    }
+
+    fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.read(async |c| {
+            let rows = c
+                .query("SELECT entry FROM lintas_dead_letters ORDER BY seq", &[])
+                .await?;
+            rows.iter()
+                .map(|r| decode(r.try_get::<_, &[u8]>(0)?, "dead letter"))
+                .collect()
+        })
+    }
+
+    fn roster(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(async |c| {
+            let row = c
+                .query_opt("SELECT value FROM lintas_meta WHERE name = 'roster'", &[])
+                .await?;
+            Ok(row.map(|r| r.try_get(0)).transpose()?)
+        })
+    }
+}
+
+/// The current value of a counter (0 before its first use).
+async fn counter(c: &Client, name: &str) -> Result<u64, StoreError> {
+    let row = c
+        .query_opt("SELECT value FROM lintas_counters WHERE name = $1", &[&name])
+        .await?;
+    match row {
+        Some(r) => to_u64(r.try_get(0)?, name),
+        None => Ok(0),
+    }
+}
