@@ -606,7 +606,7 @@ impl Backend for Embedded {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Store;
+    use crate::{ReceiveOutcome, Store};
     use crate::records::Direction;
 
     fn notice(case: &str, recipients: &[&str]) -> StoredNotice {
