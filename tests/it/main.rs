@@ -10,6 +10,7 @@ mod faults;
 mod nodes;
 mod properties;
 mod protocol_doc;
+mod replicas;
 mod roster;
 mod round_trip;
 mod stores;

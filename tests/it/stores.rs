@@ -179,7 +179,10 @@ fn receipts_are_kept_once_per_stage_and_receiver_in_order(f: Fresh) -> Result {
     f.store
         .record_sent(&id(1), &notice("C1", &["KHM.A", "THA.B"], 1, 0), 3)?;
     assert!(f.store.store_receipt(&id(1), 3, "THA.B", b"read-b", None)?);
-    assert!(f.store.store_receipt(&id(1), 2, "THA.B", b"deliv-b", None)?);
+    assert!(
+        f.store
+            .store_receipt(&id(1), 2, "THA.B", b"deliv-b", None)?
+    );
     assert!(
         f.store
             .store_receipt(&id(1), 2, "KHM.A", b"deliv-a", Some(receipt_entry("IDN.X")))?
@@ -272,7 +275,8 @@ fn a_case_timeline_is_paged_in_creation_order(f: Fresh) -> Result {
     }
     f.store
         .record_sent(&id(9), &notice("C-OTHER", &["KHM.A"], 15, 0), 3)?;
-    f.store.record_sent(&id(8), &notice("", &["KHM.A"], 15, 0), 3)?;
+    f.store
+        .record_sent(&id(8), &notice("", &["KHM.A"], 15, 0), 3)?;
     let first = f.store.case_page("C-TL", &[], 2)?;
     let ids: Vec<NoticeId> = first.iter().map(|(_, i, _)| *i).collect();
     assert_eq!(ids, [id(1), id(4)]);
@@ -343,7 +347,8 @@ fn peer_backoff_is_kept_and_cleared(f: Fresh) -> Result {
         retry_at_ms: 99,
         last_error: "connection refused".into(),
     };
-    f.store.write(|t| t.set_peer_retry("THA.RTP.CIB", Some(&retry)))?;
+    f.store
+        .write(|t| t.set_peer_retry("THA.RTP.CIB", Some(&retry)))?;
     assert_eq!(
         f.store.peer_retries()?,
         vec![("THA.RTP.CIB".to_owned(), retry)]
@@ -506,19 +511,21 @@ fn numbers_are_unique_and_visible_in_order_across_replicas() -> Result {
     let (a, b) = (Arc::new(a), Arc::new(b));
     let mut threads = Vec::new();
     for (store, offset) in [(a.clone(), 0u8), (b.clone(), 100u8)] {
-        threads.push(std::thread::spawn(move || -> std::result::Result<Vec<u64>, String> {
-            let mut got = Vec::new();
-            for i in 0..40u8 {
-                let mut n = notice("C-RACE", &["IDN.X"], 1, 0);
-                n.direction = Direction::Received as i32;
-                match store.record_received(&id(offset + i), &n, "IDN.X", 1, b"r") {
-                    Ok(ReceiveOutcome::New { cursor }) => got.push(cursor),
-                    other => return Err(format!("{other:?}")),
+        threads.push(std::thread::spawn(
+            move || -> std::result::Result<Vec<u64>, String> {
+                let mut got = Vec::new();
+                for i in 0..40u8 {
+                    let mut n = notice("C-RACE", &["IDN.X"], 1, 0);
+                    n.direction = Direction::Received as i32;
+                    match store.record_received(&id(offset + i), &n, "IDN.X", 1, b"r") {
+                        Ok(ReceiveOutcome::New { cursor }) => got.push(cursor),
+                        other => return Err(format!("{other:?}")),
+                    }
+                    got.push(store.reserve_sequence().map_err(|e| e.to_string())? + 1_000_000);
                 }
-                got.push(store.reserve_sequence().map_err(|e| e.to_string())? + 1_000_000);
-            }
-            Ok(got)
-        }));
+                Ok(got)
+            },
+        ));
     }
     let mut cursors = Vec::new();
     let mut sequences = Vec::new();
@@ -533,7 +540,11 @@ fn numbers_are_unique_and_visible_in_order_across_replicas() -> Result {
     }
     cursors.sort_unstable();
     sequences.sort_unstable();
-    assert_eq!(cursors, (1..=80).collect::<Vec<u64>>(), "no cursor twice, no gap");
+    assert_eq!(
+        cursors,
+        (1..=80).collect::<Vec<u64>>(),
+        "no cursor twice, no gap"
+    );
     assert_eq!(sequences, (1_000_001..=1_000_080).collect::<Vec<u64>>());
     // Every cursor a reader can see has everything below it visible.
     let inbox = a.inbox_after(0, 1000)?;
@@ -568,7 +579,10 @@ fn one_idempotency_key_makes_one_submission_across_replicas() -> Result {
         .collect::<std::result::Result<_, _>>()?;
     let a_got = results[0].as_ref().map_err(|e| e.to_string())?;
     let b_got = results[1].as_ref().map_err(|e| e.to_string())?;
-    assert_eq!(a_got, b_got, "both replicas answer with the first submission");
+    assert_eq!(
+        a_got, b_got,
+        "both replicas answer with the first submission"
+    );
     Ok(())
 }
 
@@ -603,7 +617,9 @@ fn a_database_of_another_application_or_a_newer_version_is_refused() -> Result {
 fn an_unreachable_database_is_a_clear_error() {
     let mut config = PostgresConfig::new("postgres://lintas@127.0.0.1:1/none", "replica-a");
     config.connect_timeout = Duration::from_secs(2);
-    let err = Store::connect(&config).map(|_| ()).map_err(|e| e.to_string());
+    let err = Store::connect(&config)
+        .map(|_| ())
+        .map_err(|e| e.to_string());
     assert!(
         matches!(&err, Err(e) if e.contains("database error")),
         "{err:?}"
@@ -611,7 +627,10 @@ fn an_unreachable_database_is_a_clear_error() {
     let bad = Store::connect(&PostgresConfig::new("port=notanumber", "r"))
         .map(|_| ())
         .map_err(|e| e.to_string());
-    assert!(matches!(&bad, Err(e) if e.contains("connection settings")), "{bad:?}");
+    assert!(
+        matches!(&bad, Err(e) if e.contains("connection settings")),
+        "{bad:?}"
+    );
 }
 
 /// Runs one statement with psql.

@@ -49,6 +49,25 @@ pub(crate) struct NodeConfig {
     /// Where to serve Prometheus metrics (plain HTTP); off if absent.
     #[serde(default)]
     pub(crate) metrics_listen: Option<SocketAddr>,
+    /// A PostgreSQL store shared by the agency's replicas, instead of the
+    /// file in `data_dir`.
+    #[serde(default)]
+    pub(crate) postgres: Option<PostgresStore>,
+}
+
+/// `[postgres]`: the store shared by the agency's replicas.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PostgresStore {
+    /// libpq connection settings (URL or `key=value` pairs).
+    pub(crate) url: String,
+    /// This replica's name, unique among the agency's replicas.
+    pub(crate) replica: String,
+    /// How long a claim on an outbox entry lasts (seconds, 15 by default).
+    pub(crate) lease_seconds: Option<u64>,
+    /// How often to look for the other replicas' work (milliseconds, 1000
+    /// by default).
+    pub(crate) poll_ms: Option<u64>,
 }
 
 /// PEM files.
@@ -167,5 +186,26 @@ mod tests {
         ));
         let error = NodeConfig::load(&path).map(|_| ()).unwrap_err().to_string();
         assert!(error.contains("windows"), "{error}");
+    }
+
+    #[test]
+    fn a_shared_postgres_store_is_read() {
+        let (_dir, path) = write(&format!(
+            "{BASE}[tls]\nca = \"ca.pem\"\ncert = \"c.pem\"\nkey = \"c.key\"\n\
+             [postgres]\nurl = \"postgres://lintas@db.internal/lintas\"\n\
+             replica = \"idn-1\"\nlease_seconds = 20\npoll_ms = 500\n"
+        ));
+        let config = NodeConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let pg = config.postgres.unwrap_or_else(|| panic!("no [postgres]"));
+        assert_eq!(pg.url, "postgres://lintas@db.internal/lintas");
+        assert_eq!(pg.replica, "idn-1");
+        assert_eq!(pg.lease_seconds, Some(20));
+        assert_eq!(pg.poll_ms, Some(500));
+        let (_dir, path) = write(&format!(
+            "{BASE}[tls]\nca = \"ca.pem\"\ncert = \"c.pem\"\nkey = \"c.key\"\n\
+             [postgres]\nurl = \"postgres://db\"\n"
+        ));
+        let error = NodeConfig::load(&path).map(|_| ()).unwrap_err().to_string();
+        assert!(error.contains("replica"), "{error}");
     }
 }

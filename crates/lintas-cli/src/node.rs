@@ -68,7 +68,17 @@ pub(crate) async fn run(config_path: &Path) -> Result<(), Error> {
     if let Some(ms) = pacing.max_backoff_ms {
         delivery = delivery.with_backoff(delivery.base_delay, std::time::Duration::from_millis(ms));
     }
+    if let Some(ms) = config.postgres.as_ref().and_then(|p| p.poll_ms) {
+        delivery = delivery.with_replica_poll(std::time::Duration::from_millis(ms));
+    }
     let mut builder = Node::builder(agency, key).roster(roster).delivery(delivery);
+    if let Some(pg) = &config.postgres {
+        let mut store = lintas_grpc::PostgresConfig::new(pg.url.clone(), pg.replica.clone());
+        if let Some(secs) = pg.lease_seconds {
+            store.lease = std::time::Duration::from_secs(secs.max(1));
+        }
+        builder = builder.postgres(store);
+    }
     builder = match &config.tls {
         Some(files) => builder.tls(TlsMaterial {
             ca_pem: read(&files.ca)?,

@@ -46,4 +46,5 @@ pub mod pb {
 }
 
 pub use lintas_node::{DeliveryConfig, HistoryError, InboxError, ReceivedNotice, Refusal};
+pub use lintas_store::PostgresConfig;
 pub use node::{Limits, Node, NodeBuilder, NodeError, NodeHandle};

@@ -165,6 +165,7 @@ pub struct NodeBuilder {
     roster: Option<TrustedRoster>,
     transport: Option<Transport>,
     store_path: Option<PathBuf>,
+    postgres: Option<lintas_store::PostgresConfig>,
     api_clients: Vec<String>,
     endpoints: BTreeMap<AgencyId, String>,
     limits: Limits,
@@ -198,6 +199,7 @@ impl Node {
             roster: None,
             transport: None,
             store_path: None,
+            postgres: None,
             api_clients: Vec::new(),
             endpoints: BTreeMap::new(),
             limits: Limits::default(),
@@ -236,6 +238,13 @@ impl NodeBuilder {
     /// Where the store file lives.
     pub fn store_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.store_path = Some(path.into());
+        self
+    }
+
+    /// Keeps the store in a PostgreSQL database shared with the agency's
+    /// other replicas instead of a file (the store path is then unused).
+    pub fn postgres(mut self, config: lintas_store::PostgresConfig) -> Self {
+        self.postgres = Some(config);
         self
     }
 
@@ -302,11 +311,15 @@ impl NodeBuilder {
         let transport = self.transport.ok_or(NodeError::Incomplete(
             "tls (or the explicit plaintext development mode)",
         ))?;
-        let path = self.store_path.ok_or(NodeError::Incomplete("store_path"))?;
-        let cache = self.store_cache_bytes;
-        let store = tokio::task::spawn_blocking(move || Store::open_with_cache(&path, cache))
-            .await
-            .map_err(|e| NodeError::Transport(e.to_string()))??;
+        let store = match self.postgres {
+            Some(config) => tokio::task::spawn_blocking(move || Store::connect(&config)).await,
+            None => {
+                let path = self.store_path.ok_or(NodeError::Incomplete("store_path"))?;
+                let cache = self.store_cache_bytes;
+                tokio::task::spawn_blocking(move || Store::open_with_cache(&path, cache)).await
+            }
+        }
+        .map_err(|e| NodeError::Transport(e.to_string()))??;
         // Calls carry at most one message of notices: keep batches under it.
         let delivery = self.delivery.with_batch_bytes(
             self.delivery

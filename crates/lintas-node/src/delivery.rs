@@ -48,6 +48,9 @@ enum EntryResult {
     Refused(String, u32),
     /// Refused for a reason no retry can change: to the dead letters.
     Dead(String),
+    /// Held by another replica (or locked at this instant): look again at
+    /// this time (Unix milliseconds). Nothing is recorded.
+    Busy(i64),
     NotSent,
 }
 
@@ -56,6 +59,11 @@ impl Engine {
     /// for the calls in flight (each bounded by the attempt timeout).
     pub async fn run_delivery<T: Transport>(&self, transport: Arc<T>, shutdown: CancellationToken) {
         let tasks = TaskTracker::new();
+        if self.store().is_shared() {
+            let engine = self.clone();
+            let stop = shutdown.clone();
+            tasks.spawn(async move { engine.follow_replicas(stop).await });
+        }
         loop {
             let (batches, wake) = self.scheduler().poll(Instant::now());
             for (peer, seqs) in batches {
@@ -182,20 +190,22 @@ impl Engine {
             .await;
     }
 
-    /// Reads the batch's entries and the notices they carry. Entries gone
-    /// from the outbox, and expired ones, are done.
+    /// Claims the batch's entries (a shared store: for this replica, for
+    /// the lease) and reads the notices they carry. Entries gone from the
+    /// outbox, and expired ones, are done; entries another replica holds
+    /// wait.
     fn load_batch(
         &self,
         seqs: &[u64],
         now: Timestamp,
         results: &mut BTreeMap<u64, EntryResult>,
     ) -> Result<Vec<Ready>, lintas_store::StoreError> {
-        let entries: BTreeMap<u64, OutboxEntry> = self
-            .store()
-            .outbox_entries(seqs)?
-            .into_iter()
-            .map(|e| (e.seq, e))
-            .collect();
+        let claimed = self.store().claim(seqs, unix_ms(now))?;
+        for (seq, until) in claimed.busy {
+            results.insert(seq, EntryResult::Busy(until));
+        }
+        let entries: BTreeMap<u64, OutboxEntry> =
+            claimed.entries.into_iter().map(|e| (e.seq, e)).collect();
         let ids: Vec<NoticeId> = entries
             .values()
             .filter_map(|e| match &e.payload {
@@ -216,7 +226,7 @@ impl Engine {
         let mut ready = Vec::with_capacity(seqs.len());
         for seq in seqs {
             let Some(entry) = entries.get(seq) else {
-                results.insert(*seq, EntryResult::Delivered(None));
+                results.entry(*seq).or_insert(EntryResult::Delivered(None));
                 continue;
             };
             if entry.expires_at > 0 && now.unix_seconds() >= entry.expires_at {
@@ -325,6 +335,20 @@ impl Engine {
                     buried.push((*seq, error.clone()));
                     // Out of the schedule: the rest of its case goes on.
                     outcomes.push((*seq, EntryOutcome::Done));
+                }
+                Some(EntryResult::Busy(until_ms)) => {
+                    let wait = u64::try_from(until_ms.saturating_sub(unix_ms(now))).unwrap_or(0);
+                    // Look again by the end of the other replica's lease,
+                    // or sooner: the holder usually finishes well before
+                    // (and this case's later entries wait behind it).
+                    let wait = Duration::from_millis(wait).min(config.replica_poll);
+                    debug!(
+                        seq,
+                        peer,
+                        wait_ms = wait.as_millis() as u64,
+                        "held by another replica"
+                    );
+                    outcomes.push((*seq, EntryOutcome::Refused(mono + wait)));
                 }
                 Some(EntryResult::NotSent) | None => outcomes.push((*seq, EntryOutcome::NotSent)),
             }

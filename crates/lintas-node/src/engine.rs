@@ -219,8 +219,15 @@ impl Engine {
             .unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn next_sequence(&self) -> u64 {
-        self.inner.sequence.fetch_add(1, Ordering::SeqCst) + 1
+    /// The next sequence number of this agency's notices. Replicas sharing
+    /// a store take it from the store (one number never goes to two
+    /// notices); a node alone counts in memory and records the highest
+    /// used with each notice.
+    pub(crate) async fn next_sequence(&self) -> Result<u64, StoreError> {
+        if self.inner.store.is_shared() {
+            return self.inner.commit.write(|txn| txn.reserve_sequence()).await;
+        }
+        Ok(self.inner.sequence.fetch_add(1, Ordering::SeqCst) + 1)
     }
 
     pub(crate) fn count_refusal(&self, reason: &'static str) {

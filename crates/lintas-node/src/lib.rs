@@ -73,6 +73,7 @@ mod metrics;
 mod query;
 mod receive;
 mod refusal;
+mod replicas;
 pub mod schedule;
 mod transport;
 mod withheld;

@@ -78,7 +78,7 @@ impl Engine {
             Refusal::Invalid(e) => Refusal::Invalid(e.within("draft")),
             other => other,
         })?;
-        let sequence = self.next_sequence();
+        let sequence = self.next_sequence().await?;
         body.sequence = sequence;
         let (id, signed) =
             SignedNotice::sign(&body, &self.inner.key).map_err(|e| Refusal::invalid(e, "draft"))?;

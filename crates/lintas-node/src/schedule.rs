@@ -44,6 +44,9 @@ pub struct DeliveryConfig {
     pub max_delay: Duration,
     /// How long one delivery call may take.
     pub attempt_timeout: Duration,
+    /// With a store shared by replicas: how often this replica looks for
+    /// outbox entries and inbox arrivals the others recorded.
+    pub replica_poll: Duration,
 }
 
 impl Default for DeliveryConfig {
@@ -57,6 +60,7 @@ impl Default for DeliveryConfig {
             // one that comes back is found within a second.
             max_delay: Duration::from_secs(1),
             attempt_timeout: Duration::from_secs(10),
+            replica_poll: Duration::from_secs(1),
         }
     }
 }
@@ -79,6 +83,14 @@ impl DeliveryConfig {
     /// The same with another byte limit per batch.
     pub fn with_batch_bytes(mut self, bytes: usize) -> Self {
         self.batch_bytes = bytes.max(1);
+        self
+    }
+
+    /// How often a replica sharing its store looks for the others' work
+    /// (at least 10 ms).
+    #[must_use]
+    pub fn with_replica_poll(mut self, every: Duration) -> Self {
+        self.replica_poll = every.max(Duration::from_millis(10));
         self
     }
 
@@ -274,6 +286,7 @@ pub(crate) struct Scheduler {
     config: DeliveryConfig,
     peers: BTreeMap<String, PeerQueue>,
     len: usize,
+    loaded_up_to: u64,
 }
 
 /// A peer's delivery state, for operators and tests.
@@ -303,27 +316,12 @@ impl Scheduler {
             config,
             peers: BTreeMap::new(),
             len: 0,
+            loaded_up_to: 0,
         };
+        let outbox = store.outbox()?;
+        scheduler.loaded_up_to = outbox.last().map_or(0, |e| e.seq);
+        scheduler.adopt(&outbox, now, mono);
         let now_ms = unix_ms(now);
-        let mut parked = Vec::new();
-        for entry in store.outbox()? {
-            if entry.attempts > 0 && entry.next_attempt_ms > now_ms {
-                parked.push((entry.recipient.clone(), entry.seq, entry.next_attempt_ms));
-            }
-            scheduler.enqueue(&entry);
-        }
-        for (peer, seq, at_ms) in parked {
-            let until = mono + scheduler.delay_until(at_ms, now_ms);
-            if let Some(queue) = scheduler.peers.get_mut(&peer)
-                && let Some(item) = queue.items.get(&seq).cloned()
-                && let Some(case) = queue.cases.get_mut(&item.case)
-                && case.pending.front() == Some(&seq)
-            {
-                case.parked_until = Some(until);
-                queue.ready.remove(&(item.priority, seq));
-                queue.parked.insert((until, item.case));
-            }
-        }
         for (peer, retry) in store.peer_retries()? {
             let retry_at = mono + scheduler.delay_until(retry.retry_at_ms, now_ms);
             let queue = scheduler.peers.entry(peer).or_default();
@@ -334,6 +332,38 @@ impl Scheduler {
             });
         }
         Ok(scheduler)
+    }
+
+    /// Adds entries read from the store (at start-up, or queued by another
+    /// replica): one whose retry time has not come waits for it, never
+    /// longer than the longest backoff from `mono`.
+    pub(crate) fn adopt(&mut self, entries: &[OutboxEntry], now: Timestamp, mono: Instant) {
+        let now_ms = unix_ms(now);
+        let mut parked = Vec::new();
+        for entry in entries {
+            if entry.attempts > 0 && entry.next_attempt_ms > now_ms {
+                parked.push((entry.recipient.clone(), entry.seq, entry.next_attempt_ms));
+            }
+            self.enqueue(entry);
+        }
+        for (peer, seq, at_ms) in parked {
+            let until = mono + self.delay_until(at_ms, now_ms);
+            if let Some(queue) = self.peers.get_mut(&peer)
+                && let Some(item) = queue.items.get(&seq).cloned()
+                && let Some(case) = queue.cases.get_mut(&item.case)
+                && case.pending.front() == Some(&seq)
+            {
+                case.parked_until = Some(until);
+                queue.ready.remove(&(item.priority, seq));
+                queue.parked.insert((until, item.case));
+            }
+        }
+    }
+
+    /// The highest outbox sequence read at start-up (where following other
+    /// replicas' work begins).
+    pub(crate) fn loaded_up_to(&self) -> u64 {
+        self.loaded_up_to
     }
 
     fn delay_until(&self, at_ms: i64, now_ms: i64) -> Duration {
@@ -552,6 +582,7 @@ mod tests {
             config: DeliveryConfig::default().with_pipeline(window, batch),
             peers: BTreeMap::new(),
             len: 0,
+            loaded_up_to: 0,
         }
     }
 

@@ -56,8 +56,7 @@ pub(crate) trait Changes {
     fn withhold(&self, case_id: &str, victim_id: &str, states: &[String])
     -> Result<(), StoreError>;
     fn submission(&self, key: &str) -> Result<Option<([u8; 32], u64)>, StoreError>;
-    fn record_submission(&self, key: &str, id: &NoticeId, sequence: u64)
-    -> Result<(), StoreError>;
+    fn record_submission(&self, key: &str, id: &NoticeId, sequence: u64) -> Result<(), StoreError>;
     fn save_roster(&self, signed_roster: &[u8]) -> Result<(), StoreError>;
 }
 

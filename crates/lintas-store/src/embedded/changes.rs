@@ -7,8 +7,8 @@ use lintas_core::ids::NoticeId;
 use prost::Message;
 use redb::{Key, ReadableTable, Table, TableDefinition, Value, WriteTransaction};
 
-use crate::records::{OutboxEntry, OutboxPayload, PeerRetry, StoredNotice, decode};
 use super::{COUNTERS, INBOX, META, NOTICES, OUTBOX, PEERS, RECEIPTS, case_key, receipt_key};
+use crate::records::{OutboxEntry, OutboxPayload, PeerRetry, StoredNotice, decode};
 use crate::store::ReceiveOutcome;
 use crate::transaction::Changes;
 use crate::{StoreError, db};
@@ -82,7 +82,8 @@ where
     f(table)
 }
 
-impl<'t> EmbeddedChanges<'t> {    pub(crate) fn new(txn: &'t WriteTransaction) -> Self {
+impl<'t> EmbeddedChanges<'t> {
+    pub(crate) fn new(txn: &'t WriteTransaction) -> Self {
         EmbeddedChanges {
             txn,
             notices: RefCell::new(None),
@@ -147,15 +148,10 @@ impl<'t> EmbeddedChanges<'t> {    pub(crate) fn new(txn: &'t WriteTransaction) -
             return Ok(());
         }
         let key = case_key(&notice.case_id, notice, id.as_bytes());
-        with(
-            self.txn,
-            &self.cases,
-            super::CASE_TIMELINE,
-            |cases| {
-                cases.insert(key.as_slice(), ()).map_err(db)?;
-                Ok(())
-            },
-        )
+        with(self.txn, &self.cases, super::CASE_TIMELINE, |cases| {
+            cases.insert(key.as_slice(), ()).map_err(db)?;
+            Ok(())
+        })
     }
 
     /// Adds a notice with a response deadline to the deadline index.
@@ -164,15 +160,10 @@ impl<'t> EmbeddedChanges<'t> {    pub(crate) fn new(txn: &'t WriteTransaction) -
             return Ok(());
         }
         let key = super::schema::deadline_key(notice.response_deadline, id.as_bytes());
-        with(
-            self.txn,
-            &self.deadlines,
-            super::DEADLINES,
-            |table| {
-                table.insert(key.as_slice(), ()).map_err(db)?;
-                Ok(())
-            },
-        )
+        with(self.txn, &self.deadlines, super::DEADLINES, |table| {
+            table.insert(key.as_slice(), ()).map_err(db)?;
+            Ok(())
+        })
     }
 }
 
@@ -416,17 +407,12 @@ impl Changes for EmbeddedChanges<'_> {
         let mut entry: OutboxEntry = decode(&bytes, "outbox entry")?;
         entry.last_error = error.chars().take(512).collect();
         entry.next_attempt_ms = at_ms;
-        with(
-            self.txn,
-            &self.dead_letters,
-            super::DEAD_LETTERS,
-            |table| {
-                table
-                    .insert(seq, entry.encode_to_vec().as_slice())
-                    .map_err(db)?;
-                Ok(())
-            },
-        )
+        with(self.txn, &self.dead_letters, super::DEAD_LETTERS, |table| {
+            table
+                .insert(seq, entry.encode_to_vec().as_slice())
+                .map_err(db)?;
+            Ok(())
+        })
     }
 
     /// Takes dead letter `seq` out of the dead letters; returns it (or
@@ -435,12 +421,9 @@ impl Changes for EmbeddedChanges<'_> {
     /// # Errors
     /// Database failure or a damaged record.
     fn unbury(&self, seq: u64) -> Result<Option<OutboxEntry>, StoreError> {
-        let removed = with(
-            self.txn,
-            &self.dead_letters,
-            super::DEAD_LETTERS,
-            |table| Ok(table.remove(seq).map_err(db)?.map(|v| v.value().to_vec())),
-        )?;
+        let removed = with(self.txn, &self.dead_letters, super::DEAD_LETTERS, |table| {
+            Ok(table.remove(seq).map_err(db)?.map(|v| v.value().to_vec()))
+        })?;
         removed
             .map(|bytes| decode(&bytes, "dead letter"))
             .transpose()
@@ -497,18 +480,13 @@ impl Changes for EmbeddedChanges<'_> {
     /// # Errors
     /// Database failure or a damaged record.
     fn submission(&self, key: &str) -> Result<Option<([u8; 32], u64)>, StoreError> {
-        with(
-            self.txn,
-            &self.submissions,
-            super::SUBMISSIONS,
-            |table| {
-                table
-                    .get(key)
-                    .map_err(db)?
-                    .map(|v| decode_submission(v.value()))
-                    .transpose()
-            },
-        )
+        with(self.txn, &self.submissions, super::SUBMISSIONS, |table| {
+            table
+                .get(key)
+                .map_err(db)?
+                .map(|v| decode_submission(v.value()))
+                .transpose()
+        })
     }
 
     /// Records that idempotency key `key` produced notice `id` with
@@ -516,24 +494,14 @@ impl Changes for EmbeddedChanges<'_> {
     ///
     /// # Errors
     /// Database failure.
-    fn record_submission(
-        &self,
-        key: &str,
-        id: &NoticeId,
-        sequence: u64,
-    ) -> Result<(), StoreError> {
+    fn record_submission(&self, key: &str, id: &NoticeId, sequence: u64) -> Result<(), StoreError> {
         let mut value = Vec::with_capacity(40);
         value.extend_from_slice(id.as_bytes());
         value.extend_from_slice(&sequence.to_be_bytes());
-        with(
-            self.txn,
-            &self.submissions,
-            super::SUBMISSIONS,
-            |table| {
-                table.insert(key, value.as_slice()).map_err(db)?;
-                Ok(())
-            },
-        )
+        with(self.txn, &self.submissions, super::SUBMISSIONS, |table| {
+            table.insert(key, value.as_slice()).map_err(db)?;
+            Ok(())
+        })
     }
 
     /// Saves the trusted roster (SignedRoster bytes).

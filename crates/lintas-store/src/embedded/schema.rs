@@ -9,11 +9,11 @@
 
 use redb::{Database, ReadableTable, Table, WriteTransaction};
 
-use crate::records::{StoredNotice, decode};
 use super::{
     CASE_TIMELINE, CASES, COUNTERS, DEAD_LETTERS, DEADLINES, INBOX, META, NOTICES, OUTBOX, PEERS,
     RECEIPTS, SUBMISSIONS, WITHHELD, case_key,
 };
+use crate::records::{StoredNotice, decode};
 use crate::{StoreError, db};
 
 /// The meta-table key holding the schema version (8 bytes, big-endian).

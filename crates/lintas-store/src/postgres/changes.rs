@@ -184,10 +184,7 @@ impl Changes for PgChanges<'_, '_> {
         ))?;
         block(self.txn.execute(
             "INSERT INTO lintas_inbox (cursor, notice_id) VALUES ($1, $2)",
-            &[
-                &to_i64(cursor, "inbox cursor")?,
-                &id.as_bytes().as_slice(),
-            ],
+            &[&to_i64(cursor, "inbox cursor")?, &id.as_bytes().as_slice()],
         ))?;
         self.insert_receipt(id, accepted_stage, receiver, receipt)?;
         Ok(ReceiveOutcome::New { cursor })
@@ -325,15 +322,14 @@ impl Changes for PgChanges<'_, '_> {
         row.map(|r| submission_row(&r)).transpose()
     }
 
-    fn record_submission(
-        &self,
-        key: &str,
-        id: &NoticeId,
-        sequence: u64,
-    ) -> Result<(), StoreError> {
+    fn record_submission(&self, key: &str, id: &NoticeId, sequence: u64) -> Result<(), StoreError> {
         block(self.txn.execute(
             "INSERT INTO lintas_submissions (key, notice_id, sequence) VALUES ($1, $2, $3)",
-            &[&key, &id.as_bytes().as_slice(), &to_i64(sequence, "sequence")?],
+            &[
+                &key,
+                &id.as_bytes().as_slice(),
+                &to_i64(sequence, "sequence")?,
+            ],
         ))?;
         Ok(())
     }

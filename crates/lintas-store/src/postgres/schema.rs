@@ -96,7 +96,8 @@ const MIGRATIONS: &[&str] = &[V1];
 pub const CURRENT_VERSION: u64 = MIGRATIONS.len() as u64;
 
 /// The table every version has, created before anything else.
-const META: &str = "CREATE TABLE IF NOT EXISTS lintas_meta (name text PRIMARY KEY, value bytea NOT NULL)";
+const META: &str =
+    "CREATE TABLE IF NOT EXISTS lintas_meta (name text PRIMARY KEY, value bytea NOT NULL)";
 
 /// A fixed key for the migration's advisory lock ("lintas" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6c69_6e74_6173;
@@ -109,10 +110,13 @@ pub(crate) fn read_version(txn: &Transaction<'_>) -> Result<u64, StoreError> {
     ))?;
     let Some(row) = row else { return Ok(0) };
     let value: Vec<u8> = row.try_get(0)?;
-    let bytes: [u8; 8] = value.as_slice().try_into().map_err(|_| StoreError::Corrupt {
-        what: "schema version".into(),
-        detail: format!("{} bytes, expected 8", value.len()),
-    })?;
+    let bytes: [u8; 8] = value
+        .as_slice()
+        .try_into()
+        .map_err(|_| StoreError::Corrupt {
+            what: "schema version".into(),
+            detail: format!("{} bytes, expected 8", value.len()),
+        })?;
     Ok(u64::from_be_bytes(bytes))
 }
 

@@ -212,14 +212,14 @@ impl Backend for Embedded {
             ))));
         }
         let txn = self.db()?.begin_write().map_err(db).map_err(failed)?;
-        let result = {
+        {
             // Its tables close (writing their roots) when it is dropped,
             // before the commit.
             let open = EmbeddedChanges::new(&txn);
-            changes(&Transaction::new(&open)).map_err(failed)?
-        };
+            changes(&Transaction::new(&open)).map_err(failed)?;
+        }
         txn.commit().map_err(db).map_err(failed)?;
-        Ok(result)
+        Ok(())
     }
 
     /// Whether a write failed in the database (a full or failing disk) since
@@ -606,8 +606,8 @@ impl Backend for Embedded {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{ReceiveOutcome, Store};
     use crate::records::Direction;
+    use crate::{ReceiveOutcome, Store};
 
     fn notice(case: &str, recipients: &[&str]) -> StoredNotice {
         StoredNotice {

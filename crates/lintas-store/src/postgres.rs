@@ -170,7 +170,7 @@ impl Postgres {
             })?;
         pg.connect_timeout(config.connect_timeout);
         if pg.get_application_name().is_none() {
-            pg.application_name(&format!("lintas {}", config.replica));
+            pg.application_name(format!("lintas {}", config.replica));
         }
         if config.replica.is_empty() || config.replica.len() > 128 {
             return Err(StoreError::Config(format!(
@@ -359,10 +359,13 @@ impl Backend for Postgres {
                 .await?;
             let Some(row) = row else { return Ok(0) };
             let value: Vec<u8> = row.try_get(0)?;
-            let bytes: [u8; 8] = value.as_slice().try_into().map_err(|_| StoreError::Corrupt {
-                what: "schema version".into(),
-                detail: format!("{} bytes, expected 8", value.len()),
-            })?;
+            let bytes: [u8; 8] = value
+                .as_slice()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt {
+                    what: "schema version".into(),
+                    detail: format!("{} bytes, expected 8", value.len()),
+                })?;
             Ok(u64::from_be_bytes(bytes))
         })
     }
@@ -586,10 +589,12 @@ impl Backend for Postgres {
         let start = if after.is_empty() {
             None
         } else {
-            Some(split_position(after, true).ok_or_else(|| StoreError::Corrupt {
-                what: "timeline position".into(),
-                detail: format!("{} bytes, expected 44", after.len()),
-            })?)
+            Some(
+                split_position(after, true).ok_or_else(|| StoreError::Corrupt {
+                    what: "timeline position".into(),
+                    detail: format!("{} bytes, expected 44", after.len()),
+                })?,
+            )
         };
         let case_id = case_id.to_owned();
         self.read(async |c| {
@@ -653,10 +658,11 @@ impl Backend for Postgres {
         let start = if after.is_empty() {
             (i64::MIN, Vec::new())
         } else {
-            let (secs, _, id) = split_position(after, false).ok_or_else(|| StoreError::Corrupt {
-                what: "deadline position".into(),
-                detail: format!("{} bytes, expected 40", after.len()),
-            })?;
+            let (secs, _, id) =
+                split_position(after, false).ok_or_else(|| StoreError::Corrupt {
+                    what: "deadline position".into(),
+                    detail: format!("{} bytes, expected 40", after.len()),
+                })?;
             (secs, id)
         };
         self.read(async |c| {
@@ -780,7 +786,10 @@ impl Backend for Postgres {
 /// The current value of a counter (0 before its first use).
 async fn counter(c: &Client, name: &str) -> Result<u64, StoreError> {
     let row = c
-        .query_opt("SELECT value FROM lintas_counters WHERE name = $1", &[&name])
+        .query_opt(
+            "SELECT value FROM lintas_counters WHERE name = $1",
+            &[&name],
+        )
         .await?;
     match row {
         Some(r) => to_u64(r.try_get(0)?, name),
