@@ -297,3 +297,123 @@ fn now_ms() -> i64 {
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
+
+/// The body of a draft the case system submits (sender and sequence are
+/// the node's to fill).
+fn draft(body: &NoticeBody) -> lintas_core::pb::NoticeBody {
+    let mut wire = body.to_wire();
+    wire.sender.clear();
+    wire.sequence = 0;
+    wire
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_replicas_share_one_database_over_grpc() -> Result {
+    use lintas_core::pb;
+    use lintas_testkit::devnet::DevNet;
+
+    let url = lintas_testkit::postgres::database()?;
+    let dir = tempfile::tempdir()?;
+    let mut net = DevNet::start(&[IDN_KEMLU, KHM_POLICE], dir.path())
+        .await
+        .map_err(|e| e.to_string())?;
+    let shared = |name: &str| {
+        let mut config = PostgresConfig::new(url.clone(), name);
+        config.lease = Duration::from_secs(2);
+        config
+    };
+    let pacing = DeliveryConfig::default()
+        .with_backoff(Duration::from_millis(10), Duration::from_millis(200))
+        .with_replica_poll(Duration::from_millis(100));
+    // Indonesia's node at the roster's address becomes replica A; replica
+    // B runs beside it on the same database.
+    net.stop(IDN_KEMLU).await.map_err(|e| e.to_string())?;
+    net.restart_with(IDN_KEMLU, |b| b.postgres(shared("idn-a")).delivery(pacing))
+        .await
+        .map_err(|e| e.to_string())?;
+    let (b_node, b_addr) = net
+        .start_replica(IDN_KEMLU, |b| b.postgres(shared("idn-b")).delivery(pacing))
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut via_a = net
+        .case_system(IDN_KEMLU)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut via_b = net
+        .case_system_at(IDN_KEMLU, b_addr)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut ids = Vec::new();
+    let mut sequences = BTreeSet::new();
+    for i in 0..10 {
+        let client = if i % 2 == 0 { &mut via_a } else { &mut via_b };
+        let body = update(IDN_KEMLU, KHM_POLICE, &format!("CASE-{}", i % 3), i);
+        let answer = client
+            .submit_notice(pb::SubmitNoticeRequest {
+                draft: Some(draft(&body)),
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        sequences.insert(answer.sequence);
+        ids.push(lintas_core::ids::NoticeId::from_bytes(
+            answer.notice_id.as_slice().try_into()?,
+        ));
+    }
+    assert_eq!(sequences, (1..=10).collect::<BTreeSet<u64>>());
+    let khm = net.node(KHM_POLICE);
+    for _ in 0..400 {
+        if khm.inbox_after(0).await?.len() == 10 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(khm.inbox_after(0).await?.len(), 10);
+    // Each replica shows every delivery receipt, whichever sent it.
+    for id in &ids {
+        let mut seen = false;
+        for _ in 0..400 {
+            seen = b_node
+                .receipts(*id)
+                .await?
+                .iter()
+                .any(|(stage, receiver, _)| {
+                    *stage == ReceiptStage::Accepted.to_wire() as u8 && receiver == KHM_POLICE
+                });
+            if seen {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert!(seen, "replica B holds the receipt of {id}");
+    }
+    assert_eq!(
+        khm.engine().metrics().counts().duplicates,
+        0,
+        "no notice went out twice"
+    );
+    // Cambodia answers Indonesia (delivered to A); the case system reading
+    // B's inbox stream sees it.
+    let mut inbox = via_b
+        .subscribe_inbox(pb::SubscribeInboxRequest { after_cursor: 0 })
+        .await?
+        .into_inner();
+    let mut cambodia = net
+        .case_system(KHM_POLICE)
+        .await
+        .map_err(|e| e.to_string())?;
+    cambodia
+        .submit_notice(pb::SubmitNoticeRequest {
+            draft: Some(draft(&update(KHM_POLICE, IDN_KEMLU, "CASE-KHM", 3))),
+            ..Default::default()
+        })
+        .await?;
+    let item = tokio::time::timeout(Duration::from_secs(10), inbox.message())
+        .await
+        .map_err(|_| "nothing on B's inbox stream within 10 s")??
+        .ok_or("B's inbox stream ended")?;
+    assert_eq!(item.cursor, 1);
+    b_node.shutdown().await;
+    net.shutdown().await;
+    Ok(())
+}

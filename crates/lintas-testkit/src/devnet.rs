@@ -250,7 +250,22 @@ impl DevNet {
     /// Unknown names or connection failure.
     pub async fn channel(&self, as_name: &str, to: &str) -> Result<Channel, Error> {
         let to_id = AgencyId::parse(to)?;
-        let addr = self.addrs.get(&to_id).ok_or("unknown agency")?;
+        let addr = *self.addrs.get(&to_id).ok_or("unknown agency")?;
+        self.channel_at(as_name, to, addr).await
+    }
+
+    /// A channel to a node of agency `to` at `addr` (a replica not in the
+    /// roster), presenting the certificate for `as_name`.
+    ///
+    /// # Errors
+    /// Unknown names or connection failure.
+    pub async fn channel_at(
+        &self,
+        as_name: &str,
+        to: &str,
+        addr: SocketAddr,
+    ) -> Result<Channel, Error> {
+        let to_id = AgencyId::parse(to)?;
         let server_name = self.tls_identity(&to_id)?;
         let channel = Endpoint::from_shared(format!("https://{addr}"))?
             .tls_config(self.material(as_name)?.client_config(&server_name))?
@@ -268,6 +283,43 @@ impl DevNet {
         Ok(AgencyApiClient::new(
             self.channel(&case_system_name(&identity), agency).await?,
         ))
+    }
+
+    /// The case-system client of `agency` talking to its replica at
+    /// `addr`.
+    ///
+    /// # Errors
+    /// Connection failure.
+    pub async fn case_system_at(
+        &self,
+        agency: &str,
+        addr: SocketAddr,
+    ) -> Result<AgencyApiClient<Channel>, Error> {
+        let identity = self.tls_identity(&AgencyId::parse(agency)?)?;
+        Ok(AgencyApiClient::new(
+            self.channel_at(&case_system_name(&identity), agency, addr)
+                .await?,
+        ))
+    }
+
+    /// Starts another replica of `agency` on a new loopback port, built as
+    /// the others and then changed by `customise` (a replica shares its
+    /// store with the agency's other nodes: give it the same PostgreSQL
+    /// store). Peers reach the agency at the roster's address, not this
+    /// one; its case system can call it at the returned address.
+    ///
+    /// # Errors
+    /// Binding or start-up failure.
+    pub async fn start_replica(
+        &self,
+        agency: &str,
+        customise: impl FnOnce(NodeBuilder) -> NodeBuilder,
+    ) -> Result<(NodeHandle, SocketAddr), Error> {
+        let id = AgencyId::parse(agency)?;
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (node, _) = self.launch_with(&id, listener, customise).await?;
+        Ok((node, addr))
     }
 
     /// A peer client to `to`'s node authenticated as agency `as_agency`.
