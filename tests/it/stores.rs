@@ -643,3 +643,29 @@ fn run_sql(url: &str, sql: &str) -> Result {
     }
     Ok(())
 }
+
+#[test]
+fn the_store_fails_while_the_database_is_down_and_recovers_when_it_is_back() -> Result {
+    let cluster = lintas_testkit::postgres::PrivateCluster::start()?;
+    let store = Store::connect(&PostgresConfig::new(cluster.url.clone(), "replica-a"))?;
+    let queued = store.record_sent(&id(1), &notice("C1", &["KHM.A"], 1, 0), 3)?;
+    cluster.stop_server()?;
+    // Writes and reads fail with an error, and the store says it is failing.
+    assert!(
+        store
+            .record_sent(&id(2), &notice("C1", &["KHM.A"], 2, 0), 3)
+            .is_err()
+    );
+    assert!(store.is_failing());
+    assert!(store.outbox().is_err());
+    assert!(store.recover().is_err(), "recovery cannot succeed yet");
+    cluster.start_server()?;
+    store.recover()?;
+    assert!(!store.is_failing());
+    // Nothing committed was lost; the failed write wrote nothing.
+    assert_eq!(store.outbox()?, queued);
+    assert!(store.notice(&id(2))?.is_none());
+    store.record_sent(&id(2), &notice("C1", &["KHM.A"], 2, 0), 3)?;
+    assert_eq!(store.outbox()?.len(), 2);
+    Ok(())
+}

@@ -16,6 +16,37 @@
 //! replicas share the inbox, outbox, receipts, cursors and sequence numbers,
 //! and claim outbox entries so each is sent by one replica at a time. The
 //! node sees the same operations and guarantees either way.
+//!
+//! ```
+//! use lintas_core::ids::NoticeId;
+//! use lintas_store::{Direction, ReceiveOutcome, Store, StoredNotice};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let store = Store::open(&dir.path().join("node.redb"))?;
+//!
+//! // A verified notice from Cambodia, stored with the receipt answering it.
+//! let id = NoticeId::from_bytes([7; 32]);
+//! let notice = StoredNotice {
+//!     direction: Direction::Received as i32,
+//!     case_id: "KHM-MOI-2026-0031".into(),
+//!     sender: "KHM.MOI.ATHP".into(),
+//!     ..Default::default()
+//! };
+//! let first = store.record_received(&id, &notice, "KHM.MOI.ATHP", 1, b"receipt")?;
+//! assert_eq!(first, ReceiveOutcome::New { cursor: 1 });
+//!
+//! // Delivered again: nothing changes, the first receipt answers.
+//! let again = store.record_received(&id, &notice, "KHM.MOI.ATHP", 1, b"other")?;
+//! assert_eq!(again, ReceiveOutcome::Duplicate { receipt: b"receipt".to_vec() });
+//!
+//! // The case system reads its inbox from a cursor.
+//! let inbox = store.inbox_after(0, 100)?;
+//! assert_eq!(inbox.len(), 1);
+//! assert_eq!(inbox[0].id, id);
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

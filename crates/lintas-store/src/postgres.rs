@@ -418,18 +418,22 @@ impl Backend for Postgres {
         self.read(async |c| {
             // Rows another transaction holds right now are skipped, not
             // waited for; free rows (unclaimed, ours, or with a lapsed
-            // lease) become ours until the lease ends.
+            // lease) become ours until the lease ends. Leases run on the
+            // database's clock, so replicas' clocks need not agree.
             let claimed = c
                 .query(
                     "WITH free AS (
                          SELECT seq FROM lintas_outbox
                          WHERE seq = ANY($1)
-                           AND (claimed_by IS NULL OR claimed_by = $2 OR claim_until <= $3)
+                           AND (claimed_by IS NULL OR claimed_by = $2
+                                OR claim_until <= (extract(epoch FROM now()) * 1000)::bigint)
                          FOR UPDATE SKIP LOCKED)
-                     UPDATE lintas_outbox o SET claimed_by = $2, claim_until = $3 + $4
+                     UPDATE lintas_outbox o
+                     SET claimed_by = $2,
+                         claim_until = (extract(epoch FROM now()) * 1000)::bigint + $3
                      FROM free WHERE o.seq = free.seq
                      RETURNING o.entry",
-                    &[&wanted, &replica, &now_ms, &lease],
+                    &[&wanted, &replica, &lease],
                 )
                 .await?;
             let mut out = Claimed::default();
@@ -446,19 +450,19 @@ impl Backend for Postgres {
             if !rest.is_empty() {
                 for row in c
                     .query(
-                        "SELECT seq, claim_until FROM lintas_outbox WHERE seq = ANY($1)",
+                        "SELECT seq, claim_until - (extract(epoch FROM now()) * 1000)::bigint
+                         FROM lintas_outbox WHERE seq = ANY($1)",
                         &[&rest],
                     )
                     .await?
                 {
                     let seq = to_u64(row.try_get(0)?, "outbox sequence")?;
-                    let until: i64 = row.try_get(1)?;
-                    // Held by a transaction at this instant: look again
-                    // soon. Held by another replica: when its lease ends
-                    // (never later than one lease from now, whatever the
-                    // clocks say).
-                    let again = if until > now_ms {
-                        until.min(now_ms.saturating_add(lease))
+                    let left: i64 = row.try_get(1)?;
+                    // Held by another replica: when its lease ends (never
+                    // later than one lease from now). Held by a transaction
+                    // at this instant: look again soon.
+                    let again = if left > 0 {
+                        now_ms.saturating_add(left.min(lease))
                     } else {
                         now_ms.saturating_add(lease / 10)
                     };

@@ -79,3 +79,116 @@ pub fn database() -> Result<String, Unavailable> {
     let base = admin.rsplit_once('/').map_or(admin, |(base, _)| base);
     Ok(format!("{base}/{name}"))
 }
+
+/// A cluster of its own for one test that stops and starts the server
+/// (the shared cluster must stay up for the other tests). Removed when
+/// dropped.
+#[derive(Debug)]
+pub struct PrivateCluster {
+    /// The URL of its `postgres` database.
+    pub url: String,
+    dir: String,
+    port: String,
+}
+
+/// Runs `pg_ctl` on a cluster directory as the cluster's owner.
+fn pg_ctl(args: &[&str]) -> Result<(), Unavailable> {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false);
+    let mut command = if root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--", "pg_ctl"]);
+        c
+    } else {
+        Command::new("pg_ctl")
+    };
+    let out = command
+        .args(args)
+        .output()
+        .map_err(|e| Unavailable(format!("cannot run pg_ctl: {e}")))?;
+    if !out.status.success() {
+        return Err(Unavailable(format!(
+            "pg_ctl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(())
+}
+
+impl PrivateCluster {
+    /// Starts a new cluster.
+    ///
+    /// # Errors
+    /// The cluster could not be made or started.
+    pub fn start() -> Result<Self, Unavailable> {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/postgres");
+        let out = Command::new(script)
+            .args(["start", "--until", &std::process::id().to_string()])
+            .output()
+            .map_err(|e| Unavailable(format!("cannot run {script}: {e}")))?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let find = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("export {name}=")))
+                .map(str::to_owned)
+                .ok_or_else(|| Unavailable(format!("{script} printed no {name}: {text}")))
+        };
+        let url = find(CLUSTER_VARIABLE)?;
+        let dir = find("LINTAS_TEST_POSTGRES_DIR")?;
+        let port = url
+            .rsplit_once(':')
+            .and_then(|(_, rest)| rest.split('/').next())
+            .unwrap_or_default()
+            .to_owned();
+        Ok(PrivateCluster { url, dir, port })
+    }
+
+    /// Stops the server (fast shutdown: connections are cut).
+    ///
+    /// # Errors
+    /// `pg_ctl` failed.
+    pub fn stop_server(&self) -> Result<(), Unavailable> {
+        pg_ctl(&[
+            "--pgdata",
+            &format!("{}/data", self.dir),
+            "--mode=fast",
+            "stop",
+        ])
+    }
+
+    /// Starts the server again on the same port.
+    ///
+    /// # Errors
+    /// `pg_ctl` failed.
+    pub fn start_server(&self) -> Result<(), Unavailable> {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port, self.dir
+        );
+        pg_ctl(&[
+            "--pgdata",
+            &format!("{}/data", self.dir),
+            "--log",
+            &format!("{}/server.log", self.dir),
+            "--wait",
+            "-o",
+            &options,
+            "start",
+        ])
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let _ = pg_ctl(&[
+            "--pgdata",
+            &format!("{}/data", self.dir),
+            "--mode=immediate",
+            "stop",
+        ]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
