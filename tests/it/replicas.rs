@@ -417,3 +417,27 @@ async fn node_replicas_share_one_database_over_grpc() -> Result {
     net.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_roster_installed_through_one_replica_reaches_the_others() -> Result {
+    use lintas_core::ids::MemberState;
+
+    let url = lintas_testkit::postgres::database()?;
+    let network = MemoryNetwork::new();
+    let a = replica(&url, "idn-a", Duration::from_secs(30))?;
+    let b = replica(&url, "idn-b", Duration::from_secs(30))?;
+    let stops = [deliver(&a, &network), deliver(&b, &network)];
+    let mut next = world::trusted_roster().roster().clone();
+    next.version = 2;
+    next.issued_at = Timestamp::now();
+    let signed = world::sign_roster(&next, &[MemberState::Indonesia, MemberState::Cambodia]);
+    assert_eq!(a.install_roster(signed, Timestamp::now()).await?, 2);
+    until("replica B trusts version 2", || {
+        b.roster().roster().version == 2
+    })
+    .await;
+    for stop in stops {
+        stop.cancel();
+    }
+    Ok(())
+}

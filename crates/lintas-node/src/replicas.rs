@@ -6,13 +6,14 @@
 //! the new outbox entries (so that if the replica that queued them dies,
 //! this one sends them once their claim lapses), and the newest inbox
 //! cursor (so that a case system following this replica's inbox sees
-//! notices the others received). Which replica sends an entry is settled
-//! by claims in the store, never here.
+//! notices the others received), and a newer roster another replica
+//! installed (trusted as the stored roster is at start-up). Which replica
+//! sends an entry is settled by claims in the store, never here.
 
 use lintas_core::time::Timestamp;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::Engine;
 
@@ -25,7 +26,9 @@ impl Engine {
     pub(crate) async fn follow_replicas(&self, shutdown: CancellationToken) {
         let every = self.scheduler().config().replica_poll;
         let mut after = self.scheduler().loaded_up_to();
+        let mut roster_seen = self.roster().signed().encode();
         loop {
+            self.follow_roster(&mut roster_seen).await;
             match self.look_at_replicas(after).await {
                 Ok((seen, more)) => {
                     after = seen;
@@ -41,6 +44,36 @@ impl Engine {
                 () = tokio::time::sleep(every) => {}
             }
         }
+    }
+
+    /// Takes up a newer roster another replica stored (`seen`: the stored
+    /// bytes last looked at).
+    async fn follow_roster(&self, seen: &mut Vec<u8>) {
+        let engine = self.clone();
+        let stored = tokio::task::spawn_blocking(move || engine.store().roster()).await;
+        let Ok(Ok(Some(bytes))) = stored else { return };
+        if bytes == *seen {
+            return;
+        }
+        let current = self.roster().roster().version;
+        let newer = lintas_core::roster::SignedRoster::decode(&bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|signed| {
+                lintas_core::roster::TrustedRoster::bootstrap(signed, Timestamp::now())
+                    .map_err(|e| e.to_string())
+            });
+        // Not while this replica installs one itself.
+        let _one_at_a_time = self.inner.roster_install.lock().await;
+        match newer {
+            Ok(roster) if roster.roster().version > current => {
+                let version = roster.roster().version;
+                *self.inner.roster.write().unwrap_or_else(|e| e.into_inner()) = roster;
+                info!(version, "roster installed by another replica taken up");
+            }
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "the stored roster is unreadable"),
+        }
+        *seen = bytes;
     }
 
     /// One look: adopts the others' outbox entries above `after` and moves
