@@ -357,16 +357,7 @@ impl Backend for Postgres {
                     &[],
                 )
                 .await?;
-            let Some(row) = row else { return Ok(0) };
-            let value: Vec<u8> = row.try_get(0)?;
-            let bytes: [u8; 8] = value
-                .as_slice()
-                .try_into()
-                .map_err(|_| StoreError::Corrupt {
-                    what: "schema version".into(),
-                    detail: format!("{} bytes, expected 8", value.len()),
-                })?;
-            Ok(u64::from_be_bytes(bytes))
+            row.map_or(Ok(0), |r| schema::decode_version(&r))
         })
     }
 

@@ -106,6 +106,29 @@ pub struct OutboxEntry {
     pub payload: Option<OutboxPayload>,
 }
 
+impl OutboxEntry {
+    /// A delivery of notice `id` (stored as `notice`) to `recipient`, not
+    /// yet numbered or tried.
+    pub(crate) fn delivery(
+        id: &lintas_core::ids::NoticeId,
+        notice: &StoredNotice,
+        recipient: &str,
+        priority: u32,
+    ) -> Self {
+        OutboxEntry {
+            seq: 0,
+            recipient: recipient.to_owned(),
+            case_id: notice.case_id.clone(),
+            priority,
+            attempts: 0,
+            next_attempt_ms: 0,
+            last_error: String::new(),
+            expires_at: notice.expires_at,
+            payload: Some(OutboxPayload::Notice(id.as_bytes().to_vec())),
+        }
+    }
+}
+
 /// The delivery backoff of a peer that did not answer: while it is down,
 /// one probe goes out at `retry_at_ms`; when it answers, the record is
 /// removed and everything queued for it goes.

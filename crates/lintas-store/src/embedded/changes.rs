@@ -8,7 +8,7 @@ use prost::Message;
 use redb::{Key, ReadableTable, Table, TableDefinition, Value, WriteTransaction};
 
 use super::{COUNTERS, INBOX, META, NOTICES, OUTBOX, PEERS, RECEIPTS, case_key, receipt_key};
-use crate::records::{OutboxEntry, OutboxPayload, PeerRetry, StoredNotice, decode};
+use crate::records::{OutboxEntry, PeerRetry, StoredNotice, decode};
 use crate::store::ReceiveOutcome;
 use crate::transaction::Changes;
 use crate::{StoreError, db};
@@ -245,17 +245,7 @@ impl Changes for EmbeddedChanges<'_> {
         self.index_deadline(notice, id)?;
         let mut queued = Vec::with_capacity(notice.recipients.len());
         for recipient in &notice.recipients {
-            queued.push(self.enqueue(OutboxEntry {
-                seq: 0,
-                recipient: recipient.clone(),
-                case_id: notice.case_id.clone(),
-                priority,
-                attempts: 0,
-                next_attempt_ms: 0,
-                last_error: String::new(),
-                expires_at: notice.expires_at,
-                payload: Some(OutboxPayload::Notice(id.as_bytes().to_vec())),
-            })?);
+            queued.push(self.enqueue(OutboxEntry::delivery(id, notice, recipient, priority))?);
         }
         Ok(queued)
     }

@@ -9,7 +9,7 @@ use tokio_postgres::{Row, Transaction};
 
 use super::{block, to_i64, to_u64};
 use crate::StoreError;
-use crate::records::{OutboxEntry, OutboxPayload, PeerRetry, StoredNotice, decode};
+use crate::records::{OutboxEntry, PeerRetry, StoredNotice, decode};
 use crate::store::ReceiveOutcome;
 use crate::transaction::Changes;
 
@@ -132,17 +132,7 @@ impl Changes for PgChanges<'_, '_> {
         }
         let mut queued = Vec::with_capacity(notice.recipients.len());
         for recipient in &notice.recipients {
-            queued.push(self.enqueue(OutboxEntry {
-                seq: 0,
-                recipient: recipient.clone(),
-                case_id: notice.case_id.clone(),
-                priority,
-                attempts: 0,
-                next_attempt_ms: 0,
-                last_error: String::new(),
-                expires_at: notice.expires_at,
-                payload: Some(OutboxPayload::Notice(id.as_bytes().to_vec())),
-            })?);
+            queued.push(self.enqueue(OutboxEntry::delivery(id, notice, recipient, priority))?);
         }
         Ok(queued)
     }

@@ -108,15 +108,16 @@ pub(crate) fn read_version(txn: &Transaction<'_>) -> Result<u64, StoreError> {
         "SELECT value FROM lintas_meta WHERE name = 'schema_version'",
         &[],
     ))?;
-    let Some(row) = row else { return Ok(0) };
-    let value: Vec<u8> = row.try_get(0)?;
-    let bytes: [u8; 8] = value
-        .as_slice()
-        .try_into()
-        .map_err(|_| StoreError::Corrupt {
-            what: "schema version".into(),
-            detail: format!("{} bytes, expected 8", value.len()),
-        })?;
+    row.map_or(Ok(0), |r| decode_version(&r))
+}
+
+/// Reads the schema version from a `lintas_meta` value row.
+pub(crate) fn decode_version(row: &tokio_postgres::Row) -> Result<u64, StoreError> {
+    let value: &[u8] = row.try_get(0)?;
+    let bytes: [u8; 8] = value.try_into().map_err(|_| StoreError::Corrupt {
+        what: "schema version".into(),
+        detail: format!("{} bytes, expected 8", value.len()),
+    })?;
     Ok(u64::from_be_bytes(bytes))
 }
 
