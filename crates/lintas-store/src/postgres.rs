@@ -40,9 +40,11 @@ use crate::store::{Backend, Claimed, InboxEntry};
 use crate::transaction::Transaction;
 
 mod changes;
+mod connection;
 pub mod schema;
 
 use changes::PgChanges;
+use connection::Connection;
 
 /// How to reach the database and how this replica behaves among the
 /// others.
@@ -118,9 +120,9 @@ pub(crate) struct Postgres {
     runtime: Option<tokio::runtime::Runtime>,
     /// The connection for write transactions (one at a time per replica;
     /// the node's group commit batches its changes).
-    writer: Mutex<Option<Client>>,
+    writer: Mutex<Option<Connection>>,
     /// The connection for reads (concurrent reads are pipelined on it).
-    reader: Mutex<Option<Arc<Client>>>,
+    reader: Mutex<Option<Arc<Connection>>>,
     closed: AtomicBool,
     failing: AtomicBool,
     injected_fault: AtomicBool,
@@ -199,7 +201,7 @@ impl Postgres {
         let txn = block(writer.transaction())?;
         schema::migrate(&txn, &shown)?;
         block(txn.commit())?;
-        *store.writer.lock().unwrap_or_else(|e| e.into_inner()) = Some(writer);
+        *store.writer.lock().unwrap_or_else(|e| e.into_inner()) = Some(Connection::new(writer));
         Ok(store)
     }
 
@@ -233,7 +235,7 @@ impl Postgres {
     }
 
     /// The reading connection, opened again if it was lost.
-    fn reader(&self) -> Result<Arc<Client>, StoreError> {
+    fn reader(&self) -> Result<Arc<Connection>, StoreError> {
         if self.closed.load(Ordering::SeqCst) {
             return Err(StoreError::Closed);
         }
@@ -243,7 +245,7 @@ impl Postgres {
         {
             return Ok(Arc::clone(client));
         }
-        let client = Arc::new(self.open_connection()?);
+        let client = Arc::new(Connection::new(self.open_connection()?));
         *slot = Some(Arc::clone(&client));
         Ok(client)
     }
@@ -251,7 +253,7 @@ impl Postgres {
     /// Runs one read on the reading connection.
     fn read<T>(
         &self,
-        f: impl AsyncFnOnce(&Client) -> Result<T, StoreError>,
+        f: impl AsyncFnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let client = self.reader()?;
         block(f(&client)).map_err(|e| self.failed(e))
@@ -261,7 +263,10 @@ impl Postgres {
     /// if it was lost) and commits.
     fn in_transaction(
         &self,
-        f: &mut dyn FnMut(&tokio_postgres::Transaction<'_>) -> Result<(), StoreError>,
+        f: &mut dyn FnMut(
+            &tokio_postgres::Transaction<'_>,
+            &connection::Prepared,
+        ) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         if self.closed.load(Ordering::SeqCst) {
             return Err(StoreError::Closed);
@@ -273,15 +278,15 @@ impl Postgres {
             ));
         }
         let mut slot = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        if slot.as_ref().is_none_or(Client::is_closed) {
+        if slot.as_ref().is_none_or(Connection::is_closed) {
             *slot = None;
-            *slot = Some(self.open_connection()?);
+            *slot = Some(Connection::new(self.open_connection()?));
         }
-        let Some(client) = slot.as_mut() else {
+        let Some(Connection { client, prepared }) = slot.as_mut() else {
             return Err(StoreError::Closed);
         };
         let txn = block(client.transaction()).map_err(|e| self.failed(e.into()))?;
-        f(&txn).map_err(|e| self.failed(e))?;
+        f(&txn, prepared).map_err(|e| self.failed(e))?;
         block(txn.commit()).map_err(|e| self.failed(e.into()))
     }
 }
@@ -343,8 +348,8 @@ impl Backend for Postgres {
         changes: &mut dyn FnMut(&Transaction<'_>) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let replica = self.config.replica.as_str();
-        self.in_transaction(&mut |txn| {
-            let open = PgChanges::new(txn, replica);
+        self.in_transaction(&mut |txn, prepared| {
+            let open = PgChanges::new(txn, prepared, replica);
             changes(&Transaction::new(&open))
         })
     }
@@ -379,7 +384,7 @@ impl Backend for Postgres {
         }
         // A write that reaches the disk: a commit with no change writes
         // nothing.
-        self.in_transaction(&mut |txn| {
+        self.in_transaction(&mut |txn, _| {
             block(txn.execute(
                 "INSERT INTO lintas_meta (name, value) VALUES ('write_probe', $1)
                  ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
@@ -779,7 +784,7 @@ impl Backend for Postgres {
 }
 
 /// The current value of a counter (0 before its first use).
-async fn counter(c: &Client, name: &str) -> Result<u64, StoreError> {
+async fn counter(c: &Connection, name: &'static str) -> Result<u64, StoreError> {
     let row = c
         .query_opt(
             "SELECT value FROM lintas_counters WHERE name = $1",

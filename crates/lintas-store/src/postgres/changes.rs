@@ -5,7 +5,10 @@
 
 use lintas_core::ids::NoticeId;
 use prost::Message;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Transaction};
+
+use super::connection::Prepared;
 
 use super::{block, to_i64, to_u64};
 use crate::StoreError;
@@ -16,6 +19,7 @@ use crate::transaction::Changes;
 /// One open transaction of this replica.
 pub(crate) struct PgChanges<'a, 't> {
     txn: &'a Transaction<'t>,
+    prepared: &'a Prepared,
     replica: &'a str,
 }
 
@@ -30,25 +34,56 @@ pub(crate) fn submission_row(row: &Row) -> Result<([u8; 32], u64), StoreError> {
 }
 
 impl<'a, 't> PgChanges<'a, 't> {
-    pub(crate) fn new(txn: &'a Transaction<'t>, replica: &'a str) -> Self {
-        PgChanges { txn, replica }
+    pub(crate) fn new(txn: &'a Transaction<'t>, prepared: &'a Prepared, replica: &'a str) -> Self {
+        PgChanges {
+            txn,
+            prepared,
+            replica,
+        }
+    }
+
+    fn execute(
+        &self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, StoreError> {
+        let statement = self.prepared.in_transaction(self.txn, sql)?;
+        Ok(block(self.txn.execute(&statement, params))?)
+    }
+
+    fn query_opt(
+        &self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, StoreError> {
+        let statement = self.prepared.in_transaction(self.txn, sql)?;
+        Ok(block(self.txn.query_opt(&statement, params))?)
+    }
+
+    fn query_one(
+        &self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, StoreError> {
+        let statement = self.prepared.in_transaction(self.txn, sql)?;
+        Ok(block(self.txn.query_one(&statement, params))?)
     }
 
     /// Hands out the next value of a counter; the row stays locked until
     /// the transaction ends, so values become visible in order.
     fn next(&self, name: &str) -> Result<u64, StoreError> {
-        let row = block(self.txn.query_one(
+        let row = self.query_one(
             "INSERT INTO lintas_counters (name, value) VALUES ($1, 1)
              ON CONFLICT (name) DO UPDATE SET value = lintas_counters.value + 1
              RETURNING value",
             &[&name],
-        ))?;
+        )?;
         to_u64(row.try_get(0)?, name)
     }
 
     /// Inserts a notice unless its id is stored; false if it was.
     fn insert_notice(&self, id: &NoticeId, notice: &StoredNotice) -> Result<bool, StoreError> {
-        let inserted = block(self.txn.execute(
+        let inserted = self.execute(
             "INSERT INTO lintas_notices
                  (id, case_id, created_at, created_nanos, response_deadline, record)
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
@@ -60,7 +95,7 @@ impl<'a, 't> PgChanges<'a, 't> {
                 &notice.response_deadline,
                 &notice.encode_to_vec(),
             ],
-        ))?;
+        )?;
         Ok(inserted == 1)
     }
 
@@ -71,7 +106,7 @@ impl<'a, 't> PgChanges<'a, 't> {
         receiver: &str,
         receipt: &[u8],
     ) -> Result<bool, StoreError> {
-        let inserted = block(self.txn.execute(
+        let inserted = self.execute(
             "INSERT INTO lintas_receipts (notice_id, stage, receiver, receipt)
              VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
             &[
@@ -80,7 +115,7 @@ impl<'a, 't> PgChanges<'a, 't> {
                 &receiver,
                 &receipt,
             ],
-        ))?;
+        )?;
         Ok(inserted == 1)
     }
 }
@@ -88,14 +123,14 @@ impl<'a, 't> PgChanges<'a, 't> {
 impl Changes for PgChanges<'_, '_> {
     fn enqueue(&self, mut entry: OutboxEntry) -> Result<OutboxEntry, StoreError> {
         entry.seq = self.next("outbox")?;
-        block(self.txn.execute(
+        self.execute(
             "INSERT INTO lintas_outbox (seq, created_by, entry) VALUES ($1, $2, $3)",
             &[
                 &to_i64(entry.seq, "outbox sequence")?,
                 &self.replica,
                 &entry.encode_to_vec(),
             ],
-        ))?;
+        )?;
         Ok(entry)
     }
 
@@ -104,20 +139,20 @@ impl Changes for PgChanges<'_, '_> {
     }
 
     fn note_sequence(&self, sequence: u64) -> Result<(), StoreError> {
-        block(self.txn.execute(
+        self.execute(
             "INSERT INTO lintas_counters (name, value) VALUES ('sequence', $1)
              ON CONFLICT (name) DO UPDATE
              SET value = greatest(lintas_counters.value, EXCLUDED.value)",
             &[&to_i64(sequence, "sequence")?],
-        ))?;
+        )?;
         Ok(())
     }
 
     fn has_notice(&self, id: &NoticeId) -> Result<bool, StoreError> {
-        let row = block(self.txn.query_opt(
+        let row = self.query_opt(
             "SELECT 1 FROM lintas_notices WHERE id = $1",
             &[&id.as_bytes().as_slice()],
-        ))?;
+        )?;
         Ok(row.is_some())
     }
 
@@ -146,7 +181,7 @@ impl Changes for PgChanges<'_, '_> {
         receipt: &[u8],
     ) -> Result<ReceiveOutcome, StoreError> {
         if !self.insert_notice(id, notice)? {
-            let original = block(self.txn.query_opt(
+            let original = self.query_opt(
                 "SELECT receipt FROM lintas_receipts
                  WHERE notice_id = $1 AND stage = $2 AND receiver = $3",
                 &[
@@ -154,7 +189,7 @@ impl Changes for PgChanges<'_, '_> {
                     &i16::from(accepted_stage),
                     &receiver,
                 ],
-            ))?;
+            )?;
             let original = original.ok_or_else(|| StoreError::Corrupt {
                 what: format!("receipt for {id}"),
                 detail: "notice stored without its receipt".into(),
@@ -168,14 +203,14 @@ impl Changes for PgChanges<'_, '_> {
         let cursor = self.next("inbox")?;
         let mut stored = notice.clone();
         stored.inbox_cursor = cursor;
-        block(self.txn.execute(
+        self.execute(
             "UPDATE lintas_notices SET record = $2 WHERE id = $1",
             &[&id.as_bytes().as_slice(), &stored.encode_to_vec()],
-        ))?;
-        block(self.txn.execute(
+        )?;
+        self.execute(
             "INSERT INTO lintas_inbox (cursor, notice_id) VALUES ($1, $2)",
             &[&to_i64(cursor, "inbox cursor")?, &id.as_bytes().as_slice()],
-        ))?;
+        )?;
         self.insert_receipt(id, accepted_stage, receiver, receipt)?;
         Ok(ReceiveOutcome::New { cursor })
     }
@@ -200,10 +235,10 @@ impl Changes for PgChanges<'_, '_> {
         seq: u64,
         receipt: Option<(&NoticeId, u8, &str, &[u8])>,
     ) -> Result<(), StoreError> {
-        block(self.txn.execute(
+        self.execute(
             "DELETE FROM lintas_outbox WHERE seq = $1",
             &[&to_i64(seq, "outbox sequence")?],
-        ))?;
+        )?;
         if let Some((id, stage, receiver, bytes)) = receipt {
             self.insert_receipt(id, stage, receiver, bytes)?;
         }
@@ -218,61 +253,58 @@ impl Changes for PgChanges<'_, '_> {
         error: &str,
     ) -> Result<(), StoreError> {
         let key = to_i64(seq, "outbox sequence")?;
-        let row = block(self.txn.query_opt(
+        let row = self.query_opt(
             "SELECT entry FROM lintas_outbox WHERE seq = $1 FOR UPDATE",
             &[&key],
-        ))?;
+        )?;
         let Some(row) = row else { return Ok(()) };
         let mut entry: OutboxEntry = decode(row.try_get::<_, &[u8]>(0)?, "outbox entry")?;
         entry.attempts = attempts;
         entry.next_attempt_ms = next_attempt_ms;
         entry.last_error = error.chars().take(512).collect();
-        block(self.txn.execute(
+        self.execute(
             "UPDATE lintas_outbox SET entry = $2, claimed_by = NULL, claim_until = 0
              WHERE seq = $1",
             &[&key, &entry.encode_to_vec()],
-        ))?;
+        )?;
         Ok(())
     }
 
     fn bury(&self, seq: u64, at_ms: i64, error: &str) -> Result<(), StoreError> {
         let key = to_i64(seq, "outbox sequence")?;
-        let row = block(self.txn.query_opt(
+        let row = self.query_opt(
             "DELETE FROM lintas_outbox WHERE seq = $1 RETURNING entry",
             &[&key],
-        ))?;
+        )?;
         let Some(row) = row else { return Ok(()) };
         let mut entry: OutboxEntry = decode(row.try_get::<_, &[u8]>(0)?, "outbox entry")?;
         entry.last_error = error.chars().take(512).collect();
         entry.next_attempt_ms = at_ms;
-        block(self.txn.execute(
+        self.execute(
             "INSERT INTO lintas_dead_letters (seq, entry) VALUES ($1, $2)
              ON CONFLICT (seq) DO UPDATE SET entry = EXCLUDED.entry",
             &[&key, &entry.encode_to_vec()],
-        ))?;
+        )?;
         Ok(())
     }
 
     fn unbury(&self, seq: u64) -> Result<Option<OutboxEntry>, StoreError> {
-        let row = block(self.txn.query_opt(
+        let row = self.query_opt(
             "DELETE FROM lintas_dead_letters WHERE seq = $1 RETURNING entry",
             &[&to_i64(seq, "dead letter sequence")?],
-        ))?;
+        )?;
         row.map(|r| decode(r.try_get::<_, &[u8]>(0)?, "dead letter"))
             .transpose()
     }
 
     fn set_peer_retry(&self, peer: &str, retry: Option<&PeerRetry>) -> Result<(), StoreError> {
         match retry {
-            Some(r) => block(self.txn.execute(
+            Some(r) => self.execute(
                 "INSERT INTO lintas_peers (peer, retry) VALUES ($1, $2)
                  ON CONFLICT (peer) DO UPDATE SET retry = EXCLUDED.retry",
                 &[&peer, &r.encode_to_vec()],
-            ))?,
-            None => block(
-                self.txn
-                    .execute("DELETE FROM lintas_peers WHERE peer = $1", &[&peer]),
             )?,
+            None => self.execute("DELETE FROM lintas_peers WHERE peer = $1", &[&peer])?,
         };
         Ok(())
     }
@@ -284,16 +316,16 @@ impl Changes for PgChanges<'_, '_> {
         states: &[String],
     ) -> Result<(), StoreError> {
         if states.is_empty() {
-            block(self.txn.execute(
+            self.execute(
                 "DELETE FROM lintas_withheld WHERE case_id = $1 AND victim_id = $2",
                 &[&case_id, &victim_id],
-            ))?;
+            )?;
         } else {
-            block(self.txn.execute(
+            self.execute(
                 "INSERT INTO lintas_withheld (case_id, victim_id, states) VALUES ($1, $2, $3)
                  ON CONFLICT (case_id, victim_id) DO UPDATE SET states = EXCLUDED.states",
                 &[&case_id, &victim_id, &states.join(",")],
-            ))?;
+            )?;
         }
         Ok(())
     }
@@ -301,35 +333,35 @@ impl Changes for PgChanges<'_, '_> {
     fn submission(&self, key: &str) -> Result<Option<([u8; 32], u64)>, StoreError> {
         // Held until the transaction ends: a second replica given the same
         // key waits here, then finds the first submission.
-        block(self.txn.execute(
+        self.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
             &[&key],
-        ))?;
-        let row = block(self.txn.query_opt(
+        )?;
+        let row = self.query_opt(
             "SELECT notice_id, sequence FROM lintas_submissions WHERE key = $1",
             &[&key],
-        ))?;
+        )?;
         row.map(|r| submission_row(&r)).transpose()
     }
 
     fn record_submission(&self, key: &str, id: &NoticeId, sequence: u64) -> Result<(), StoreError> {
-        block(self.txn.execute(
+        self.execute(
             "INSERT INTO lintas_submissions (key, notice_id, sequence) VALUES ($1, $2, $3)",
             &[
                 &key,
                 &id.as_bytes().as_slice(),
                 &to_i64(sequence, "sequence")?,
             ],
-        ))?;
+        )?;
         Ok(())
     }
 
     fn save_roster(&self, signed_roster: &[u8]) -> Result<(), StoreError> {
-        block(self.txn.execute(
+        self.execute(
             "INSERT INTO lintas_meta (name, value) VALUES ('roster', $1)
              ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
             &[&signed_roster],
-        ))?;
+        )?;
         Ok(())
     }
 }
