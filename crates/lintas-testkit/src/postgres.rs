@@ -24,30 +24,39 @@ impl std::fmt::Display for Unavailable {
 
 impl std::error::Error for Unavailable {}
 
+/// The script that makes throwaway clusters.
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/postgres");
+
+/// Starts a cluster that removes itself when this process ends; returns
+/// its URL and directory.
+fn start_cluster() -> Result<(String, String), Unavailable> {
+    let out = Command::new(SCRIPT)
+        .args(["start", "--until", &std::process::id().to_string()])
+        .output()
+        .map_err(|e| Unavailable(format!("cannot run {SCRIPT}: {e}")))?;
+    if !out.status.success() {
+        return Err(Unavailable(format!(
+            "{SCRIPT} start failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let find = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("export {name}=")))
+            .map(str::to_owned)
+            .ok_or_else(|| Unavailable(format!("{SCRIPT} printed no {name}: {text}")))
+    };
+    Ok((find(CLUSTER_VARIABLE)?, find("LINTAS_TEST_POSTGRES_DIR")?))
+}
+
 /// The cluster's administrative URL (to its `postgres` database).
 fn cluster() -> Result<&'static str, Unavailable> {
     static CLUSTER: OnceLock<Result<String, String>> = OnceLock::new();
     CLUSTER
-        .get_or_init(|| {
-            if let Ok(url) = std::env::var(CLUSTER_VARIABLE) {
-                return Ok(url);
-            }
-            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/postgres");
-            let out = Command::new(script)
-                .args(["start", "--until", &std::process::id().to_string()])
-                .output()
-                .map_err(|e| format!("cannot run {script}: {e}"))?;
-            if !out.status.success() {
-                return Err(format!(
-                    "{script} start failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                ));
-            }
-            let text = String::from_utf8_lossy(&out.stdout);
-            text.lines()
-                .find_map(|l| l.strip_prefix(&format!("export {CLUSTER_VARIABLE}=")))
-                .map(str::to_owned)
-                .ok_or_else(|| format!("{script} printed no URL: {text}"))
+        .get_or_init(|| match std::env::var(CLUSTER_VARIABLE) {
+            Ok(url) => Ok(url),
+            Err(_) => start_cluster().map(|(url, _)| url).map_err(|e| e.0),
         })
         .as_deref()
         .map_err(|e| Unavailable(e.clone()))
@@ -88,30 +97,17 @@ pub struct PrivateCluster {
     /// The URL of its `postgres` database.
     pub url: String,
     dir: String,
-    port: String,
 }
 
-/// Runs `pg_ctl` on a cluster directory as the cluster's owner.
-fn pg_ctl(args: &[&str]) -> Result<(), Unavailable> {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0\n"))
-        .unwrap_or(false);
-    let mut command = if root {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--", "pg_ctl"]);
-        c
-    } else {
-        Command::new("pg_ctl")
-    };
-    let out = command
+/// Runs `.ci/postgres` with `args`.
+fn script(args: &[&str]) -> Result<(), Unavailable> {
+    let out = Command::new(SCRIPT)
         .args(args)
         .output()
-        .map_err(|e| Unavailable(format!("cannot run pg_ctl: {e}")))?;
+        .map_err(|e| Unavailable(format!("cannot run {SCRIPT}: {e}")))?;
     if !out.status.success() {
         return Err(Unavailable(format!(
-            "pg_ctl {args:?} failed: {}",
+            "{SCRIPT} {args:?} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         )));
     }
@@ -124,71 +120,30 @@ impl PrivateCluster {
     /// # Errors
     /// The cluster could not be made or started.
     pub fn start() -> Result<Self, Unavailable> {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/postgres");
-        let out = Command::new(script)
-            .args(["start", "--until", &std::process::id().to_string()])
-            .output()
-            .map_err(|e| Unavailable(format!("cannot run {script}: {e}")))?;
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let find = |name: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(&format!("export {name}=")))
-                .map(str::to_owned)
-                .ok_or_else(|| Unavailable(format!("{script} printed no {name}: {text}")))
-        };
-        let url = find(CLUSTER_VARIABLE)?;
-        let dir = find("LINTAS_TEST_POSTGRES_DIR")?;
-        let port = url
-            .rsplit_once(':')
-            .and_then(|(_, rest)| rest.split('/').next())
-            .unwrap_or_default()
-            .to_owned();
-        Ok(PrivateCluster { url, dir, port })
+        let (url, dir) = start_cluster()?;
+        Ok(PrivateCluster { url, dir })
     }
 
     /// Stops the server (fast shutdown: connections are cut).
     ///
     /// # Errors
-    /// `pg_ctl` failed.
+    /// The script failed.
     pub fn stop_server(&self) -> Result<(), Unavailable> {
-        pg_ctl(&[
-            "--pgdata",
-            &format!("{}/data", self.dir),
-            "--mode=fast",
-            "stop",
-        ])
+        script(&["pause", &self.dir])
     }
 
     /// Starts the server again on the same port.
     ///
     /// # Errors
-    /// `pg_ctl` failed.
+    /// The script failed.
     pub fn start_server(&self) -> Result<(), Unavailable> {
-        let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-            self.port, self.dir
-        );
-        pg_ctl(&[
-            "--pgdata",
-            &format!("{}/data", self.dir),
-            "--log",
-            &format!("{}/server.log", self.dir),
-            "--wait",
-            "-o",
-            &options,
-            "start",
-        ])
+        script(&["resume", &self.dir])
     }
 }
 
 impl Drop for PrivateCluster {
     fn drop(&mut self) {
-        let _ = pg_ctl(&[
-            "--pgdata",
-            &format!("{}/data", self.dir),
-            "--mode=immediate",
-            "stop",
-        ]);
+        let _ = script(&["pause", &self.dir]);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
