@@ -110,21 +110,49 @@ fn arrivals(engine: &Engine) -> Vec<(String, u64)> {
         .collect()
 }
 
+/// Cambodia's node and two replicas of Indonesia's foreign ministry on one
+/// database (A at Indonesia's address), all delivering until dropped.
+struct TwoReplicas {
+    khm: Engine,
+    a: Engine,
+    b: Engine,
+    stops: Vec<CancellationToken>,
+    _dir: tempfile::TempDir,
+}
+
+impl TwoReplicas {
+    fn start() -> Result<Self> {
+        let url = lintas_testkit::postgres::database()?;
+        let dir = tempfile::tempdir()?;
+        let network = MemoryNetwork::new();
+        let khm = embedded(dir.path(), KHM_POLICE)?;
+        let a = replica(&url, "idn-a", Duration::from_secs(30))?;
+        let b = replica(&url, "idn-b", Duration::from_secs(30))?;
+        network.attach(&khm);
+        network.attach(&a);
+        let stops = [&khm, &a, &b].map(|e| deliver(e, &network)).to_vec();
+        Ok(TwoReplicas {
+            khm,
+            a,
+            b,
+            stops,
+            _dir: dir,
+        })
+    }
+}
+
+impl Drop for TwoReplicas {
+    fn drop(&mut self) {
+        for stop in &self.stops {
+            stop.cancel();
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_live_replicas_send_each_notice_once() -> Result {
-    let url = lintas_testkit::postgres::database()?;
-    let dir = tempfile::tempdir()?;
-    let network = MemoryNetwork::new();
-    let khm = embedded(dir.path(), KHM_POLICE)?;
-    let a = replica(&url, "idn-a", Duration::from_secs(30))?;
-    let b = replica(&url, "idn-b", Duration::from_secs(30))?;
-    network.attach(&khm);
-    network.attach(&a);
-    let stops = [
-        deliver(&khm, &network),
-        deliver(&a, &network),
-        deliver(&b, &network),
-    ];
+    let net = TwoReplicas::start()?;
+    let (khm, a, b) = (&net.khm, &net.a, &net.b);
     // The case system submits to either replica, as a load balancer would
     // send it.
     let mut ids = Vec::new();
@@ -162,9 +190,6 @@ async fn two_live_replicas_send_each_notice_once() -> Result {
     );
     let arrived: BTreeSet<(String, u64)> = arrivals(&khm).into_iter().collect();
     assert_eq!(arrived.len(), 60);
-    for stop in stops {
-        stop.cancel();
-    }
     Ok(())
 }
 
@@ -257,19 +282,8 @@ async fn a_replica_that_dies_hands_its_work_to_another_within_the_lease() -> Res
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_case_system_following_one_replica_sees_what_another_received() -> Result {
-    let url = lintas_testkit::postgres::database()?;
-    let dir = tempfile::tempdir()?;
-    let network = MemoryNetwork::new();
-    let khm = embedded(dir.path(), KHM_POLICE)?;
-    let a = replica(&url, "idn-a", Duration::from_secs(30))?;
-    let b = replica(&url, "idn-b", Duration::from_secs(30))?;
-    network.attach(&khm);
-    network.attach(&a);
-    let stops = [
-        deliver(&khm, &network),
-        deliver(&a, &network),
-        deliver(&b, &network),
-    ];
+    let net = TwoReplicas::start()?;
+    let (khm, b) = (&net.khm, &net.b);
     // The case system waits on B's inbox; the notice arrives at A.
     let waiting = tokio::spawn({
         let b = b.clone();
@@ -285,9 +299,6 @@ async fn a_case_system_following_one_replica_sees_what_another_received() -> Res
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].id, sent.id);
     assert_eq!(khm.metrics().counts().sent, 1);
-    for stop in stops {
-        stop.cancel();
-    }
     Ok(())
 }
 
