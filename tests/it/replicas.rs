@@ -188,7 +188,7 @@ async fn two_live_replicas_send_each_notice_once() -> Result {
         khm_counts.duplicates, 0,
         "no notice was sent by two replicas"
     );
-    let arrived: BTreeSet<(String, u64)> = arrivals(&khm).into_iter().collect();
+    let arrived: BTreeSet<(String, u64)> = arrivals(khm).into_iter().collect();
     assert_eq!(arrived.len(), 60);
     Ok(())
 }
