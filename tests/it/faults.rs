@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,45 +18,10 @@ use lintas_core::time::Timestamp;
 use lintas_core::vocab::{NoticeKind, ReceiptStage};
 use lintas_node::Counts;
 use lintas_testkit::devnet::DevNet;
+use lintas_testkit::proxy::{FaultyProxy, ProxyFaults};
 use lintas_testkit::scenario;
 use lintas_testkit::world::{IDN_KEMLU, KHM_POLICE, THA_POLICE};
-use tokio::net::{TcpListener, TcpStream};
-
-/// A TCP proxy that cuts every connection after a random 30-300 ms, and
-/// refuses connections while `down` is set.
-struct CuttingProxy {
-    down: AtomicBool,
-    cuts: AtomicU64,
-}
-
-impl CuttingProxy {
-    fn start(listener: TcpListener, target: SocketAddr) -> Arc<CuttingProxy> {
-        let proxy = Arc::new(CuttingProxy {
-            down: AtomicBool::new(false),
-            cuts: AtomicU64::new(0),
-        });
-        let me = Arc::clone(&proxy);
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if me.down.load(Ordering::SeqCst) {
-                    continue;
-                }
-                let me = Arc::clone(&me);
-                tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(target).await else {
-                        return;
-                    };
-                    let life = Duration::from_millis(30 + fastrand::u64(0..270));
-                    let piped = tokio::io::copy_bidirectional(&mut client, &mut server);
-                    if tokio::time::timeout(life, piped).await.is_err() {
-                        me.cuts.fetch_add(1, Ordering::SeqCst);
-                    }
-                });
-            }
-        });
-        proxy
-    }
-}
+use tokio::net::TcpListener;
 
 fn scale() -> usize {
     std::env::var("LINTAS_FAULT_SCALE")
@@ -128,7 +92,8 @@ async fn every_notice_arrives_once_with_a_receipt_through_cuts_restarts_and_outa
         .trim_start_matches("https://")
         .parse()
         .unwrap();
-    let proxy = CuttingProxy::start(proxy_listener, target);
+    let proxy =
+        FaultyProxy::start_on(proxy_listener, vec![target], ProxyFaults::cutting(30, 300)).unwrap();
     let totals = Totals::default();
 
     // What each sender sent to whom.
@@ -163,12 +128,12 @@ async fn every_notice_arrives_once_with_a_receipt_through_cuts_restarts_and_outa
             }
             if i == n / 2 {
                 // Cambodia restarts; the proxy refuses connections meanwhile.
-                proxy.down.store(true, Ordering::SeqCst);
+                proxy.set_down(true);
                 totals.add(net.node(KHM_POLICE).engine().metrics().counts());
                 net.stop(KHM_POLICE).await.unwrap();
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 net.restart(KHM_POLICE).await.unwrap();
-                proxy.down.store(false, Ordering::SeqCst);
+                proxy.set_down(false);
             }
         }
         if round == 0 {
@@ -255,7 +220,7 @@ async fn every_notice_arrives_once_with_a_receipt_through_cuts_restarts_and_outa
         deliveries,
         t.duplicates,
         t.failed,
-        proxy.cuts.load(Ordering::SeqCst),
+        proxy.cuts(),
         t.refused,
         t.dead_letters
     );

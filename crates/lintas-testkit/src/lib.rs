@@ -10,5 +10,6 @@
 
 pub mod devnet;
 pub mod postgres;
+pub mod proxy;
 pub mod scenario;
 pub mod world;
