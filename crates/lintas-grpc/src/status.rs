@@ -36,7 +36,11 @@ pub fn code(class: RefusalClass) -> Code {
 
 /// An engine refusal, with its code, reason and field.
 pub fn refused(refusal: &Refusal) -> Status {
-    if matches!(refusal.class(), RefusalClass::Internal) {
+    if refusal.reason() == "store_failure" {
+        // The engine logs a store failure where it happens, once until
+        // the store recovers, not once per refused call.
+        tracing::debug!(error = %refusal, "refused: store failure");
+    } else if matches!(refusal.class(), RefusalClass::Internal) {
         tracing::error!(error = %refusal, "node failure");
     }
     with_reason(

@@ -140,6 +140,7 @@ fn commit(store: &Store, metrics: &Metrics, mut group: Vec<Box<dyn Job>>) {
     let mut change_failed = false;
     let started = std::time::Instant::now();
     let changes = group.len() as u64;
+    let was_failing = store.is_failing();
     let outcome = store.write(|txn| {
         for job in group.iter_mut() {
             if !job.run(txn) {
@@ -167,7 +168,14 @@ fn commit(store: &Store, metrics: &Metrics, mut group: Vec<Box<dyn Job>>) {
             }
         }
         Err(e) => {
-            tracing::error!(error = %e, changes = group.len(), "store write failed");
+            // The first failure is an error for the operator; the writes
+            // refused until the store recovers are not (a full disk would
+            // otherwise fill the log with one line per refused call).
+            if was_failing {
+                tracing::debug!(error = %e, changes = group.len(), "store write failed again");
+            } else {
+                tracing::error!(error = %e, changes = group.len(), "store write failed");
+            }
             let e = Arc::new(e);
             for job in group {
                 job.finish(Err(Arc::clone(&e)));

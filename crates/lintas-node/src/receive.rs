@@ -416,7 +416,8 @@ impl Engine {
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, "store failure while receiving");
+                // Logged where it happened (the group commit).
+                tracing::debug!(error = %e, "store failure while receiving");
                 let e = std::sync::Arc::new(e);
                 for (i, _) in writes {
                     answers[i] = Some(Err(Refusal::Store(StoreError::Shared(e.clone()))));

@@ -237,6 +237,9 @@ impl Backend for Embedded {
     /// The disk still refuses writes, or the file cannot be opened.
     fn recover(&self) -> Result<(), StoreError> {
         use std::sync::atomic::Ordering;
+        /// Free space the store's disk must have before it counts as
+        /// writable again.
+        const RECOVERY_HEADROOM: u64 = 1 << 20;
         if self.injected_fault.load(Ordering::SeqCst) {
             return Err(db(redb::StorageError::Io(
                 std::io::Error::from_raw_os_error(28),
@@ -254,6 +257,19 @@ impl Backend for Embedded {
                 .create(&self.path)
                 .map_err(db)?;
             *guard = Some(reopened);
+        }
+        // Writable again only with some room to spare: a disk with a few
+        // pages free would otherwise flip between SERVING and NOT_SERVING
+        // at every probe, as the probe fits and the next notice does not.
+        let free = free_space(&self.path);
+        if free.is_some_and(|free| free < RECOVERY_HEADROOM) {
+            return Err(db(redb::StorageError::Io(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                format!(
+                    "{} bytes free on the store's disk, waiting for {RECOVERY_HEADROOM}",
+                    free.unwrap_or(0)
+                ),
+            ))));
         }
         let txn = self.db()?.begin_write().map_err(db)?;
         {
@@ -743,13 +759,32 @@ mod deadline_tests {
     }
 }
 
+/// Bytes an unprivileged process may still write on the file system
+/// holding `path`; `None` where that cannot be asked.
+fn free_space(path: &Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let stat = rustix::fs::statvfs(dir).ok()?;
+        Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 #[cfg(test)]
 mod disk_full_tests {
     use super::*;
     use crate::Store;
     use crate::records::Direction;
 
-    /// A 2 MiB tmpfs, unmounted on drop. Mounting needs root: without it
+    /// A 4 MiB tmpfs, unmounted on drop. Mounting needs root: without it
     /// the test says so and checks nothing (the injected fault of the node
     /// tests covers the node's side everywhere).
     struct SmallDisk(std::path::PathBuf);
@@ -760,7 +795,7 @@ mod disk_full_tests {
                 std::env::temp_dir().join(format!("lintas-small-disk-{}", std::process::id()));
             std::fs::create_dir_all(&dir).ok()?;
             let ok = std::process::Command::new("mount")
-                .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+                .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
                 .arg(&dir)
                 .stderr(std::process::Stdio::null())
                 .status()
@@ -783,7 +818,7 @@ mod disk_full_tests {
             return;
         };
         let filler = disk.0.join("filler");
-        std::fs::write(&filler, vec![0u8; 1024 * 1024]).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&filler, vec![0u8; 2 * 1024 * 1024]).unwrap_or_else(|e| panic!("{e}"));
         let store = Store::open(&disk.0.join("node.redb")).unwrap_or_else(|e| panic!("{e}"));
         let notice = |i: u32| StoredNotice {
             envelope: vec![i as u8; 16 * 1024],
@@ -805,6 +840,10 @@ mod disk_full_tests {
             assert!(written < 10_000, "the disk never filled");
         };
         assert!(matches!(error, StoreError::Database(_)), "{error}");
+        assert!(store.is_failing());
+        // While the disk is full, recovery fails (a few free pages inside
+        // the file are not enough room to report it writable again).
+        assert!(store.recover().is_err());
         assert!(store.is_failing());
 
         std::fs::remove_file(&filler).unwrap_or_else(|e| panic!("{e}"));
