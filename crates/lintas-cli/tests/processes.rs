@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "processes/faults.rs"]
+mod faults;
+
 const IDN: &str = "IDN.KEMLU.PWNI";
 const KHM: &str = "KHM.MOI.ATHP";
 
@@ -28,9 +31,14 @@ impl Drop for NodeProcess {
 
 impl NodeProcess {
     fn start(dir: &Path, agency: &str) -> NodeProcess {
+        NodeProcess::start_config(&dir.join(agency).join("lintas.toml"))
+    }
+
+    /// Starts `lintas node --config config` and waits until it listens.
+    fn start_config(config: &Path) -> NodeProcess {
         let mut child = lintas()
             .args(["node", "--config"])
-            .arg(dir.join(agency).join("lintas.toml"))
+            .arg(config)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -40,7 +48,8 @@ impl NodeProcess {
         BufReader::new(stdout).read_line(&mut line).unwrap();
         assert!(
             line.starts_with("listening on"),
-            "node {agency} did not start: {line:?}"
+            "node {} did not start: {line:?}",
+            config.display()
         );
         NodeProcess(child)
     }
