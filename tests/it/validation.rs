@@ -1,7 +1,7 @@
 //! Every validation rule, each broken once: the error names the field path
 //! and the kind of problem.
 
-use lintas_core::notice::NoticeBody;
+use lintas_core::notice::{NoticeBody, NoticeContent};
 use lintas_core::pb;
 use lintas_core::pb::notice_body::Kind;
 use lintas_core::vocab::NoticeKind;
@@ -1569,9 +1569,48 @@ fn a_notice_over_256_kib_is_neither_signed_nor_read() {
     let error = SignedNotice::sign(&body, &key).unwrap_err();
     assert!(error.to_string().contains("262144"), "{error}");
 
-    // Bytes over the limit are refused before any decoding.
+    // A body of exactly the limit is signed and read; one byte more is not.
+    let NoticeContent::ModusOperandiAlert(alert) = &mut body.content else {
+        panic!("kind changed")
+    };
+    alert.channels.truncate(32);
+    let mut grow = 0;
+    let exact = loop {
+        let (_, bytes) = lintas_core::signing::encode_notice_body(&body).unwrap();
+        let missing = MAX_BODY_BYTES - bytes.len();
+        if missing == 0 {
+            break bytes;
+        }
+        let NoticeContent::ModusOperandiAlert(alert) = &mut body.content else {
+            panic!("kind changed")
+        };
+        let text = alert.channels[grow % 32].advert_text.as_mut().unwrap();
+        let grown = format!("{}{}", text.text, "y".repeat(missing.min(150)));
+        *text = lintas_core::text::Text::en(grown);
+        grow += 1;
+    };
+    assert_eq!(exact.len(), 262_144);
+    let (_, signed) = SignedNotice::sign(&body, &key).unwrap();
+    assert_eq!(signed.body_bytes().len(), MAX_BODY_BYTES);
+    decode_notice_body(signed.body_bytes()).unwrap();
+    let NoticeContent::ModusOperandiAlert(alert) = &mut body.content else {
+        panic!("kind changed")
+    };
+    let text = alert.channels[0].advert_text.as_mut().unwrap();
+    *text = lintas_core::text::Text::en(format!("{}z", text.text));
+    let error = SignedNotice::sign(&body, &key).unwrap_err();
+    assert!(error.to_string().contains("262145 bytes"), "{error}");
+
+    // Bytes over the limit are refused before any decoding; bytes at the
+    // limit reach the id check.
     let mut bytes = vec![0x0A, 0x20];
     bytes.resize(MAX_BODY_BYTES + 1, 0);
     let error = decode_notice_body(&bytes).unwrap_err();
     assert!(error.to_string().contains("262144"), "{error}");
+    bytes.truncate(MAX_BODY_BYTES);
+    let error = decode_notice_body(&bytes).unwrap_err();
+    assert!(
+        matches!(error, lintas_core::signing::BodyError::IdMismatch { .. }),
+        "{error}"
+    );
 }

@@ -354,5 +354,26 @@ mod tests {
             decode_notice_body(&forged),
             Err(BodyError::IdMismatch { .. })
         ));
+        // Shorter than the prefix and id, even with the right first bytes.
+        for short in [&[][..], &[0x0A], &[0x0A, 0x20, 1, 2, 3]] {
+            assert!(matches!(
+                decode_notice_body(short),
+                Err(BodyError::Invalid(_))
+            ));
+        }
+        // Long enough, but field 1 is not first.
+        let mut wrong = vec![0x12, 0x20];
+        wrong.extend_from_slice(&[0u8; 40]);
+        assert!(matches!(
+            decode_notice_body(&wrong),
+            Err(BodyError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn the_body_limit_is_256_kib() {
+        // PROTOCOL.md section 3.4 states the number; implementations check
+        // themselves against it.
+        assert_eq!(MAX_BODY_BYTES, 262_144);
     }
 }
