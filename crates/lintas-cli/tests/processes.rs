@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 #[path = "processes/faults.rs"]
 mod faults;
+#[path = "processes/floods.rs"]
+mod floods;
 
 const IDN: &str = "IDN.KEMLU.PWNI";
 const KHM: &str = "KHM.MOI.ATHP";
@@ -52,6 +54,11 @@ impl NodeProcess {
             config.display()
         );
         NodeProcess(child)
+    }
+
+    /// The process id.
+    fn pid(&self) -> u32 {
+        self.0.id()
     }
 
     /// SIGKILL: no graceful shutdown, as in a crash or power loss.
