@@ -901,6 +901,38 @@ async fn plaintext_development_mode_works_only_when_asked_for() {
     let (id, _) = nodes[0].submit(request).await.unwrap();
     nodes[1].wait_for_inbox(0).await;
     assert_eq!(nodes[1].inbox_after(0).await.unwrap()[0].id, id);
+
+    // Over plaintext a caller names itself (PROTOCOL.md 9.1); one that
+    // does not, or names an agency outside the roster, is refused.
+    let channel =
+        tonic::transport::Endpoint::from_shared(format!("http://{}", nodes[1].local_addr()))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+    let (_, notice) = signed_now(
+        lintas_core::vocab::NoticeKind::VictimStatusUpdate,
+        IDN_KEMLU,
+        &[KHM_POLICE],
+    );
+    let mut anonymous = lintas_grpc::pb::peer_exchange_client::PeerExchangeClient::new(channel);
+    let status = anonymous
+        .deliver(deliver_request(&notice))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status.code(), reason(&status).as_str()),
+        (tonic::Code::Unauthenticated, "no_client_certificate")
+    );
+    let mut stranger = tonic::Request::new(deliver_request(&notice));
+    stranger
+        .metadata_mut()
+        .insert("lintas-dev-agency", "SGP.NOBODY".parse().unwrap());
+    let status = anonymous.deliver(stranger).await.unwrap_err();
+    assert_eq!(
+        (status.code(), reason(&status).as_str()),
+        (tonic::Code::PermissionDenied, "peer_not_in_roster")
+    );
     eventually("receipt back in plaintext mode", || async {
         nodes[0].outbox_len().await.unwrap() == 0
     })
@@ -1393,6 +1425,7 @@ async fn refusals_made_before_any_handler_still_carry_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let mut limits = lintas_grpc::Limits::default();
     limits.max_message_bytes = 64 * 1024;
+    limits.request_timeout = Duration::from_millis(500);
     let net = DevNet::start_with(&[KHM_POLICE], dir.path(), limits)
         .await
         .unwrap();
@@ -1434,6 +1467,39 @@ async fn refusals_made_before_any_handler_still_carry_a_reason() {
         (status.code(), reason(&status).as_str()),
         (tonic::Code::Internal, "undecodable")
     );
+
+    // A method the node does not serve.
+    grpc.ready().await.unwrap();
+    let status = grpc
+        .unary(
+            tonic::Request::new(pb::DeliverRequest::default()),
+            http::uri::PathAndQuery::from_static("/lintas.v1.PeerExchange/Withdraw"),
+            tonic_prost::ProstCodec::<pb::DeliverRequest, pb::DeliverResponse>::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status.code(), reason(&status).as_str()),
+        (tonic::Code::Unimplemented, "unimplemented")
+    );
+
+    // A request whose message never comes runs past the time limit.
+    let started = std::time::Instant::now();
+    grpc.ready().await.unwrap();
+    let status = grpc
+        .client_streaming(
+            tonic::Request::new(tokio_stream::pending::<pb::DeliverRequest>()),
+            http::uri::PathAndQuery::from_static("/lintas.v1.PeerExchange/Deliver"),
+            tonic_prost::ProstCodec::<pb::DeliverRequest, pb::DeliverResponse>::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&status), "request_timeout", "{status:?}");
+    assert!(matches!(
+        status.code(),
+        tonic::Code::Cancelled | tonic::Code::DeadlineExceeded
+    ));
+    assert!(started.elapsed() >= Duration::from_millis(500));
     net.shutdown().await;
 }
 
@@ -1474,6 +1540,76 @@ async fn a_new_roster_version_takes_effect_without_a_restart() {
     assert_eq!(
         (stale.code(), reason(&stale).as_str()),
         (tonic::Code::FailedPrecondition, "roster_rollback")
+    );
+
+    // Each other rule of PROTOCOL.md 6.3, on the running node.
+    let both = [MemberState::Indonesia, MemberState::Cambodia];
+    let variant = |change: &dyn Fn(&mut lintas_core::roster::Roster), stewards: &[MemberState]| {
+        let mut r = next.clone();
+        change(&mut r);
+        lintas_testkit::world::sign_roster(&r, stewards)
+    };
+    let current = net.roster.roster().clone();
+    let undecodable = lintas_core::pb::SignedRoster {
+        roster: vec![0xFF; 8],
+        signatures: Vec::new(),
+    };
+    let cases = [
+        (
+            variant(&|r| r.version = 3, &both).into(),
+            tonic::Code::FailedPrecondition,
+            "roster_version_gap",
+        ),
+        (
+            variant(&|_| {}, &[MemberState::Indonesia]).into(),
+            tonic::Code::FailedPrecondition,
+            "roster_threshold_not_met",
+        ),
+        (
+            variant(
+                &|r| r.issued_at = current.issued_at.plus_seconds(-60),
+                &both,
+            )
+            .into(),
+            tonic::Code::FailedPrecondition,
+            "roster_issued_before_trusted",
+        ),
+        (
+            variant(
+                &|r| {
+                    r.issued_at = current.issued_at.plus_seconds(1);
+                    r.expires_at = current.issued_at.plus_seconds(2);
+                },
+                &both,
+            )
+            .into(),
+            tonic::Code::FailedPrecondition,
+            "roster_expired",
+        ),
+        (undecodable, tonic::Code::InvalidArgument, "roster_invalid"),
+    ];
+    for (roster, code, why) in cases {
+        let refused = cambodia
+            .install_roster(pb::InstallRosterRequest {
+                roster: Some(roster),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!((refused.code(), reason(&refused).as_str()), (code, why));
+    }
+
+    // A peer's certificate does not open the agency API.
+    let channel = net
+        .channel("pwni.kemlu.lintas.test", KHM_POLICE)
+        .await
+        .unwrap();
+    let refused = lintas_grpc::pb::agency_api_client::AgencyApiClient::new(channel)
+        .list_dead_letters(pb::ListDeadLettersRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refused.code(), reason(&refused).as_str()),
+        (tonic::Code::PermissionDenied, "not_an_api_client")
     );
     let installed = cambodia
         .install_roster(pb::InstallRosterRequest {
@@ -1908,6 +2044,27 @@ async fn receipts_do_not_reveal_which_notices_exist_and_relaying_back_is_no_alar
     }
     assert_eq!(answers[0], answers[1]);
     assert_eq!(answers[0].1, "not_a_recipient");
+
+    // A receipt for the alert Thailand did receive, but over other bytes.
+    let alert_envelope = net.node(IDN_KEMLU).engine().fetch(&tha, alert).unwrap();
+    let mut wrong_digest = lintas_core::receipt::Receipt::new(
+        alert,
+        &alert_envelope,
+        tha.clone(),
+        ReceiptStage::Read,
+        lintas_core::time::Timestamp::now(),
+    );
+    wrong_digest.body_sha256[0] ^= 1;
+    let status = thailand
+        .report_receipt(pb::ReportReceiptRequest {
+            receipt: Some(SignedReceipt::sign(&wrong_digest, &key).unwrap().into()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status.code(), reason(&status).as_str()),
+        (tonic::Code::PermissionDenied, "receipt_digest_mismatch")
+    );
 
     // Thailand relays Indonesia's own alert back to it: refused plainly,
     // not a store failure.

@@ -302,3 +302,55 @@ fn every_string_field_is_classified_and_the_name_like_ones_are_listed() {
         "string fields neither name-like (docs/PROTOCOL.md 2.3) nor a form of section 2: {unclassified:?}; listed but not string fields: {unknown:?}"
     );
 }
+
+/// Every reason of the status table (section 9.8) is what some test
+/// expects from a node or from the code that makes the status: a quoted
+/// reason in a test file, or in the test module of a source file.
+#[test]
+fn every_refusal_reason_in_the_status_table_is_provoked_by_a_test() {
+    let doc = read("docs/PROTOCOL.md");
+    let table = doc
+        .split("### 9.8 Status codes")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").nth(2))
+        .unwrap_or_default();
+    let mut reasons = BTreeSet::new();
+    for row in table.lines().filter(|l| l.starts_with("| `")) {
+        let reasons_cell = row.split('|').nth(2).unwrap_or_default();
+        for piece in reasons_cell.split('`').skip(1).step_by(2) {
+            if piece.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                reasons.insert(piece.to_owned());
+            }
+        }
+    }
+    assert!(reasons.len() > 40, "the table was not found: {reasons:?}");
+
+    // Test code: tests/, crates/*/tests/, and what follows #[cfg(test)]
+    // in crates/*/src.
+    let mut tests = String::new();
+    let mut stack = vec![root().join("tests"), root().join("crates")];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path).unwrap() {
+                stack.push(entry.unwrap().path());
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let in_src = path.components().any(|c| c.as_os_str() == "src");
+            let test_part = if in_src {
+                text.split_once("#[cfg(test)]").map_or("", |(_, t)| t)
+            } else {
+                &text
+            };
+            tests.push_str(test_part);
+        }
+    }
+    let untested: Vec<&String> = reasons
+        .iter()
+        .filter(|r| !tests.contains(&format!("\"{r}\"")))
+        .collect();
+    assert!(
+        untested.is_empty(),
+        "reasons in PROTOCOL.md 9.8 no test expects: {untested:?}"
+    );
+}

@@ -162,6 +162,8 @@ fn expired_rosters_are_refused_and_stop_verification() {
         trusted.verify_notice(&notice, after),
         Err(VerifyError::RosterExpired { .. })
     ));
+    let refused = trusted.verify_notice(&notice, after).unwrap_err();
+    assert_eq!(refused.reason(), "roster_expired");
 }
 
 #[test]
@@ -213,6 +215,8 @@ fn a_notice_created_outside_its_key_validity_is_refused() {
         trusted.verify_notice(&notice, now()),
         Err(VerifyError::KeyNotValidAtCreation { .. })
     ));
+    let refused = trusted.verify_notice(&notice, now()).unwrap_err();
+    assert_eq!(refused.reason(), "key_not_valid_at_creation");
 }
 
 #[test]

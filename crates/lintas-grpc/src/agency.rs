@@ -39,7 +39,7 @@ impl AgencyService {
             return Ok(());
         }
         let Some(leaf) = request.peer_certs().and_then(|c| c.first().cloned()) else {
-            return Err(status::peer(&PeerIdentity::NoCertificate));
+            return Err(status::unidentified(&PeerIdentity::NoCertificate));
         };
         if self
             .state

@@ -393,10 +393,12 @@ impl NodeBuilder {
             .http2_keepalive_timeout(Some(Duration::from_secs(10)))
             .max_concurrent_streams(limits.max_concurrent_streams)
             .concurrency_limit_per_connection(limits.concurrency_per_connection)
-            .timeout(limits.request_timeout)
             .layer(tower::util::MapResponseLayer::new(
                 crate::status::fill_reason,
             ))
+            .layer(tower::util::MapFutureLayer::new(move |call| {
+                crate::status::within(limits.request_timeout, call)
+            }))
             .add_service(health_service)
             .add_service(reflection)
             .add_service(peer)

@@ -42,7 +42,7 @@ impl PeerService {
             let roster = self.state.engine.roster();
             match caller_of(request, &self.state.transport, roster.roster()) {
                 PeerIdentity::Agency(agency) => agency,
-                other => return Err(status::peer(&other)),
+                other => return Err(status::unidentified(&other)),
             }
         };
         let limits = &self.state.limits;

@@ -62,8 +62,11 @@ pub fn missing(field: &str) -> Status {
     invalid(&ValidationError::missing(field), "")
 }
 
-/// A caller whose certificate does not identify an acceptable party.
-pub fn peer(identity: &PeerIdentity) -> Status {
+/// A caller whose certificate (in plaintext development mode, its
+/// self-naming header) identifies no agency of the roster: none at all
+/// (`no_client_certificate`) or one the roster does not hold
+/// (`peer_not_in_roster`).
+pub fn unidentified(identity: &PeerIdentity) -> Status {
     match identity {
         PeerIdentity::NoCertificate => with_reason(
             Code::Unauthenticated,
@@ -71,16 +74,10 @@ pub fn peer(identity: &PeerIdentity) -> Status {
             "no_client_certificate",
             None,
         ),
-        PeerIdentity::NotInRoster => with_reason(
+        PeerIdentity::NotInRoster | PeerIdentity::Agency(_) => with_reason(
             Code::PermissionDenied,
             "the client certificate names no agency in the roster".into(),
             "peer_not_in_roster",
-            None,
-        ),
-        PeerIdentity::Agency(agency) => with_reason(
-            Code::PermissionDenied,
-            format!("{agency} may not call this service"),
-            "peer_not_allowed",
             None,
         ),
     }
@@ -94,6 +91,29 @@ pub fn denied(message: String, reason: &str) -> Status {
 /// The caller exceeded a limit.
 pub fn exhausted(message: String, reason: &str) -> Status {
     with_reason(Code::ResourceExhausted, message, reason, None)
+}
+
+/// Answers a request that ran past `limit` with `CANCELLED`,
+/// `request_timeout`. A layer of the node's own (rather than tonic's
+/// server timeout, whose answer is made outside every layer and so
+/// carried no reason).
+pub async fn within<F, E>(
+    limit: std::time::Duration,
+    call: F,
+) -> Result<http::Response<tonic::body::Body>, E>
+where
+    F: std::future::Future<Output = Result<http::Response<tonic::body::Body>, E>>,
+{
+    match tokio::time::timeout(limit, call).await {
+        Ok(answer) => answer,
+        Err(_) => Ok(with_reason(
+            Code::Cancelled,
+            format!("the request ran past the node's limit of {limit:?}"),
+            "request_timeout",
+            None,
+        )
+        .into_http()),
+    }
 }
 
 /// The `lintas-reason` of a status that tonic or a transport layer
@@ -140,4 +160,35 @@ pub fn fill_reason(
         .headers_mut()
         .insert("lintas-reason", http::HeaderValue::from_static(reason));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_made_before_any_handler_get_the_reason_of_their_code() {
+        // The node's own integration tests provoke the first four on a
+        // running node; the reference's own limits answer with their own
+        // reasons, so a bare RESOURCE_EXHAUSTED or UNAVAILABLE comes only
+        // from the transport.
+        let cases = [
+            (11, "decoded message length too large", "message_too_large"),
+            (13, "failed to decode Protobuf message", "undecodable"),
+            (12, "", "unimplemented"),
+            (1, "Timeout expired", "request_timeout"),
+            (4, "", "request_timeout"),
+            (8, "", "resource_exhausted"),
+            (14, "", "unavailable"),
+            (13, "something else", "unspecified"),
+            (2, "", "unspecified"),
+        ];
+        for (code, message, reason) in cases {
+            assert_eq!(
+                transport_reason(code, message.as_bytes()),
+                reason,
+                "{code} {message}"
+            );
+        }
+    }
 }
