@@ -151,7 +151,19 @@ impl Embedded {
                 ));
             }
         };
-        schema::migrate(&database, &shown)?;
+        // Migrating reads and writes pages the open did not touch.
+        let migrated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            schema::migrate(&database, &shown)
+        }));
+        match migrated {
+            Ok(result) => result?,
+            Err(_) => {
+                close_quietly(database);
+                return Err(not_a_store(
+                    "the database library could not read it (damaged file)".into(),
+                ));
+            }
+        }
         Ok(Embedded {
             db: RwLock::new(Some(database)),
             path: path.to_path_buf(),
@@ -185,7 +197,9 @@ impl Backend for Embedded {
     /// every later call answers [`StoreError::Closed`].
     fn close(&self) {
         let mut guard = self.db.write().unwrap_or_else(|e| e.into_inner());
-        guard.take();
+        if let Some(database) = guard.take() {
+            close_quietly(database);
+        }
     }
 
     /// Runs `changes` in one write transaction and commits it (durably)
@@ -251,7 +265,9 @@ impl Backend for Embedded {
                 return Err(StoreError::Closed);
             }
             // Close first: the file is locked while open.
-            guard.take();
+            if let Some(database) = guard.take() {
+                close_quietly(database);
+            }
             let reopened = redb::Builder::new()
                 .set_cache_size(self.cache_bytes)
                 .create(&self.path)
@@ -759,6 +775,22 @@ mod deadline_tests {
     }
 }
 
+/// Closes a database whose library may have panicked on a damaged page:
+/// closing then writes the allocator state under a poisoned lock and
+/// panics again, which must not take the node down.
+fn close_quietly(database: redb::Database) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(database)));
+}
+
+impl Drop for Embedded {
+    fn drop(&mut self) {
+        let slot = self.db.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(database) = slot.take() {
+            close_quietly(database);
+        }
+    }
+}
+
 /// Bytes an unprivileged process may still write on the file system
 /// holding `path`; `None` where that cannot be asked.
 fn free_space(path: &Path) -> Option<u64> {
@@ -855,5 +887,100 @@ mod disk_full_tests {
         store
             .write(|t| t.record_received(&id, &notice(1), "X", 1, b"r"))
             .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+#[cfg(test)]
+mod damaged_file_tests {
+    use crate::records::{Direction, StoredNotice};
+    use crate::{Store, StoreError};
+    use lintas_core::ids::NoticeId;
+
+    /// A store file with notices sent and received, receipts and outbox
+    /// entries.
+    fn image(dir: &std::path::Path) -> Vec<u8> {
+        let path = dir.join("image.redb");
+        let store = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        for i in 0u8..8 {
+            let id = NoticeId::from_bytes([i; 32]);
+            let notice = StoredNotice {
+                envelope: vec![i; 300],
+                direction: if i % 2 == 0 {
+                    Direction::Sent
+                } else {
+                    Direction::Received
+                } as i32,
+                case_id: format!("C{}", i % 2),
+                sender: "IDN.KEMLU.PWNI".into(),
+                recipients: vec!["KHM.MOI.ATHP".into()],
+                response_deadline: 1_700_000_000,
+                ..Default::default()
+            };
+            store
+                .write(|t| {
+                    if i % 2 == 0 {
+                        t.record_sent(&id, &notice, 2).map(|_| ())
+                    } else {
+                        t.record_received(&id, &notice, "KHM.MOI.ATHP", 1, b"receipt")
+                            .map(|_| ())
+                    }
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        store.close();
+        drop(store);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Every read a node makes; the number of answers that were a panic
+    /// inside the database library turned into an error.
+    fn read_everything(store: &Store) -> usize {
+        let answers: Vec<Result<(), StoreError>> = vec![
+            store.last_sequence().map(drop),
+            store.last_inbox_cursor().map(drop),
+            store.outbox().map(drop),
+            store.dead_letters().map(drop),
+            store.peer_retries().map(drop),
+            store.roster().map(drop),
+            store.inbox_after(0, 100).map(drop),
+            store.deadlines_until(i64::MAX, &[], 100).map(drop),
+            store.case_notices("C0").map(drop),
+            store.all_notices().map(drop),
+            store.receipts(&NoticeId::from_bytes([1; 32])).map(drop),
+            store.write(|t| t.reserve_sequence()).map(drop),
+        ];
+        answers
+            .iter()
+            .filter(|a| matches!(a, Err(StoreError::Corrupt { detail, .. }) if detail.contains("damaged page")))
+            .count()
+    }
+
+    #[test]
+    fn a_damaged_page_is_an_error_not_a_crash() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let image = image(dir.path());
+        let path = dir.path().join("damaged.redb");
+        let (mut opened, mut caught) = (0, 0);
+        // One damaged byte at a time through the file, until a few reads
+        // have met a damaged page.
+        for at in (0..image.len()).step_by(61) {
+            if caught >= 3 {
+                break;
+            }
+            let mut file = image.clone();
+            file[at] ^= 0x5A;
+            std::fs::write(&path, &file).unwrap_or_else(|e| panic!("{e}"));
+            if let Ok(store) = Store::open(&path) {
+                opened += 1;
+                caught += read_everything(&store);
+            }
+        }
+        // The damage reached pages that only reads touch, and each such
+        // read answered with an error.
+        assert!(opened > 0);
+        assert!(
+            caught > 0,
+            "no read met a damaged page ({opened} files opened)"
+        );
     }
 }

@@ -105,6 +105,24 @@ pub struct Store {
 const OUTBOX_PAGE: usize = 4096;
 
 impl Store {
+    /// Runs one call into the backend. Some damaged files make the
+    /// database library panic when a page is read, long after the file
+    /// opened: that panic becomes [`StoreError::Corrupt`] naming the call,
+    /// not a crash of the node.
+    fn guarded<R>(
+        &self,
+        call: &'static str,
+        run: impl FnOnce(&dyn Backend) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&*self.backend)))
+            .unwrap_or_else(|_| {
+                Err(StoreError::Corrupt {
+                    what: format!("the store ({call})"),
+                    detail: "the database library failed on a damaged page".into(),
+                })
+            })
+    }
+
     /// Opens the embedded store at `path`, creating it if needed, with the
     /// default page cache ([`crate::DEFAULT_CACHE_BYTES`]).
     ///
@@ -154,10 +172,12 @@ impl Store {
     ) -> Result<R, StoreError> {
         let mut changes = Some(changes);
         let mut result = None;
-        self.backend.write(&mut |txn| {
-            let change = changes.take().ok_or(StoreError::GroupAborted)?;
-            result = Some(change(txn)?);
-            Ok(())
+        self.guarded("write", |b| {
+            b.write(&mut |txn| {
+                let change = changes.take().ok_or(StoreError::GroupAborted)?;
+                result = Some(change(txn)?);
+                Ok(())
+            })
         })?;
         result.ok_or(StoreError::GroupAborted)
     }
@@ -168,7 +188,7 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub fn schema_version(&self) -> Result<u64, StoreError> {
-        self.backend.schema_version()
+        self.guarded("schema_version", |b| b.schema_version())
     }
 
     /// Closes the store now (another process may open the file next);
@@ -193,7 +213,7 @@ impl Store {
     /// # Errors
     /// The store still refuses writes.
     pub fn recover(&self) -> Result<(), StoreError> {
-        self.backend.recover()
+        self.guarded("recover", |b| b.recover())
     }
 
     /// Test hook: while `on`, every write fails as on a full disk (the
@@ -221,7 +241,7 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn claim(&self, seqs: &[u64], now_ms: i64) -> Result<Claimed, StoreError> {
-        self.backend.claim(seqs, now_ms)
+        self.guarded("claim", |b| b.claim(seqs, now_ms))
     }
 
     /// Up to `limit` outbox entries above `after` (in order) that other
@@ -234,7 +254,7 @@ impl Store {
         after: u64,
         limit: usize,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.backend.outbox_from_others(after, limit)
+        self.guarded("outbox_from_others", |b| b.outbox_from_others(after, limit))
     }
 
     /// See [`Transaction::reserve_sequence`].
@@ -328,7 +348,7 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub fn last_sequence(&self) -> Result<u64, StoreError> {
-        self.backend.last_sequence()
+        self.guarded("last_sequence", |b| b.last_sequence())
     }
 
     /// The newest inbox cursor (0 when the inbox is empty), without reading
@@ -337,7 +357,7 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub fn last_inbox_cursor(&self) -> Result<u64, StoreError> {
-        self.backend.last_inbox_cursor()
+        self.guarded("last_inbox_cursor", |b| b.last_inbox_cursor())
     }
 
     /// The stored notices with these ids, in one read (absent ones are
@@ -346,7 +366,7 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn notices(&self, ids: &[NoticeId]) -> Result<Vec<Option<StoredNotice>>, StoreError> {
-        self.backend.notices(ids)
+        self.guarded("notices", |b| b.notices(ids))
     }
 
     /// The stored notice with this id.
@@ -354,7 +374,11 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn notice(&self, id: &NoticeId) -> Result<Option<StoredNotice>, StoreError> {
-        Ok(self.backend.notices(&[*id])?.into_iter().next().flatten())
+        Ok(self
+            .guarded("notices", |b| b.notices(&[*id]))?
+            .into_iter()
+            .next()
+            .flatten())
     }
 
     /// The outbox entries with these sequence numbers, in one read (entries
@@ -363,7 +387,7 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn outbox_entries(&self, seqs: &[u64]) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.backend.outbox_entries(seqs)
+        self.guarded("outbox_entries", |b| b.outbox_entries(seqs))
     }
 
     /// The delivery backoff of every peer that was down when last tried.
@@ -371,7 +395,7 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn peer_retries(&self) -> Result<Vec<(String, PeerRetry)>, StoreError> {
-        self.backend.peer_retries()
+        self.guarded("peer_retries", |b| b.peer_retries())
     }
 
     /// Up to `limit` inbox entries with a cursor above `after`, in order.
@@ -379,7 +403,7 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn inbox_after(&self, after: u64, limit: usize) -> Result<Vec<InboxEntry>, StoreError> {
-        self.backend.inbox_after(after, limit)
+        self.guarded("inbox_after", |b| b.inbox_after(after, limit))
     }
 
     /// Every notice sent or received about `case_id`.
@@ -406,7 +430,7 @@ impl Store {
         after: &[u8],
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, NoticeId, StoredNotice)>, StoreError> {
-        self.backend.case_page(case_id, after, limit)
+        self.guarded("case_page", |b| b.case_page(case_id, after, limit))
     }
 
     /// Every stored notice.
@@ -414,7 +438,7 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn all_notices(&self) -> Result<Vec<(NoticeId, StoredNotice)>, StoreError> {
-        self.backend.all_notices()
+        self.guarded("all_notices", |b| b.all_notices())
     }
 
     /// Up to `limit` notices whose response deadline is at or before
@@ -431,7 +455,9 @@ impl Store {
         after: &[u8],
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, NoticeId, StoredNotice)>, StoreError> {
-        self.backend.deadlines_until(until, after, limit)
+        self.guarded("deadlines_until", |b| {
+            b.deadlines_until(until, after, limit)
+        })
     }
 
     /// The receipts stored for a notice: (stage, receiver, SignedReceipt
@@ -440,7 +466,7 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub fn receipts(&self, id: &NoticeId) -> Result<Vec<(u8, String, Vec<u8>)>, StoreError> {
-        self.backend.receipts(id)
+        self.guarded("receipts", |b| b.receipts(id))
     }
 
     /// Everything in the outbox, in enqueue order (read page by page).
@@ -451,7 +477,7 @@ impl Store {
         let mut out: Vec<OutboxEntry> = Vec::new();
         loop {
             let after = out.last().map_or(0, |e| e.seq);
-            let page = self.backend.outbox_after(after, OUTBOX_PAGE)?;
+            let page = self.guarded("outbox_after", |b| b.outbox_after(after, OUTBOX_PAGE))?;
             let full = page.len() == OUTBOX_PAGE;
             out.extend(page);
             if !full {
@@ -466,7 +492,7 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn outbox_after(&self, after: u64, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.backend.outbox_after(after, limit)
+        self.guarded("outbox_after", |b| b.outbox_after(after, limit))
     }
 
     /// The alpha-3 codes of the states that must receive nothing about
@@ -475,7 +501,7 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub fn withheld_from(&self, case_id: &str, victim_id: &str) -> Result<Vec<String>, StoreError> {
-        self.backend.withheld_from(case_id, victim_id)
+        self.guarded("withheld_from", |b| b.withheld_from(case_id, victim_id))
     }
 
     /// The first submission made with idempotency key `key`: its notice id
@@ -484,7 +510,7 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn submission(&self, key: &str) -> Result<Option<([u8; 32], u64)>, StoreError> {
-        self.backend.submission(key)
+        self.guarded("submission", |b| b.submission(key))
     }
 
     /// The dead letters: entries a recipient refused for good, oldest
@@ -494,7 +520,7 @@ impl Store {
     /// # Errors
     /// Database failure or a damaged record.
     pub fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.backend.dead_letters()
+        self.guarded("dead_letters", |b| b.dead_letters())
     }
 
     /// The stored roster (SignedRoster bytes), if any.
@@ -502,6 +528,6 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub fn roster(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        self.backend.roster()
+        self.guarded("roster", |b| b.roster())
     }
 }
