@@ -2221,11 +2221,10 @@ async fn a_peer_that_used_its_daily_quota_is_refused_and_others_are_not() {
     let dir = tempfile::tempdir().unwrap();
     let mut limits = lintas_grpc::Limits::default();
     limits.peer_kib_per_day = 16;
-    let net = DevNet::start_with(&[KHM_POLICE], dir.path(), limits)
+    let mut net = DevNet::start_with(&[KHM_POLICE], dir.path(), limits)
         .await
         .unwrap();
     let mut indonesia = net.peer(IDN_KEMLU, KHM_POLICE).await.unwrap();
-    let mut thailand = net.peer(THA_POLICE, KHM_POLICE).await.unwrap();
     let mut accepted = 0;
     let refusal = loop {
         let (_, notice) = signed_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]);
@@ -2240,7 +2239,19 @@ async fn a_peer_that_used_its_daily_quota_is_refused_and_others_are_not() {
         (refusal.code(), reason(&refusal).as_str()),
         (tonic::Code::ResourceExhausted, "quota_exceeded")
     );
+    // A restart does not give the peer a new day's quota: it was kept in
+    // the store.
+    net.stop(KHM_POLICE).await.unwrap();
+    net.restart(KHM_POLICE).await.unwrap();
+    let mut indonesia = net.peer(IDN_KEMLU, KHM_POLICE).await.unwrap();
+    let (_, notice) = signed_now(VictimStatusUpdate, IDN_KEMLU, &[KHM_POLICE]);
+    let refusal = indonesia
+        .deliver(deliver_request(&notice))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&refusal), "quota_exceeded", "after a restart");
     // Another peer's quota is its own.
+    let mut thailand = net.peer(THA_POLICE, KHM_POLICE).await.unwrap();
     let (_, notice) = signed_now(VictimStatusUpdate, THA_POLICE, &[KHM_POLICE]);
     thailand.deliver(deliver_request(&notice)).await.unwrap();
     net.shutdown().await;

@@ -452,3 +452,82 @@ async fn a_roster_installed_through_one_replica_reaches_the_others() -> Result {
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_a_peers_daily_quota() -> Result {
+    use lintas_core::pb;
+    use lintas_grpc::pb::peer_exchange_client::PeerExchangeClient;
+    use lintas_testkit::devnet::DevNet;
+
+    let url = lintas_testkit::postgres::database()?;
+    let dir = tempfile::tempdir()?;
+    let mut net = DevNet::start(&[KHM_POLICE], dir.path())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut limits = lintas_grpc::Limits::default();
+    limits.peer_kib_per_day = 16;
+    let shared = |name: &str| PostgresConfig::new(url.clone(), name);
+    net.stop(KHM_POLICE).await.map_err(|e| e.to_string())?;
+    net.restart_with(KHM_POLICE, |b| b.postgres(shared("khm-a")).limits(limits))
+        .await
+        .map_err(|e| e.to_string())?;
+    let (_b, b_addr) = net
+        .start_replica(KHM_POLICE, |b| b.postgres(shared("khm-b")).limits(limits))
+        .await
+        .map_err(|e| e.to_string())?;
+    let indonesia = "pwni.kemlu.lintas.test";
+    let mut at_a = PeerExchangeClient::new(
+        net.channel(indonesia, KHM_POLICE)
+            .await
+            .map_err(|e| e.to_string())?,
+    );
+    let mut at_b = PeerExchangeClient::new(
+        net.channel_at(indonesia, KHM_POLICE, b_addr)
+            .await
+            .map_err(|e| e.to_string())?,
+    );
+    let key = world::agency_key(IDN_KEMLU);
+    let notice = |i: usize| -> Result<pb::DeliverRequest> {
+        let mut body = update(IDN_KEMLU, KHM_POLICE, "CASE-Q", i);
+        body.sequence = i as u64 + 1;
+        let (_, signed) = SignedNotice::sign(&body, &key)?;
+        Ok(pb::DeliverRequest {
+            notice: Some(signed.into()),
+        })
+    };
+
+    // Indonesia uses up its day's quota through replica A.
+    let mut i = 0;
+    let refusal = loop {
+        match at_a.deliver(notice(i)?).await {
+            Ok(_) => i += 1,
+            Err(status) => break status,
+        }
+        assert!(i <= 16, "the quota did not hold at A");
+    };
+    assert_eq!(
+        refusal
+            .metadata()
+            .get("lintas-reason")
+            .and_then(|v| v.to_str().ok()),
+        Some("quota_exceeded")
+    );
+    // Once both replicas have settled (every 2 s), replica B refuses it
+    // too, though Indonesia never called B before: one quota per agency,
+    // not one per replica.
+    tokio::time::sleep(Duration::from_millis(4_500)).await;
+    let refusal = at_b
+        .deliver(notice(i + 1)?)
+        .await
+        .err()
+        .ok_or("B accepted")?;
+    assert_eq!(
+        refusal
+            .metadata()
+            .get("lintas-reason")
+            .and_then(|v| v.to_str().ok()),
+        Some("quota_exceeded")
+    );
+    net.shutdown().await;
+    Ok(())
+}

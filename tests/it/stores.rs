@@ -97,6 +97,7 @@ suite!(
     submissions_are_found_by_idempotency_key,
     sequence_numbers_only_increase,
     peer_backoff_is_kept_and_cleared,
+    a_peer_quota_is_charged_refilled_and_kept,
     the_roster_is_kept,
     a_failed_change_writes_nothing,
     the_outbox_reads_in_pages,
@@ -358,6 +359,36 @@ fn peer_backoff_is_kept_and_cleared(f: Fresh) -> Result {
     Ok(())
 }
 
+fn a_peer_quota_is_charged_refilled_and_kept(f: Fresh) -> Result {
+    let settle = |used: f64, now: i64| {
+        f.store
+            .write(|t| t.settle_quota("THA.RTP.ATPD", used, 1_000.0, 0.5, now))
+    };
+    // A peer never seen starts full.
+    assert_eq!(settle(100.0, 10_000)?.available_kib, 900.0);
+    assert_eq!(settle(50.0, 10_000)?.available_kib, 850.0);
+    // 100 ms later, 50 KiB refilled; never beyond the capacity.
+    assert_eq!(settle(0.0, 10_100)?.available_kib, 900.0);
+    assert_eq!(settle(0.0, 20_000)?.available_kib, 1_000.0);
+    // A clock gone back refills nothing and does not move the time back.
+    let back = settle(10.0, 5_000)?;
+    assert_eq!((back.available_kib, back.at_ms), (990.0, 20_000));
+    // Overdrawn by replicas settling together: negative, and it stays so
+    // until refilled.
+    assert_eq!(settle(1_500.0, 20_000)?.available_kib, -510.0);
+    assert_eq!(
+        f.store.quotas()?,
+        vec![(
+            "THA.RTP.ATPD".to_owned(),
+            lintas_store::PeerQuota {
+                available_kib: -510.0,
+                at_ms: 20_000
+            }
+        )]
+    );
+    Ok(())
+}
+
 fn the_roster_is_kept(f: Fresh) -> Result {
     f.store.save_roster(b"version 1")?;
     f.store.save_roster(b"version 2")?;
@@ -549,6 +580,32 @@ fn numbers_are_unique_and_visible_in_order_across_replicas() -> Result {
     // Every cursor a reader can see has everything below it visible.
     let inbox = a.inbox_after(0, 1000)?;
     assert_eq!(inbox.len(), 80);
+    Ok(())
+}
+
+#[test]
+fn replicas_charging_one_peer_at_once_each_count() -> Result {
+    let (a, b, _) = replicas(Duration::from_secs(60))?;
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let mut threads = Vec::new();
+    for store in [a.clone(), b.clone()] {
+        threads.push(std::thread::spawn(
+            move || -> std::result::Result<(), String> {
+                for _ in 0..40 {
+                    store
+                        .write(|t| t.settle_quota("KHM.MOI.ATHP", 1.0, 1_000.0, 0.0, 1_000))
+                        .map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            },
+        ));
+    }
+    for t in threads {
+        t.join().map_err(|_| "thread panicked")??;
+    }
+    let quotas = b.quotas()?;
+    assert_eq!(quotas.len(), 1);
+    assert_eq!(quotas[0].1.available_kib, 920.0, "80 charges of 1 KiB");
     Ok(())
 }
 

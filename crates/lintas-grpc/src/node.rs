@@ -326,6 +326,8 @@ impl NodeBuilder {
                 .batch_bytes
                 .min(self.limits.max_message_bytes / 2),
         );
+        let peer_quotas = lintas_node::PeerQuotas::new(self.limits.peer_kib_per_day);
+        peer_quotas.load(&store)?;
         let engine = Engine::open(self.agency, self.key, offered, Arc::new(store), delivery)?;
         let state = Arc::new(NodeState {
             engine,
@@ -335,7 +337,7 @@ impl NodeBuilder {
             limits: self.limits,
             shutdown: CancellationToken::new(),
             peer_rate: peer_rate_limiter(&self.limits),
-            peer_bytes: peer_quota(&self.limits),
+            peer_quotas,
         });
         let local_addr = listener
             .local_addr()
@@ -422,6 +424,7 @@ impl NodeBuilder {
                 error!(node = %me, error = %e, "server stopped with an error");
             }
         });
+        tasks.spawn(settle_quotas(Arc::clone(&state), shutdown.clone()));
         let transport = Arc::new(crate::delivery::GrpcTransport::new(Arc::clone(&state)));
         let engine = state.engine.clone();
         let stop = shutdown.clone();
@@ -460,6 +463,34 @@ impl NodeBuilder {
             shutdown,
             tasks,
         })
+    }
+}
+
+/// How often the peers' quotas are settled into the store.
+const QUOTA_SETTLEMENT: Duration = Duration::from_secs(2);
+
+/// Settles the peers' quotas into the store every [`QUOTA_SETTLEMENT`]
+/// and once more when the node stops (lintas-node's quota.rs says why). With a shared store every peer's figure is read back, so each
+/// replica learns what the others admitted.
+async fn settle_quotas(state: Arc<NodeState>, shutdown: CancellationToken) {
+    loop {
+        let stopping = tokio::select! {
+            () = shutdown.cancelled() => true,
+            () = tokio::time::sleep(QUOTA_SETTLEMENT) => false,
+        };
+        let me = Arc::clone(&state);
+        let settled = tokio::task::spawn_blocking(move || {
+            let store = me.engine.store_handle();
+            let now = lintas_core::time::Timestamp::now();
+            me.peer_quotas.settle(store, now, store.is_shared())
+        })
+        .await;
+        if let Ok(Err(e)) = settled {
+            tracing::warn!(error = %e, "peer quotas not settled; retried at the next settlement");
+        }
+        if stopping {
+            return;
+        }
     }
 }
 
@@ -508,16 +539,6 @@ fn peer_rate_limiter(limits: &Limits) -> crate::state::PeerRateLimiter {
     let per_second = NonZeroU32::new(limits.peer_requests_per_second).unwrap_or(NonZeroU32::MIN);
     let burst = NonZeroU32::new(limits.peer_burst).unwrap_or(per_second);
     governor::RateLimiter::keyed(governor::Quota::per_second(per_second).allow_burst(burst))
-}
-
-fn peer_quota(limits: &Limits) -> crate::state::PeerRateLimiter {
-    use std::num::NonZeroU32;
-    let per_day = NonZeroU32::new(limits.peer_kib_per_day).unwrap_or(NonZeroU32::MIN);
-    let period = Duration::from_secs(86_400) / per_day.get();
-    let quota = governor::Quota::with_period(period.max(Duration::from_nanos(1)))
-        .unwrap_or_else(|| governor::Quota::per_second(per_day))
-        .allow_burst(per_day);
-    governor::RateLimiter::keyed(quota)
 }
 
 /// A running node. Dropping it stops the node without waiting; call

@@ -69,9 +69,11 @@ impl PeerService {
         let kib = u32::try_from(request.get_ref().encoded_len().div_ceil(1024))
             .unwrap_or(u32::MAX)
             .max(1);
-        let within =
-            std::num::NonZeroU32::new(kib).map(|n| self.state.peer_bytes.check_key_n(&agency, n));
-        if !matches!(within, Some(Ok(Ok(())))) {
+        if !self
+            .state
+            .peer_quotas
+            .charge(&agency, u64::from(kib), Timestamp::now())
+        {
             return Err(status::exhausted(
                 format!(
                     "{agency} used its quota of {} KiB per day on this node; retry later",

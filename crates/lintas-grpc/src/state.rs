@@ -26,8 +26,8 @@ pub(crate) struct NodeState {
     pub(crate) limits: Limits,
     /// Per-peer rate of notices and receipts on the peer-exchange service.
     pub(crate) peer_rate: PeerRateLimiter,
-    /// Each peer's daily quota of KiB handed over.
-    pub(crate) peer_bytes: PeerRateLimiter,
+    /// Each peer's daily quota of KiB handed over, kept in the store.
+    pub(crate) peer_quotas: lintas_node::PeerQuotas,
     /// Cancelled when the node stops: long-lived streams end with it.
     pub(crate) shutdown: tokio_util::sync::CancellationToken,
 }

@@ -7,7 +7,7 @@ use std::sync::{RwLock, RwLockReadGuard};
 use lintas_core::ids::NoticeId;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
-use crate::records::{OutboxEntry, PeerRetry, StoredNotice, decode};
+use crate::records::{OutboxEntry, PeerQuota, PeerRetry, StoredNotice, decode};
 use crate::store::{Backend, Claimed, InboxEntry};
 use crate::transaction::Transaction;
 use crate::{StoreError, db};
@@ -52,6 +52,8 @@ pub(crate) const DEAD_LETTERS: TableDefinition<u64, &[u8]> = TableDefinition::ne
 /// seconds, 8 bytes big-endian) then the notice id; no value. Listing what
 /// is overdue reads only these.
 pub(crate) const DEADLINES: TableDefinition<&[u8], ()> = TableDefinition::new("deadlines");
+/// Peer agency id → `PeerQuota`: what each peer may still hand over.
+pub(crate) const QUOTAS: TableDefinition<&str, &[u8]> = TableDefinition::new("quotas");
 
 /// The page cache a store keeps in memory unless told otherwise.
 pub const DEFAULT_CACHE_BYTES: usize = 32 * 1024 * 1024;
@@ -374,6 +376,17 @@ impl Backend for Embedded {
     ///
     /// # Errors
     /// Database failure or a damaged record.
+    fn quotas(&self) -> Result<Vec<(String, PeerQuota)>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let quotas = txn.open_table(QUOTAS).map_err(db)?;
+        let mut out = Vec::new();
+        for row in quotas.iter().map_err(db)? {
+            let (k, v) = row.map_err(db)?;
+            out.push((k.value().to_owned(), decode(v.value(), "peer quota")?));
+        }
+        Ok(out)
+    }
+
     fn peer_retries(&self) -> Result<Vec<(String, PeerRetry)>, StoreError> {
         let txn = self.db()?.begin_read().map_err(db)?;
         let peers = txn.open_table(PEERS).map_err(db)?;

@@ -35,7 +35,7 @@ use lintas_core::ids::NoticeId;
 use tokio_postgres::{Client, NoTls};
 
 use crate::StoreError;
-use crate::records::{OutboxEntry, PeerRetry, StoredNotice, decode};
+use crate::records::{OutboxEntry, PeerQuota, PeerRetry, StoredNotice, decode};
 use crate::store::{Backend, Claimed, InboxEntry};
 use crate::transaction::Transaction;
 
@@ -539,6 +539,28 @@ impl Backend for Postgres {
             seqs.iter().enumerate().map(|(i, s)| (*s, i)).collect();
         entries.sort_by_key(|e| order.get(&e.seq).copied().unwrap_or(usize::MAX));
         Ok(entries)
+    }
+
+    fn quotas(&self) -> Result<Vec<(String, PeerQuota)>, StoreError> {
+        self.read(async |c| {
+            let rows = c
+                .query(
+                    "SELECT peer, available_kib, at_ms FROM lintas_peer_quotas ORDER BY peer",
+                    &[],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get::<_, String>(0)?,
+                        PeerQuota {
+                            available_kib: r.try_get(1)?,
+                            at_ms: r.try_get(2)?,
+                        },
+                    ))
+                })
+                .collect()
+        })
     }
 
     fn peer_retries(&self) -> Result<Vec<(String, PeerRetry)>, StoreError> {

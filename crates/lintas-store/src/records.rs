@@ -147,6 +147,41 @@ pub struct PeerRetry {
     pub last_error: String,
 }
 
+/// What a peer may still hand over to this node (its daily quota), as the
+/// agency's replicas last settled it together.
+#[derive(Clone, PartialEq, Message)]
+pub struct PeerQuota {
+    /// KiB left; negative when replicas together let the peer run over.
+    #[prost(double, tag = "1")]
+    pub available_kib: f64,
+    /// When `available_kib` was computed (Unix milliseconds).
+    #[prost(int64, tag = "2")]
+    pub at_ms: i64,
+}
+
+impl PeerQuota {
+    /// The quota after `used_kib` more at `now_ms`: first refilled for the
+    /// time since it was computed (`refill_kib_per_ms`, up to
+    /// `capacity_kib`), then charged. A clock that went back refills
+    /// nothing.
+    pub fn settled(
+        previous: Option<&PeerQuota>,
+        used_kib: f64,
+        capacity_kib: f64,
+        refill_kib_per_ms: f64,
+        now_ms: i64,
+    ) -> PeerQuota {
+        let (available, at) =
+            previous.map_or((capacity_kib, now_ms), |q| (q.available_kib, q.at_ms));
+        let elapsed = now_ms.saturating_sub(at).max(0) as f64;
+        let refilled = (available + elapsed * refill_kib_per_ms).min(capacity_kib);
+        PeerQuota {
+            available_kib: refilled - used_kib,
+            at_ms: at.max(now_ms),
+        }
+    }
+}
+
 /// Decodes a stored record, naming it if it is damaged.
 pub(crate) fn decode<M: Message + Default>(bytes: &[u8], what: &str) -> Result<M, StoreError> {
     M::decode(bytes).map_err(|e| StoreError::Corrupt {

@@ -9,7 +9,7 @@ use std::path::Path;
 use lintas_core::ids::NoticeId;
 
 use crate::StoreError;
-use crate::records::{OutboxEntry, PeerRetry, StoredNotice};
+use crate::records::{OutboxEntry, PeerQuota, PeerRetry, StoredNotice};
 use crate::transaction::Transaction;
 
 /// The result of recording a received notice.
@@ -71,6 +71,7 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug {
     fn notices(&self, ids: &[NoticeId]) -> Result<Vec<Option<StoredNotice>>, StoreError>;
     fn outbox_entries(&self, seqs: &[u64]) -> Result<Vec<OutboxEntry>, StoreError>;
     fn peer_retries(&self) -> Result<Vec<(String, PeerRetry)>, StoreError>;
+    fn quotas(&self) -> Result<Vec<(String, PeerQuota)>, StoreError>;
     fn inbox_after(&self, after: u64, limit: usize) -> Result<Vec<InboxEntry>, StoreError>;
     fn case_page(
         &self,
@@ -396,6 +397,15 @@ impl Store {
     /// Database failure or a damaged record.
     pub fn peer_retries(&self) -> Result<Vec<(String, PeerRetry)>, StoreError> {
         self.guarded("peer_retries", |b| b.peer_retries())
+    }
+
+    /// Each peer's stored quota, as last settled (see
+    /// [`crate::Transaction::settle_quota`]).
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn quotas(&self) -> Result<Vec<(String, PeerQuota)>, StoreError> {
+        self.guarded("quotas", |b| b.quotas())
     }
 
     /// Up to `limit` inbox entries with a cursor above `after`, in order.

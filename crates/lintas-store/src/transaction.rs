@@ -6,7 +6,7 @@
 use lintas_core::ids::NoticeId;
 
 use crate::StoreError;
-use crate::records::{OutboxEntry, PeerRetry, StoredNotice};
+use crate::records::{OutboxEntry, PeerQuota, PeerRetry, StoredNotice};
 use crate::store::ReceiveOutcome;
 
 /// The changes each kind of store makes inside one of its transactions;
@@ -53,6 +53,14 @@ pub(crate) trait Changes {
     fn bury(&self, seq: u64, at_ms: i64, error: &str) -> Result<(), StoreError>;
     fn unbury(&self, seq: u64) -> Result<Option<OutboxEntry>, StoreError>;
     fn set_peer_retry(&self, peer: &str, retry: Option<&PeerRetry>) -> Result<(), StoreError>;
+    fn settle_quota(
+        &self,
+        peer: &str,
+        used_kib: f64,
+        capacity_kib: f64,
+        refill_kib_per_ms: f64,
+        now_ms: i64,
+    ) -> Result<PeerQuota, StoreError>;
     fn withhold(&self, case_id: &str, victim_id: &str, states: &[String])
     -> Result<(), StoreError>;
     fn submission(&self, key: &str) -> Result<Option<([u8; 32], u64)>, StoreError>;
@@ -221,6 +229,24 @@ impl<'t> Transaction<'t> {
     /// Database failure.
     pub fn set_peer_retry(&self, peer: &str, retry: Option<&PeerRetry>) -> Result<(), StoreError> {
         self.changes.set_peer_retry(peer, retry)
+    }
+
+    /// Charges `used_kib` to `peer`'s stored quota (see
+    /// [`PeerQuota::settled`]) and returns it; replicas settling at the same
+    /// time are serialised on the peer's row, so each charge counts once.
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn settle_quota(
+        &self,
+        peer: &str,
+        used_kib: f64,
+        capacity_kib: f64,
+        refill_kib_per_ms: f64,
+        now_ms: i64,
+    ) -> Result<PeerQuota, StoreError> {
+        self.changes
+            .settle_quota(peer, used_kib, capacity_kib, refill_kib_per_ms, now_ms)
     }
 
     /// Records the states that must receive nothing about a victim of a

@@ -7,8 +7,10 @@ use lintas_core::ids::NoticeId;
 use prost::Message;
 use redb::{Key, ReadableTable, Table, TableDefinition, Value, WriteTransaction};
 
-use super::{COUNTERS, INBOX, META, NOTICES, OUTBOX, PEERS, RECEIPTS, case_key, receipt_key};
-use crate::records::{OutboxEntry, PeerRetry, StoredNotice, decode};
+use super::{
+    COUNTERS, INBOX, META, NOTICES, OUTBOX, PEERS, QUOTAS, RECEIPTS, case_key, receipt_key,
+};
+use crate::records::{OutboxEntry, PeerQuota, PeerRetry, StoredNotice, decode};
 use crate::store::ReceiveOutcome;
 use crate::transaction::Changes;
 use crate::{StoreError, db};
@@ -30,6 +32,7 @@ pub(crate) struct EmbeddedChanges<'t> {
     counters: Lazy<'t, &'static str, u64>,
     meta: Lazy<'t, &'static str, &'static [u8]>,
     peers: Lazy<'t, &'static str, &'static [u8]>,
+    quotas: Lazy<'t, &'static str, &'static [u8]>,
     withheld: Lazy<'t, &'static [u8], &'static str>,
     submissions: Lazy<'t, &'static str, &'static [u8]>,
     dead_letters: Lazy<'t, u64, &'static [u8]>,
@@ -94,6 +97,7 @@ impl<'t> EmbeddedChanges<'t> {
             counters: RefCell::new(None),
             meta: RefCell::new(None),
             peers: RefCell::new(None),
+            quotas: RefCell::new(None),
             withheld: RefCell::new(None),
             submissions: RefCell::new(None),
             dead_letters: RefCell::new(None),
@@ -437,6 +441,33 @@ impl Changes for EmbeddedChanges<'_> {
                 }
             }
             Ok(())
+        })
+    }
+
+    fn settle_quota(
+        &self,
+        peer: &str,
+        used_kib: f64,
+        capacity_kib: f64,
+        refill_kib_per_ms: f64,
+        now_ms: i64,
+    ) -> Result<PeerQuota, StoreError> {
+        with(self.txn, &self.quotas, QUOTAS, |quotas| {
+            let previous: Option<PeerQuota> = match quotas.get(peer).map_err(db)? {
+                Some(bytes) => Some(decode(bytes.value(), "peer quota")?),
+                None => None,
+            };
+            let next = PeerQuota::settled(
+                previous.as_ref(),
+                used_kib,
+                capacity_kib,
+                refill_kib_per_ms,
+                now_ms,
+            );
+            quotas
+                .insert(peer, next.encode_to_vec().as_slice())
+                .map_err(db)?;
+            Ok(next)
         })
     }
 

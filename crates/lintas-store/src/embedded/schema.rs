@@ -11,7 +11,7 @@ use redb::{Database, ReadableTable, Table, WriteTransaction};
 
 use super::{
     CASE_TIMELINE, CASES, COUNTERS, DEAD_LETTERS, DEADLINES, INBOX, META, NOTICES, OUTBOX, PEERS,
-    RECEIPTS, SUBMISSIONS, WITHHELD, case_key,
+    QUOTAS, RECEIPTS, SUBMISSIONS, WITHHELD, case_key,
 };
 use crate::records::{StoredNotice, decode};
 use crate::{StoreError, db};
@@ -71,7 +71,19 @@ pub(crate) fn deadline_key(deadline: i64, id: &[u8]) -> Vec<u8> {
 
 /// The migrations, in order: after applying the first n, a store is at
 /// version n.
-const MIGRATIONS: &[Migration] = &[v1_tables, v2_dead_letters, v3_deadlines, v4_case_timeline];
+const MIGRATIONS: &[Migration] = &[
+    v1_tables,
+    v2_dead_letters,
+    v3_deadlines,
+    v4_case_timeline,
+    v5_quotas,
+];
+
+/// Version 5: each peer's daily quota, kept across restarts.
+fn v5_quotas(txn: &WriteTransaction) -> Result<(), StoreError> {
+    txn.open_table(QUOTAS).map_err(db)?;
+    Ok(())
+}
 
 /// Version 4: a case's notices indexed in creation order (so a timeline
 /// page reads only its entries), built from the notices stored; the old

@@ -12,7 +12,7 @@ use super::connection::Prepared;
 
 use super::{block, to_i64, to_u64};
 use crate::StoreError;
-use crate::records::{OutboxEntry, PeerRetry, StoredNotice, decode};
+use crate::records::{OutboxEntry, PeerQuota, PeerRetry, StoredNotice, decode};
 use crate::store::ReceiveOutcome;
 use crate::transaction::Changes;
 
@@ -307,6 +307,44 @@ impl Changes for PgChanges<'_, '_> {
             None => self.execute("DELETE FROM lintas_peers WHERE peer = $1", &[&peer])?,
         };
         Ok(())
+    }
+
+    fn settle_quota(
+        &self,
+        peer: &str,
+        used_kib: f64,
+        capacity_kib: f64,
+        refill_kib_per_ms: f64,
+        now_ms: i64,
+    ) -> Result<PeerQuota, StoreError> {
+        // A row to lock first (a full quota for a peer never seen), so
+        // that replicas settling the same peer at once wait for each
+        // other and every charge counts.
+        self.execute(
+            "INSERT INTO lintas_peer_quotas (peer, available_kib, at_ms) VALUES ($1, $2, $3)
+             ON CONFLICT (peer) DO NOTHING",
+            &[&peer, &capacity_kib, &now_ms],
+        )?;
+        let row = self.query_one(
+            "SELECT available_kib, at_ms FROM lintas_peer_quotas WHERE peer = $1 FOR UPDATE",
+            &[&peer],
+        )?;
+        let previous = PeerQuota {
+            available_kib: row.try_get(0)?,
+            at_ms: row.try_get(1)?,
+        };
+        let next = PeerQuota::settled(
+            Some(&previous),
+            used_kib,
+            capacity_kib,
+            refill_kib_per_ms,
+            now_ms,
+        );
+        self.execute(
+            "UPDATE lintas_peer_quotas SET available_kib = $2, at_ms = $3 WHERE peer = $1",
+            &[&peer, &next.available_kib, &next.at_ms],
+        )?;
+        Ok(next)
     }
 
     fn withhold(

@@ -90,7 +90,16 @@ CREATE TABLE lintas_submissions (
 
 /// The migrations, in order: after applying the first n, a database is at
 /// version n.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
+
+/// Version 2: each peer's daily quota, shared by the replicas.
+const V2: &str = r#"
+CREATE TABLE lintas_peer_quotas (
+    peer text PRIMARY KEY,
+    available_kib double precision NOT NULL,
+    at_ms bigint NOT NULL
+);
+"#;
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: u64 = MIGRATIONS.len() as u64;
