@@ -68,6 +68,25 @@ impl NodeProcess {
     }
 }
 
+/// `lintas dev-setup` in `dir` for Indonesia's foreign ministry and the
+/// `others`, with roster ports from 1 (tests rewrite them).
+fn dev_setup(dir: &Path, others: &[&str]) {
+    let mut command = lintas();
+    command
+        .args(["dev-setup", "--dir"])
+        .arg(dir)
+        .args(["--agency", &format!("{IDN}:foreign_ministry")]);
+    for agency in others {
+        command.args(["--agency", agency]);
+    }
+    let status = command
+        .args(["--base-port", "1"])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -136,21 +155,7 @@ fn notices_survive_killed_nodes_and_reach_the_case_system_once() {
     let dir: PathBuf = tmp.path().to_path_buf();
     let (idn_port, khm_port) = (free_port(), free_port());
     // dev-setup gives consecutive ports; rewrite them to the free ones.
-    let status = lintas()
-        .args(["dev-setup", "--dir"])
-        .arg(&dir)
-        .args([
-            "--agency",
-            &format!("{IDN}:foreign_ministry"),
-            "--agency",
-            KHM,
-            "--base-port",
-            "1",
-        ])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    dev_setup(&dir, &[KHM]);
     for agency in [IDN, KHM] {
         let path = dir.join(agency).join("lintas.toml");
         let text = std::fs::read_to_string(&path).unwrap();

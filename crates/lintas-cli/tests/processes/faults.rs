@@ -37,7 +37,7 @@ use tokio::sync::Mutex;
 use tokio_stream::StreamExt;
 use tonic::transport::{Channel, Endpoint};
 
-use super::{NodeProcess, dns, free_port, lintas};
+use super::{NodeProcess, dev_setup, dns, free_port};
 
 const IDN: &str = "IDN.KEMLU.PWNI";
 const KHM: &str = "KHM.MOI.ATHP";
@@ -392,15 +392,7 @@ async fn notices_arrive_once_with_receipts_through_kills_outages_cuts_and_a_full
 
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
-    let status = lintas()
-        .args(["dev-setup", "--dir"])
-        .arg(&dir)
-        .args(["--agency", &format!("{IDN}:foreign_ministry")])
-        .args(["--agency", KHM, "--agency", THA, "--base-port", "1"])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    dev_setup(&dir, &[KHM, THA]);
     let disk = SmallDisk::mount(&dir.join("idn-disk"));
     if disk.is_none() {
         println!("not root: no tmpfs to fill, so this run has no full disk");

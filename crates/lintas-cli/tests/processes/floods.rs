@@ -13,7 +13,6 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -34,7 +33,7 @@ use tokio::task::JoinSet;
 use tokio_stream::StreamExt;
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 
-use super::{NodeProcess, dns, free_port, lintas};
+use super::{NodeProcess, dev_setup, dns, free_port};
 
 const IDN: &str = "IDN.KEMLU.PWNI";
 const KHM: &str = "KHM.MOI.ATHP";
@@ -299,40 +298,46 @@ async fn honest_phase(
     phase
 }
 
-/// Runs `attack` until `stop` is set, from `tasks` tasks.
-fn flood<F, Fut>(tasks: usize, stop: &Arc<AtomicBool>, attack: F) -> JoinSet<()>
-where
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let mut set = JoinSet::new();
-    for i in 0..tasks {
-        let stop = Arc::clone(stop);
-        let one = attack(i);
-        set.spawn(async move {
-            let one = std::pin::pin!(one);
-            tokio::select! {
-                () = one => {}
-                () = async { while !stop.load(Ordering::SeqCst) { tokio::time::sleep(Duration::from_millis(20)).await } } => {}
-            }
-        });
+/// A flood running on its own tasks until ended.
+struct Flood {
+    tasks: JoinSet<()>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Flood {
+    /// Runs `attack(i)` on `tasks` tasks until [`Flood::end`].
+    fn start<F, Fut>(tasks: usize, attack: F) -> Flood
+    where
+        F: Fn(usize) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut set = JoinSet::new();
+        for i in 0..tasks {
+            let stop = Arc::clone(&stop);
+            let one = attack(i);
+            set.spawn(async move {
+                let one = std::pin::pin!(one);
+                tokio::select! {
+                    () = one => {}
+                    () = async { while !stop.load(Ordering::SeqCst) { tokio::time::sleep(Duration::from_millis(20)).await } } => {}
+                }
+            });
+        }
+        Flood { tasks: set, stop }
     }
-    set
+
+    async fn end(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.tasks.join_all().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn floods_are_refused_and_an_honest_peer_is_served_meanwhile() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
-    let status = lintas()
-        .args(["dev-setup", "--dir"])
-        .arg(&dir)
-        .args(["--agency", &format!("{IDN}:foreign_ministry")])
-        .args(["--agency", KHM, "--agency", THA, "--base-port", "1"])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    dev_setup(&dir, &[KHM, THA]);
     let port = free_port();
     let config = dir.join(KHM).join("lintas.toml");
     let text = read(&config).replace("127.0.0.1:2\"", &format!("127.0.0.1:{port}\""));
@@ -385,8 +390,7 @@ async fn floods_are_refused_and_an_honest_peer_is_served_meanwhile() {
     // 1. Connections: strangers on 16 addresses open TCP connections as
     // fast as they can and never speak.
     let tally = Arc::new(Tally::default());
-    let stop = Arc::new(AtomicBool::new(false));
-    let set = flood(16, &stop, |i| {
+    let flood = Flood::start(16, |i| {
         let tally = Arc::clone(&tally);
         async move {
             let source: SocketAddr = format!("127.0.0.{}:0", i + 2).parse().unwrap();
@@ -409,8 +413,7 @@ async fn floods_are_refused_and_an_honest_peer_is_served_meanwhile() {
         }
     });
     let phase = honest_phase(&mut honest, &template, &idn_key, pid, &mut delivered).await;
-    stop.store(true, Ordering::SeqCst);
-    set.join_all().await;
+    flood.end().await;
     let phase = run(
         "connections",
         format!(
@@ -428,8 +431,7 @@ async fn floods_are_refused_and_an_honest_peer_is_served_meanwhile() {
     // 2. TLS handshakes: a stranger completes handshakes without a client
     // certificate, 8 at a time, as fast as it can.
     let tally = Arc::new(Tally::default());
-    let stop = Arc::new(AtomicBool::new(false));
-    let set = flood(8, &stop, |_| {
+    let flood = Flood::start(8, |_| {
         let tally = Arc::clone(&tally);
         let endpoint = endpoint(&dir, addr, None);
         async move {
@@ -446,8 +448,7 @@ async fn floods_are_refused_and_an_honest_peer_is_served_meanwhile() {
         }
     });
     let phase = honest_phase(&mut honest, &template, &idn_key, pid, &mut delivered).await;
-    stop.store(true, Ordering::SeqCst);
-    set.join_all().await;
+    flood.end().await;
     assert_eq!(tally.get("accepted"), 0);
     run(
         "TLS handshakes",
@@ -461,12 +462,11 @@ async fn floods_are_refused_and_an_honest_peer_is_served_meanwhile() {
     // 3. Streams: Thailand's node (a valid member) opens one connection and
     // keeps 512 calls in flight on it.
     let tally = Arc::new(Tally::default());
-    let stop = Arc::new(AtomicBool::new(false));
     let tha_channel = endpoint(&dir, addr, Some(&dns(THA)))
         .connect()
         .await
         .unwrap();
-    let set = flood(512, &stop, |_| {
+    let flood = Flood::start(512, |_| {
         let tally = Arc::clone(&tally);
         let mut client = PeerExchangeClient::new(tha_channel.clone());
         async move {
@@ -477,8 +477,7 @@ async fn floods_are_refused_and_an_honest_peer_is_served_meanwhile() {
         }
     });
     let phase = honest_phase(&mut honest, &template, &idn_key, pid, &mut delivered).await;
-    stop.store(true, Ordering::SeqCst);
-    set.join_all().await;
+    flood.end().await;
     assert_eq!(tally.get("accepted"), 0);
     run(
         "streams",
@@ -488,8 +487,7 @@ async fn floods_are_refused_and_an_honest_peer_is_served_meanwhile() {
 
     // 4. Oversized messages: 4 MiB Deliver calls, 4 at a time.
     let tally = Arc::new(Tally::default());
-    let stop = Arc::new(AtomicBool::new(false));
-    let set = flood(4, &stop, |_| {
+    let flood = Flood::start(4, |_| {
         let tally = Arc::clone(&tally);
         let channel = tha_channel.clone();
         async move {
@@ -509,8 +507,7 @@ async fn floods_are_refused_and_an_honest_peer_is_served_meanwhile() {
         }
     });
     let phase = honest_phase(&mut honest, &template, &idn_key, pid, &mut delivered).await;
-    stop.store(true, Ordering::SeqCst);
-    set.join_all().await;
+    flood.end().await;
     assert_eq!(tally.get("accepted"), 0);
     run(
         "oversized messages",
@@ -521,10 +518,9 @@ async fn floods_are_refused_and_an_honest_peer_is_served_meanwhile() {
     // 5. Deeply nested messages: a validly signed body of 20,000 nested
     // groups, and a request that is 20,000 nested groups.
     let tally = Arc::new(Tally::default());
-    let stop = Arc::new(AtomicBool::new(false));
     let deep_body = signed_raw(&nested_groups(20_000), THA, &tha_key_id, &tha_seed);
     let groups = nested_groups(20_000);
-    let set = flood(4, &stop, |i| {
+    let flood = Flood::start(4, |i| {
         let tally = Arc::clone(&tally);
         let channel = tha_channel.clone();
         let deep_body = deep_body.clone();
@@ -546,8 +542,7 @@ async fn floods_are_refused_and_an_honest_peer_is_served_meanwhile() {
         }
     });
     let phase = honest_phase(&mut honest, &template, &idn_key, pid, &mut delivered).await;
-    stop.store(true, Ordering::SeqCst);
-    set.join_all().await;
+    flood.end().await;
     assert_eq!(tally.get("accepted"), 0);
     run(
         "nested messages",
