@@ -145,3 +145,39 @@ fn a_second_id_field_inside_the_body_is_refused() {
         other => panic!("expected an invalid notice_id, got {other:?}"),
     }
 }
+
+/// Logs and panics print envelopes with `{:?}`: they name the notice, not
+/// what it says about a person.
+#[test]
+fn the_debug_form_of_a_signed_notice_names_it_without_its_content() {
+    let body = bodies()
+        .into_iter()
+        .find(|b| b.kind() == lintas_core::vocab::NoticeKind::RescueRequest)
+        .unwrap();
+    let signed = sign(&body);
+    let (id, _) = lintas_core::signing::decode_notice_body(signed.body_bytes()).unwrap();
+    let shown = format!("{signed:?}");
+    assert!(shown.contains(&id.to_string()), "{shown}");
+    assert!(shown.contains(body.sender.as_str()), "{shown}");
+    assert!(shown.contains(signed.key_id().as_str()), "{shown}");
+    assert!(
+        shown.contains(&format!("body_len: {}", signed.body_bytes().len())),
+        "{shown}"
+    );
+    // No name, place or free text of the body.
+    let json = serde_json::to_value(&body).unwrap();
+    let mut texts = Vec::new();
+    collect_strings(&json, &mut texts);
+    for text in texts.iter().filter(|t| t.len() > 12 && t.contains(' ')) {
+        assert!(!shown.contains(text.as_str()), "{text:?} in {shown}");
+    }
+}
+
+fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
+    }
+}
