@@ -726,3 +726,56 @@ fn the_store_fails_while_the_database_is_down_and_recovers_when_it_is_back() -> 
     assert_eq!(store.outbox()?.len(), 2);
     Ok(())
 }
+
+#[test]
+fn the_connection_to_the_database_can_be_tls_and_then_only_tls() -> Result {
+    use lintas_grpc::pki::DevCa;
+    let cluster = lintas_testkit::postgres::PrivateCluster::start()?;
+    let ca = DevCa::new("Database test CA")?;
+    let server = ca.issue("localhost")?;
+    cluster.serve_tls(&server.cert, &server.key)?;
+    let dir = tempfile::tempdir()?;
+    let ca_file = dir.path().join("db-ca.pem");
+    std::fs::write(&ca_file, ca.cert_pem())?;
+    let url = cluster.url.replace("127.0.0.1", "localhost");
+    let tls_url = format!("{url}?sslmode=require");
+
+    // TLS, verified against the CA: the server refuses anything else, so a
+    // store that works is a store on TLS.
+    let mut config = PostgresConfig::new(tls_url.clone(), "replica-a");
+    config.ca_file = Some(ca_file.clone());
+    let store = Store::connect(&config)?;
+    store.record_sent(&id(1), &notice("C1", &["KHM.A"], 1, 0), 3)?;
+    assert_eq!(store.outbox()?.len(), 1);
+
+    // Without TLS the server refuses the connection.
+    let plain = Store::connect(&PostgresConfig::new(url.clone(), "replica-b"));
+    assert!(plain.is_err(), "a plain connection was accepted");
+
+    // sslmode=require without a CA, or a CA without sslmode=require, is a
+    // configuration error before any connection.
+    let mut no_ca = PostgresConfig::new(tls_url.clone(), "replica-b");
+    no_ca.ca_file = None;
+    match Store::connect(&no_ca) {
+        Err(StoreError::Config(why)) => assert!(why.contains("ca_file"), "{why}"),
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+    let mut no_mode = PostgresConfig::new(url, "replica-b");
+    no_mode.ca_file = Some(ca_file);
+    match Store::connect(&no_mode) {
+        Err(StoreError::Config(why)) => assert!(why.contains("sslmode=require"), "{why}"),
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+
+    // A server certificate from another CA is refused.
+    let other_ca = DevCa::new("Someone else's CA")?;
+    let other_file = dir.path().join("other-ca.pem");
+    std::fs::write(&other_file, other_ca.cert_pem())?;
+    let mut wrong = PostgresConfig::new(tls_url, "replica-b");
+    wrong.ca_file = Some(other_file);
+    assert!(
+        Store::connect(&wrong).is_err(),
+        "an unknown server was trusted"
+    );
+    Ok(())
+}

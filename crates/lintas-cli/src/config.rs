@@ -68,6 +68,9 @@ pub(crate) struct PostgresStore {
     /// How often to look for the other replicas' work (milliseconds, 1000
     /// by default).
     pub(crate) poll_ms: Option<u64>,
+    /// PEM file of the CA of the database server's certificate, for
+    /// `sslmode=require` in `url` (TLS to the database).
+    pub(crate) ca_file: Option<PathBuf>,
 }
 
 /// PEM files.
@@ -139,6 +142,9 @@ impl NodeConfig {
         if let Some(tls) = config.tls.as_mut() {
             paths.extend([&mut tls.ca, &mut tls.cert, &mut tls.key]);
         }
+        if let Some(ca) = config.postgres.as_mut().and_then(|p| p.ca_file.as_mut()) {
+            paths.push(ca);
+        }
         for p in paths {
             if p.is_relative() {
                 *p = base.join(&*p);
@@ -192,12 +198,20 @@ mod tests {
     fn a_shared_postgres_store_is_read() {
         let (_dir, path) = write(&format!(
             "{BASE}[tls]\nca = \"ca.pem\"\ncert = \"c.pem\"\nkey = \"c.key\"\n\
-             [postgres]\nurl = \"postgres://lintas@db.internal/lintas\"\n\
-             replica = \"idn-1\"\nlease_seconds = 20\npoll_ms = 500\n"
+             [postgres]\nurl = \"postgres://lintas@db.internal/lintas?sslmode=require\"\n\
+             replica = \"idn-1\"\nlease_seconds = 20\npoll_ms = 500\nca_file = \"db-ca.pem\"\n"
         ));
         let config = NodeConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
         let pg = config.postgres.unwrap_or_else(|| panic!("no [postgres]"));
-        assert_eq!(pg.url, "postgres://lintas@db.internal/lintas");
+        assert_eq!(
+            pg.url,
+            "postgres://lintas@db.internal/lintas?sslmode=require"
+        );
+        // Relative to the configuration file, like every path in it.
+        assert_eq!(
+            pg.ca_file,
+            Some(path.parent().unwrap_or(&path).join("db-ca.pem"))
+        );
         assert_eq!(pg.replica, "idn-1");
         assert_eq!(pg.lease_seconds, Some(20));
         assert_eq!(pg.poll_ms, Some(500));

@@ -77,6 +77,7 @@ pub(crate) async fn run(config_path: &Path) -> Result<(), Error> {
         if let Some(secs) = pg.lease_seconds {
             store.lease = std::time::Duration::from_secs(secs.max(1));
         }
+        store.ca_file.clone_from(&pg.ca_file);
         builder = builder.postgres(store);
     }
     builder = match &config.tls {

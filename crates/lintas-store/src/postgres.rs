@@ -18,9 +18,15 @@
 //!   finds the first. Two submissions with one idempotency key wait on each
 //!   other through an advisory lock on the key.
 //!
-//! The connection is plain TCP (or a Unix socket) to a database on the
-//! agency's own network; connection settings are libpq's (a URL such as
-//! `postgres://lintas@db.internal:5432/lintas` or `host=… user=…`).
+//! Connection settings are libpq's (a URL such as
+//! `postgres://lintas@db.internal:5432/lintas?sslmode=require` or
+//! `host=… user=… sslmode=require`). With `sslmode=require` the connection
+//! is TLS (rustls), and the server's certificate must chain to the CA in
+//! [`PostgresConfig::ca_file`] and name the host connected to; without it,
+//! plain TCP or a Unix socket, for a database on the agency's own host or
+//! network. `sslmode=prefer` (libpq's default, which falls back to plain
+//! TCP when the server says no) is taken as plain TCP, never as TLS that a
+//! machine in the middle could turn off.
 //!
 //! Calls block the calling thread, like the embedded store's: the node
 //! makes them from its writer thread and from blocking tasks. The
@@ -62,6 +68,9 @@ pub struct PostgresConfig {
     pub lease: Duration,
     /// Longest wait for a connection to the database.
     pub connect_timeout: Duration,
+    /// PEM file of the CA that issued the database server's certificate;
+    /// required with `sslmode=require`, refused without it.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl PostgresConfig {
@@ -73,6 +82,7 @@ impl PostgresConfig {
             replica: replica.into(),
             lease: Duration::from_secs(15),
             connect_timeout: Duration::from_secs(10),
+            ca_file: None,
         }
     }
 
@@ -111,10 +121,61 @@ pub(crate) fn block<F: Future>(future: F) -> F::Output {
     futures_executor::block_on(future)
 }
 
+/// The TLS connector for `sslmode=require`, trusting only the CA in
+/// `ca_file`; `None` for plain connections.
+fn tls(
+    config: &PostgresConfig,
+    pg: &tokio_postgres::Config,
+) -> Result<Option<tokio_postgres_rustls::MakeRustlsConnect>, StoreError> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    use tokio_postgres::config::SslMode;
+    let require = matches!(pg.get_ssl_mode(), SslMode::Require);
+    let ca_file = match (&config.ca_file, require) {
+        (None, false) => return Ok(None),
+        (None, true) => {
+            return Err(StoreError::Config(
+                "sslmode=require needs the CA of the database server's certificate ([postgres] ca_file)".into(),
+            ));
+        }
+        (Some(path), false) => {
+            return Err(StoreError::Config(format!(
+                "[postgres] ca_file {} is set but the connection settings do not say sslmode=require: add it, so that the connection cannot fall back to plain TCP",
+                path.display()
+            )));
+        }
+        (Some(path), true) => path,
+    };
+    let shown = ca_file.display();
+    let mut roots = rustls::RootCertStore::empty();
+    let certs = CertificateDer::pem_file_iter(ca_file)
+        .map_err(|e| StoreError::Config(format!("ca_file {shown}: {e}")))?;
+    for cert in certs {
+        let cert = cert.map_err(|e| StoreError::Config(format!("ca_file {shown}: {e}")))?;
+        roots
+            .add(cert)
+            .map_err(|e| StoreError::Config(format!("ca_file {shown}: {e}")))?;
+    }
+    if roots.is_empty() {
+        return Err(StoreError::Config(format!(
+            "ca_file {shown}: no certificate in it"
+        )));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StoreError::Config(format!("TLS to the database: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Some(tokio_postgres_rustls::MakeRustlsConnect::new(client)))
+}
+
 /// A store in a PostgreSQL database.
 pub(crate) struct Postgres {
     config: PostgresConfig,
     pg: tokio_postgres::Config,
+    /// TLS to the database, with `sslmode=require`.
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
     /// Drives the connections; shut down in the background on drop (a
     /// store may be dropped inside another runtime).
     runtime: Option<tokio::runtime::Runtime>,
@@ -180,6 +241,7 @@ impl Postgres {
                 config.replica.len()
             )));
         }
+        let tls = tls(config, &pg)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("lintas-postgres")
@@ -189,6 +251,7 @@ impl Postgres {
         let store = Postgres {
             config: config.clone(),
             pg,
+            tls,
             runtime: Some(runtime),
             writer: Mutex::new(None),
             reader: Mutex::new(None),
@@ -209,14 +272,22 @@ impl Postgres {
     fn open_connection(&self) -> Result<Client, StoreError> {
         let runtime = self.runtime.as_ref().ok_or(StoreError::Closed)?;
         let pg = self.pg.clone();
+        let tls = self.tls.clone();
+        // A failed connection shows in the next call on its client
+        // (`is_closed`), which opens another.
         let connecting = runtime.spawn(async move {
-            let (client, connection) = pg.connect(NoTls).await?;
-            // A failed connection shows in the next call on its client
-            // (`is_closed`), which opens another.
-            tokio::spawn(async move {
-                let _ended = connection.await;
-            });
-            Ok::<_, tokio_postgres::Error>(client)
+            match tls {
+                Some(tls) => {
+                    let (client, connection) = pg.connect(tls).await?;
+                    tokio::spawn(connection);
+                    Ok::<_, tokio_postgres::Error>(client)
+                }
+                None => {
+                    let (client, connection) = pg.connect(NoTls).await?;
+                    tokio::spawn(connection);
+                    Ok(client)
+                }
+            }
         });
         match block(connecting) {
             Ok(connected) => connected.map_err(|e| self.failed(e.into())),

@@ -132,6 +132,21 @@ impl PrivateCluster {
         script(&["pause", &self.dir])
     }
 
+    /// Restarts the server serving TLS with `cert` and `key` (PEM) and
+    /// refusing connections without TLS.
+    ///
+    /// # Errors
+    /// The files could not be written or the script failed.
+    pub fn serve_tls(&self, cert: &str, key: &str) -> Result<(), Unavailable> {
+        let cert_path = format!("{}/tls-server.crt", self.dir);
+        let key_path = format!("{}/tls-server.key", self.dir);
+        for (path, pem) in [(&cert_path, cert), (&key_path, key)] {
+            std::fs::write(path, pem)
+                .map_err(|e| Unavailable(format!("cannot write {path}: {e}")))?;
+        }
+        script(&["tls", &self.dir, &cert_path, &key_path])
+    }
+
     /// Starts the server again on the same port.
     ///
     /// # Errors
