@@ -69,6 +69,7 @@ pub mod receipt;
 pub mod roster;
 pub mod signing;
 pub mod time;
+pub mod transparency;
 pub mod vocab;
 
 mod encoding;

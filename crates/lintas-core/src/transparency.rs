@@ -1,0 +1,9 @@
+//! A node's transparency log: every notice it sends or receives and every
+//! receipt it issues or holds is appended, in order, to a Merkle tree whose
+//! root the node signs (a checkpoint) and its peers check and cosign, so
+//! that no node can show two partners two different histories
+//! (docs/PROTOCOL.md section 11).
+//!
+//! - [`merkle`]: RFC 6962 hashing, inclusion and consistency proofs.
+
+pub mod merkle;
