@@ -7,6 +7,7 @@
 mod ed25519;
 mod engine;
 mod faults;
+mod log_vectors;
 mod nodes;
 mod properties;
 mod protocol_doc;
@@ -17,5 +18,6 @@ mod stores;
 mod support;
 mod tamper;
 mod templates;
+mod transparency;
 mod validation;
 mod vectors;

@@ -15,7 +15,7 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).unwrap()
 }
 
-const SIGNED: [&str; 5] = ["common", "case", "notice", "receipt", "roster"];
+const SIGNED: [&str; 6] = ["common", "case", "notice", "receipt", "roster", "log"];
 
 struct Field {
     message: String,
@@ -257,6 +257,12 @@ const FORMS: &[&str] = &[
     "Receipt.forwarded_to",
     "SignedReceipt.signer",
     "SignedReceipt.key_id",
+    "LogCheckpoint.origin",
+    "SignedLogCheckpoint.signer",
+    "SignedLogCheckpoint.key_id",
+    "LogCosignature.witness",
+    "SignedLogCosignature.signer",
+    "SignedLogCosignature.key_id",
     "RosterSignature.key_id",
     "StewardKey.key_id",
     "StewardKey.state",

@@ -36,7 +36,7 @@ pub(crate) fn load() -> Value {
     serde_json::from_str(&text).expect("vectors are JSON")
 }
 
-fn bytes(v: &Value, field: &str) -> Vec<u8> {
+pub(crate) fn bytes(v: &Value, field: &str) -> Vec<u8> {
     hex::decode(
         v[field]
             .as_str()
@@ -46,7 +46,7 @@ fn bytes(v: &Value, field: &str) -> Vec<u8> {
 }
 
 /// The PAE of docs/PROTOCOL.md, written out independently.
-fn spec_pae(payload_type: &str, signer: &str, key_id: &str, body: &[u8]) -> Vec<u8> {
+pub(crate) fn spec_pae(payload_type: &str, signer: &str, key_id: &str, body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     for item in [
         b"lintas/v1".as_slice(),

@@ -29,6 +29,12 @@ pub const NOTICE_PAYLOAD_TYPE: &str = "lintas.v1.NoticeBody";
 pub const ROSTER_PAYLOAD_TYPE: &str = "lintas.v1.Roster";
 /// Payload type of a signed receipt.
 pub const RECEIPT_PAYLOAD_TYPE: &str = "lintas.v1.Receipt";
+
+/// PAE payload type of a transparency log checkpoint.
+pub const CHECKPOINT_PAYLOAD_TYPE: &str = "lintas.v1.LogCheckpoint";
+
+/// PAE payload type of a witness's cosignature of a checkpoint.
+pub const COSIGNATURE_PAYLOAD_TYPE: &str = "lintas.v1.LogCosignature";
 /// Domain-separation prefix of the notice-id hash (followed by one 0x00).
 pub const NOTICE_ID_DOMAIN: &str = "lintas.v1.notice-id";
 /// The first two bytes of every notice body: tag of field 1

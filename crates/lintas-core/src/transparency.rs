@@ -5,5 +5,8 @@
 //! (docs/PROTOCOL.md section 11).
 //!
 //! - [`merkle`]: RFC 6962 hashing, inclusion and consistency proofs.
+//! - [`checkpoint`]: signed checkpoints, witnesses' cosignatures, and what
+//!   a witness checks before cosigning.
 
+pub mod checkpoint;
 pub mod merkle;

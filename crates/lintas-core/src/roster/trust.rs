@@ -580,6 +580,42 @@ impl TrustedRoster {
 }
 
 impl TrustedRoster {
+    /// Verifies a signature an agency made over `message` at time `at`
+    /// with its key `key_id`: the roster current at `now`, signer and key
+    /// in it, key not revoked and valid at `at`, strict signature, `at` not
+    /// from the future. For the statements other than notices and receipts
+    /// (log checkpoints and cosignatures).
+    ///
+    /// # Errors
+    /// The first check that fails.
+    pub fn verify_statement(
+        &self,
+        signer: &AgencyId,
+        key_id: &KeyId,
+        message: &[u8],
+        signature: &[u8; 64],
+        at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), VerifyError> {
+        self.check_current(now)?;
+        let (_, key) = self
+            .authenticate_many(std::iter::once((signer, key_id, message, signature)))
+            .pop()
+            .unwrap_or_else(|| {
+                Err(VerifyError::BadSignature {
+                    key_id: key_id.clone(),
+                })
+            })?;
+        key_valid_at(key, at)?;
+        if at > now.plus_seconds(MAX_CLOCK_SKEW_SECONDS) {
+            return Err(VerifyError::CreatedInFuture {
+                created_at: at,
+                now,
+            });
+        }
+        Ok(())
+    }
+
     /// Refuses all verification once the trusted roster has expired.
     fn check_current(&self, now: Timestamp) -> Result<(), VerifyError> {
         if now >= self.roster.expires_at {
