@@ -78,6 +78,9 @@ fn image() -> &'static [u8] {
                         last_error: "connection refused".into(),
                     }),
                 )?;
+                for i in 0u8..5 {
+                    t.append_log(&[i; 40])?;
+                }
                 t.save_roster(&[0x11; 300])
             })
             .expect("a write to a new store");
@@ -110,6 +113,14 @@ fn read_everything(store: &Store) {
         for (id, _) in all.iter().take(20) {
             let _ = store.notice(id);
             let _ = store.receipts(id);
+        }
+    }
+    if let Ok(size) = store.log_size() {
+        let size = size.min(64);
+        let _ = store.log_entry(0);
+        let _ = lintas_core::transparency::merkle::root(store, size);
+        if size > 0 {
+            let _ = lintas_core::transparency::merkle::inclusion_proof(store, 0, size);
         }
     }
     // A write, as the node's first after start-up.

@@ -98,6 +98,7 @@ suite!(
     sequence_numbers_only_increase,
     peer_backoff_is_kept_and_cleared,
     a_peer_quota_is_charged_refilled_and_kept,
+    the_transparency_log_appends_and_proves,
     the_roster_is_kept,
     a_failed_change_writes_nothing,
     the_outbox_reads_in_pages,
@@ -389,6 +390,55 @@ fn a_peer_quota_is_charged_refilled_and_kept(f: Fresh) -> Result {
     Ok(())
 }
 
+fn the_transparency_log_appends_and_proves(f: Fresh) -> Result {
+    use lintas_core::transparency::merkle::{self, MemoryTree};
+    assert_eq!(f.store.log_size()?, 0);
+    assert_eq!(merkle::root(&f.store, 0)?, merkle::EMPTY_ROOT);
+    let entries: Vec<Vec<u8>> = (0u8..21).map(|i| vec![i; usize::from(i) + 1]).collect();
+    let mut memory = MemoryTree::new();
+    // One, two or three appends per transaction.
+    for chunk in entries
+        .chunks(3)
+        .flat_map(|c| c.chunks(if c.len() == 3 { 2 } else { 1 }))
+    {
+        let indices = f.store.write(|t| {
+            chunk
+                .iter()
+                .map(|e| t.append_log(e))
+                .collect::<std::result::Result<Vec<_>, _>>()
+        })?;
+        for (e, i) in chunk.iter().zip(indices) {
+            assert_eq!(i, memory.push(e));
+        }
+    }
+    // A failed transaction appends nothing.
+    let failed: std::result::Result<(), StoreError> = f.store.write(|t| {
+        t.append_log(b"never")?;
+        Err(StoreError::GroupAborted)
+    });
+    assert!(failed.is_err());
+    assert_eq!(f.store.log_size()?, 21);
+    assert_eq!(f.store.log_entry(20)?, Some(entries[20].clone()));
+    assert_eq!(f.store.log_entry(21)?, None);
+    for size in 0..=21u64 {
+        let root = merkle::root(&f.store, size)?;
+        assert_eq!(root, merkle::root(&memory, size)?, "size {size}");
+        for index in 0..size {
+            let proof = merkle::inclusion_proof(&f.store, index, size)?;
+            merkle::verify_inclusion(&entries[index as usize], index, size, &proof, &root)?;
+        }
+        let proof = merkle::consistency_proof(&f.store, size / 2, size)?;
+        merkle::verify_consistency(
+            size / 2,
+            &merkle::root(&memory, size / 2)?,
+            size,
+            &root,
+            &proof,
+        )?;
+    }
+    Ok(())
+}
+
 fn the_roster_is_kept(f: Fresh) -> Result {
     f.store.save_roster(b"version 1")?;
     f.store.save_roster(b"version 2")?;
@@ -606,6 +656,40 @@ fn replicas_charging_one_peer_at_once_each_count() -> Result {
     let quotas = b.quotas()?;
     assert_eq!(quotas.len(), 1);
     assert_eq!(quotas[0].1.available_kib, 920.0, "80 charges of 1 KiB");
+    Ok(())
+}
+
+#[test]
+fn replicas_append_to_one_log() -> Result {
+    use lintas_core::transparency::merkle::{self, MemoryTree};
+    let (a, b, _) = replicas(Duration::from_secs(60))?;
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let mut threads = Vec::new();
+    for (store, who) in [(a.clone(), b'a'), (b.clone(), b'b')] {
+        threads.push(std::thread::spawn(
+            move || -> std::result::Result<(), String> {
+                for i in 0..30u8 {
+                    store
+                        .write(|t| t.append_log(&[who, i]))
+                        .map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            },
+        ));
+    }
+    for t in threads {
+        t.join().map_err(|_| "thread panicked")??;
+    }
+    // One log of 60 entries, in the order the appends committed; the tree
+    // either replica reads is the tree of those entries.
+    assert_eq!(a.log_size()?, 60);
+    let mut memory = MemoryTree::new();
+    for i in 0..60 {
+        let entry = b.log_entry(i)?.ok_or("a gap in the log")?;
+        memory.push(&entry);
+    }
+    assert_eq!(merkle::root(&*a, 60)?, merkle::root(&memory, 60)?);
+    assert_eq!(merkle::root(&*b, 60)?, merkle::root(&memory, 60)?);
     Ok(())
 }
 

@@ -54,6 +54,20 @@ pub(crate) const DEAD_LETTERS: TableDefinition<u64, &[u8]> = TableDefinition::ne
 pub(crate) const DEADLINES: TableDefinition<&[u8], ()> = TableDefinition::new("deadlines");
 /// Peer agency id → `PeerQuota`: what each peer may still hand over.
 pub(crate) const QUOTAS: TableDefinition<&str, &[u8]> = TableDefinition::new("quotas");
+/// The transparency log: entry index → the exact entry bytes.
+pub(crate) const LOG_ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("log_entries");
+/// The log's perfect subtrees: `log_node_key(level, index)` → hash (level
+/// 0: leaf hashes).
+pub(crate) const LOG_NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("log_nodes");
+
+/// The key of a perfect subtree in [`LOG_NODES`]: level, then index
+/// big-endian.
+pub(crate) fn log_node_key(level: u8, index: u64) -> [u8; 9] {
+    let mut key = [0u8; 9];
+    key[0] = level;
+    key[1..].copy_from_slice(&index.to_be_bytes());
+    key
+}
 
 /// The page cache a store keeps in memory unless told otherwise.
 pub const DEFAULT_CACHE_BYTES: usize = 32 * 1024 * 1024;
@@ -376,6 +390,30 @@ impl Backend for Embedded {
     ///
     /// # Errors
     /// Database failure or a damaged record.
+    fn log_size(&self) -> Result<u64, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let counters = txn.open_table(COUNTERS).map_err(db)?;
+        Ok(counters.get("log").map_err(db)?.map_or(0, |v| v.value()))
+    }
+
+    fn log_entry(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let entries = txn.open_table(LOG_ENTRIES).map_err(db)?;
+        Ok(entries.get(index).map_err(db)?.map(|v| v.value().to_vec()))
+    }
+
+    fn log_node(&self, level: u8, index: u64) -> Result<Option<[u8; 32]>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let nodes = txn.open_table(LOG_NODES).map_err(db)?;
+        match nodes
+            .get(log_node_key(level, index).as_slice())
+            .map_err(db)?
+        {
+            Some(v) => Ok(Some(crate::records::hash32(v.value(), "log node")?)),
+            None => Ok(None),
+        }
+    }
+
     fn quotas(&self) -> Result<Vec<(String, PeerQuota)>, StoreError> {
         let txn = self.db()?.begin_read().map_err(db)?;
         let quotas = txn.open_table(QUOTAS).map_err(db)?;

@@ -612,6 +612,47 @@ impl Backend for Postgres {
         Ok(entries)
     }
 
+    fn log_size(&self) -> Result<u64, StoreError> {
+        self.read(async |c| {
+            let row = c
+                .query_opt("SELECT value FROM lintas_counters WHERE name = 'log'", &[])
+                .await?;
+            match row {
+                Some(r) => to_u64(r.try_get(0)?, "log"),
+                None => Ok(0),
+            }
+        })
+    }
+
+    fn log_entry(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let idx = to_i64(index, "log index")?;
+        self.read(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT entry FROM lintas_log_entries WHERE idx = $1",
+                    &[&idx],
+                )
+                .await?;
+            Ok(row.map(|r| r.try_get::<_, Vec<u8>>(0)).transpose()?)
+        })
+    }
+
+    fn log_node(&self, level: u8, index: u64) -> Result<Option<[u8; 32]>, StoreError> {
+        let idx = to_i64(index, "log index")?;
+        self.read(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT hash FROM lintas_log_nodes WHERE level = $1 AND idx = $2",
+                    &[&i16::from(level), &idx],
+                )
+                .await?;
+            match row {
+                Some(r) => Ok(Some(crate::records::hash32(r.try_get(0)?, "log node")?)),
+                None => Ok(None),
+            }
+        })
+    }
+
     fn quotas(&self) -> Result<Vec<(String, PeerQuota)>, StoreError> {
         self.read(async |c| {
             let rows = c

@@ -182,6 +182,14 @@ impl PeerQuota {
     }
 }
 
+/// Reads a stored 32-byte hash, naming it if it is damaged.
+pub(crate) fn hash32(bytes: &[u8], what: &str) -> Result<[u8; 32], StoreError> {
+    bytes.try_into().map_err(|_| StoreError::Corrupt {
+        what: what.to_owned(),
+        detail: format!("{} bytes, expected 32", bytes.len()),
+    })
+}
+
 /// Decodes a stored record, naming it if it is damaged.
 pub(crate) fn decode<M: Message + Default>(bytes: &[u8], what: &str) -> Result<M, StoreError> {
     M::decode(bytes).map_err(|e| StoreError::Corrupt {

@@ -72,6 +72,9 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug {
     fn outbox_entries(&self, seqs: &[u64]) -> Result<Vec<OutboxEntry>, StoreError>;
     fn peer_retries(&self) -> Result<Vec<(String, PeerRetry)>, StoreError>;
     fn quotas(&self) -> Result<Vec<(String, PeerQuota)>, StoreError>;
+    fn log_size(&self) -> Result<u64, StoreError>;
+    fn log_entry(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError>;
+    fn log_node(&self, level: u8, index: u64) -> Result<Option<[u8; 32]>, StoreError>;
     fn inbox_after(&self, after: u64, limit: usize) -> Result<Vec<InboxEntry>, StoreError>;
     fn case_page(
         &self,
@@ -399,6 +402,22 @@ impl Store {
         self.guarded("peer_retries", |b| b.peer_retries())
     }
 
+    /// Number of entries in the transparency log.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn log_size(&self) -> Result<u64, StoreError> {
+        self.guarded("log_size", |b| b.log_size())
+    }
+
+    /// The exact bytes of log entry `index`, if the log has it.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn log_entry(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.guarded("log_entry", |b| b.log_entry(index))
+    }
+
     /// Each peer's stored quota, as last settled (see
     /// [`crate::Transaction::settle_quota`]).
     ///
@@ -539,5 +558,18 @@ impl Store {
     /// Database failure.
     pub fn roster(&self) -> Result<Option<Vec<u8>>, StoreError> {
         self.guarded("roster", |b| b.roster())
+    }
+}
+
+/// The log's perfect subtrees, for proofs
+/// (`lintas_core::transparency::merkle`).
+impl lintas_core::transparency::merkle::Subtrees for Store {
+    type Error = StoreError;
+    fn subtree(&self, level: u8, index: u64) -> Result<[u8; 32], StoreError> {
+        self.guarded("log_node", |b| b.log_node(level, index))?
+            .ok_or_else(|| StoreError::Corrupt {
+                what: format!("log subtree {level}/{index}"),
+                detail: "not in the store".into(),
+            })
     }
 }

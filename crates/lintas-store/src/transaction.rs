@@ -53,6 +53,7 @@ pub(crate) trait Changes {
     fn bury(&self, seq: u64, at_ms: i64, error: &str) -> Result<(), StoreError>;
     fn unbury(&self, seq: u64) -> Result<Option<OutboxEntry>, StoreError>;
     fn set_peer_retry(&self, peer: &str, retry: Option<&PeerRetry>) -> Result<(), StoreError>;
+    fn append_log(&self, entry: &[u8]) -> Result<u64, StoreError>;
     fn settle_quota(
         &self,
         peer: &str,
@@ -229,6 +230,17 @@ impl<'t> Transaction<'t> {
     /// Database failure.
     pub fn set_peer_retry(&self, peer: &str, retry: Option<&PeerRetry>) -> Result<(), StoreError> {
         self.changes.set_peer_retry(peer, retry)
+    }
+
+    /// Appends `entry` to the transparency log and returns its index:
+    /// the entry, its leaf hash and every perfect subtree it completes are
+    /// stored with the transaction. Appends are numbered in commit order,
+    /// also across replicas.
+    ///
+    /// # Errors
+    /// Database failure or a damaged log.
+    pub fn append_log(&self, entry: &[u8]) -> Result<u64, StoreError> {
+        self.changes.append_log(entry)
     }
 
     /// Charges `used_kib` to `peer`'s stored quota (see

@@ -8,7 +8,8 @@ use prost::Message;
 use redb::{Key, ReadableTable, Table, TableDefinition, Value, WriteTransaction};
 
 use super::{
-    COUNTERS, INBOX, META, NOTICES, OUTBOX, PEERS, QUOTAS, RECEIPTS, case_key, receipt_key,
+    COUNTERS, INBOX, LOG_ENTRIES, LOG_NODES, META, NOTICES, OUTBOX, PEERS, QUOTAS, RECEIPTS,
+    case_key, log_node_key, receipt_key,
 };
 use crate::records::{OutboxEntry, PeerQuota, PeerRetry, StoredNotice, decode};
 use crate::store::ReceiveOutcome;
@@ -33,6 +34,8 @@ pub(crate) struct EmbeddedChanges<'t> {
     meta: Lazy<'t, &'static str, &'static [u8]>,
     peers: Lazy<'t, &'static str, &'static [u8]>,
     quotas: Lazy<'t, &'static str, &'static [u8]>,
+    log_entries: Lazy<'t, u64, &'static [u8]>,
+    log_nodes: Lazy<'t, &'static [u8], &'static [u8]>,
     withheld: Lazy<'t, &'static [u8], &'static str>,
     submissions: Lazy<'t, &'static str, &'static [u8]>,
     dead_letters: Lazy<'t, u64, &'static [u8]>,
@@ -98,6 +101,8 @@ impl<'t> EmbeddedChanges<'t> {
             meta: RefCell::new(None),
             peers: RefCell::new(None),
             quotas: RefCell::new(None),
+            log_entries: RefCell::new(None),
+            log_nodes: RefCell::new(None),
             withheld: RefCell::new(None),
             submissions: RefCell::new(None),
             dead_letters: RefCell::new(None),
@@ -441,6 +446,38 @@ impl Changes for EmbeddedChanges<'_> {
                 }
             }
             Ok(())
+        })
+    }
+
+    fn append_log(&self, entry: &[u8]) -> Result<u64, StoreError> {
+        use lintas_core::transparency::merkle;
+        let index = self.next("log")? - 1;
+        with(self.txn, &self.log_entries, LOG_ENTRIES, |entries| {
+            entries.insert(index, entry).map_err(db)?;
+            Ok(())
+        })?;
+        with(self.txn, &self.log_nodes, LOG_NODES, |nodes| {
+            let leaf = merkle::leaf_hash(entry);
+            nodes
+                .insert(log_node_key(0, index).as_slice(), leaf.as_slice())
+                .map_err(db)?;
+            for (level, i) in merkle::completed_by(index) {
+                let child = |j: u64| -> Result<[u8; 32], StoreError> {
+                    let key = log_node_key(level - 1, j);
+                    let value = nodes.get(key.as_slice()).map_err(db)?.ok_or_else(|| {
+                        StoreError::Corrupt {
+                            what: format!("log subtree {}/{j}", level - 1),
+                            detail: "missing".into(),
+                        }
+                    })?;
+                    crate::records::hash32(value.value(), "log node")
+                };
+                let parent = merkle::node_hash(&child(2 * i)?, &child(2 * i + 1)?);
+                nodes
+                    .insert(log_node_key(level, i).as_slice(), parent.as_slice())
+                    .map_err(db)?;
+            }
+            Ok(index)
         })
     }
 

@@ -10,8 +10,8 @@
 use redb::{Database, ReadableTable, Table, WriteTransaction};
 
 use super::{
-    CASE_TIMELINE, CASES, COUNTERS, DEAD_LETTERS, DEADLINES, INBOX, META, NOTICES, OUTBOX, PEERS,
-    QUOTAS, RECEIPTS, SUBMISSIONS, WITHHELD, case_key,
+    CASE_TIMELINE, CASES, COUNTERS, DEAD_LETTERS, DEADLINES, INBOX, LOG_ENTRIES, LOG_NODES, META,
+    NOTICES, OUTBOX, PEERS, QUOTAS, RECEIPTS, SUBMISSIONS, WITHHELD, case_key,
 };
 use crate::records::{StoredNotice, decode};
 use crate::{StoreError, db};
@@ -77,7 +77,15 @@ const MIGRATIONS: &[Migration] = &[
     v3_deadlines,
     v4_case_timeline,
     v5_quotas,
+    v6_log,
 ];
+
+/// Version 6: the transparency log's entries and perfect subtrees.
+fn v6_log(txn: &WriteTransaction) -> Result<(), StoreError> {
+    txn.open_table(LOG_ENTRIES).map_err(db)?;
+    txn.open_table(LOG_NODES).map_err(db)?;
+    Ok(())
+}
 
 /// Version 5: each peer's daily quota, kept across restarts.
 fn v5_quotas(txn: &WriteTransaction) -> Result<(), StoreError> {

@@ -60,6 +60,15 @@ impl<'a, 't> PgChanges<'a, 't> {
         Ok(block(self.txn.query_opt(&statement, params))?)
     }
 
+    fn query(
+        &self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
+        let statement = self.prepared.in_transaction(self.txn, sql)?;
+        Ok(block(self.txn.query(&statement, params))?)
+    }
+
     fn query_one(
         &self,
         sql: &'static str,
@@ -307,6 +316,44 @@ impl Changes for PgChanges<'_, '_> {
             None => self.execute("DELETE FROM lintas_peers WHERE peer = $1", &[&peer])?,
         };
         Ok(())
+    }
+
+    fn append_log(&self, entry: &[u8]) -> Result<u64, StoreError> {
+        use lintas_core::transparency::merkle;
+        // The counter row stays locked until this transaction commits, so
+        // the subtrees of every earlier append are committed and visible.
+        let index = self.next("log")? - 1;
+        let idx = i64::try_from(index).map_err(|_| StoreError::Corrupt {
+            what: "log".into(),
+            detail: format!("index {index} out of range"),
+        })?;
+        self.execute(
+            "INSERT INTO lintas_log_entries (idx, entry) VALUES ($1, $2)",
+            &[&idx, &entry],
+        )?;
+        let insert_node = "INSERT INTO lintas_log_nodes (level, idx, hash) VALUES ($1, $2, $3)";
+        let leaf = merkle::leaf_hash(entry);
+        self.execute(insert_node, &[&0i16, &idx, &leaf.as_slice()])?;
+        for (level, i) in merkle::completed_by(index) {
+            let children = self.query(
+                "SELECT hash FROM lintas_log_nodes WHERE level = $1 AND idx IN ($2, $3) ORDER BY idx",
+                &[&(i16::from(level) - 1), &(2 * i as i64), &(2 * i as i64 + 1)],
+            )?;
+            let [left, right] = children.as_slice() else {
+                return Err(StoreError::Corrupt {
+                    what: format!("log subtrees {}/{}..{}", level - 1, 2 * i, 2 * i + 1),
+                    detail: format!("{} of 2 found", children.len()),
+                });
+            };
+            let left = crate::records::hash32(left.try_get(0)?, "log node")?;
+            let right = crate::records::hash32(right.try_get(0)?, "log node")?;
+            let parent = merkle::node_hash(&left, &right);
+            self.execute(
+                insert_node,
+                &[&i16::from(level), &(i as i64), &parent.as_slice()],
+            )?;
+        }
+        Ok(index)
     }
 
     fn settle_quota(

@@ -90,7 +90,23 @@ CREATE TABLE lintas_submissions (
 
 /// The migrations, in order: after applying the first n, a database is at
 /// version n.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
+
+/// Version 3: the transparency log's entries and perfect subtrees (level
+/// 0: leaf hashes); appends are numbered by the `log` counter, whose row
+/// lock orders them across replicas.
+const V3: &str = r#"
+CREATE TABLE lintas_log_entries (
+    idx bigint PRIMARY KEY,
+    entry bytea NOT NULL
+);
+CREATE TABLE lintas_log_nodes (
+    level smallint NOT NULL,
+    idx bigint NOT NULL,
+    hash bytea NOT NULL,
+    PRIMARY KEY (level, idx)
+);
+"#;
 
 /// Version 2: each peer's daily quota, shared by the replicas.
 const V2: &str = r#"
