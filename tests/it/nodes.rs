@@ -297,6 +297,31 @@ async fn a_duplicate_delivery_gets_the_original_receipt() {
         first.receipt, second.receipt,
         "the original receipt, byte for byte"
     );
+    // Still the ACCEPTED receipt after Cambodia signed later stages.
+    for stage in [ReceiptStage::Delivered, ReceiptStage::Read] {
+        net.node(KHM_POLICE)
+            .engine()
+            .acknowledge(id, stage, None, lintas_core::time::Timestamp::now())
+            .await
+            .unwrap();
+    }
+    let third = peer
+        .deliver(deliver_request(&notice))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first.receipt, third.receipt, "after later stages");
+    // Another member that got hold of a copy gets no receipt and learns
+    // nothing: refused as for any notice it did not sign.
+    let mut thailand = net.peer(THA_POLICE, KHM_POLICE).await.unwrap();
+    let status = thailand
+        .deliver(deliver_request(&notice))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status.code(), reason(&status).as_str()),
+        (tonic::Code::PermissionDenied, "sender_not_peer")
+    );
     let receipt = SignedReceipt::try_from(first.receipt.unwrap()).unwrap();
     let receipt = net
         .roster
@@ -308,14 +333,14 @@ async fn a_duplicate_delivery_gets_the_original_receipt() {
     );
     assert_eq!(net.node(KHM_POLICE).inbox_after(0).await.unwrap().len(), 1);
 
-    // The metrics endpoint counts one accepted notice and one duplicate.
+    // The metrics endpoint counts one accepted notice and two duplicates.
     let metrics = scrape(net.metrics_addr(KHM_POLICE).unwrap()).await;
     assert!(
         metrics.contains("lintas_notices_accepted_total 1"),
         "{metrics}"
     );
     assert!(
-        metrics.contains("lintas_notices_duplicate_total 1"),
+        metrics.contains("lintas_notices_duplicate_total 2"),
         "{metrics}"
     );
     net.shutdown().await;
