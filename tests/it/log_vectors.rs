@@ -1,5 +1,5 @@
 //! The published test vectors of the transparency log,
-//! `tests/vectors/lintas-v1-log.json` (docs/PROTOCOL.md section 10.6).
+//! `tests/vectors/lintas-v1-log.json` (docs/PROTOCOL.md section 10.7).
 //!
 //! As for the notice vectors: (1) the file, read as another implementation
 //! would read it, satisfies the rules of the document, recomputed here with

@@ -99,6 +99,7 @@ suite!(
     peer_backoff_is_kept_and_cleared,
     a_peer_quota_is_charged_refilled_and_kept,
     the_transparency_log_appends_and_proves,
+    notices_and_receipts_enter_the_log_once_as_they_are_stored,
     the_roster_is_kept,
     a_failed_change_writes_nothing,
     the_outbox_reads_in_pages,
@@ -435,6 +436,37 @@ fn the_transparency_log_appends_and_proves(f: Fresh) -> Result {
             &root,
             &proof,
         )?;
+    }
+    Ok(())
+}
+
+fn notices_and_receipts_enter_the_log_once_as_they_are_stored(f: Fresh) -> Result {
+    use lintas_core::transparency::entry::{LogEntry, LogEntryKind};
+    let sent = notice("C1", &["KHM.A"], 1, 0);
+    let queued = f.store.record_sent(&id(1), &sent, 3)?;
+    f.store.record_sent(&id(1), &sent, 3)?;
+    let mut received = notice("C1", &["IDN.X"], 2, 0);
+    received.direction = Direction::Received as i32;
+    received.envelope = vec![9, 9, 9];
+    f.store
+        .record_received(&id(2), &received, "IDN.X", 1, b"accepted")?;
+    f.store
+        .record_received(&id(2), &received, "IDN.X", 1, b"accepted")?;
+    f.store.store_receipt(&id(2), 3, "IDN.X", b"read", None)?;
+    f.store.store_receipt(&id(2), 3, "IDN.X", b"read", None)?;
+    f.store
+        .write(|t| t.complete(queued[0].seq, Some((&id(1), 1, "KHM.A", b"their receipt"))))?;
+    let expected = [
+        LogEntry::of(LogEntryKind::NoticeSent, id(1), &sent.envelope),
+        LogEntry::of(LogEntryKind::NoticeReceived, id(2), &received.envelope),
+        LogEntry::of(LogEntryKind::Receipt, id(2), b"accepted"),
+        LogEntry::of(LogEntryKind::Receipt, id(2), b"read"),
+        LogEntry::of(LogEntryKind::Receipt, id(1), b"their receipt"),
+    ];
+    assert_eq!(f.store.log_size()?, expected.len() as u64, "each once");
+    for (i, e) in expected.iter().enumerate() {
+        let stored = f.store.log_entry(i as u64)?.ok_or("missing entry")?;
+        assert_eq!(LogEntry::decode(&stored)?, *e, "entry {i}");
     }
     Ok(())
 }

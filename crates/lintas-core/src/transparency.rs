@@ -7,6 +7,8 @@
 //! - [`merkle`]: RFC 6962 hashing, inclusion and consistency proofs.
 //! - [`checkpoint`]: signed checkpoints, witnesses' cosignatures, and what
 //!   a witness checks before cosigning.
+//! - [`entry`]: what each leaf records.
 
 pub mod checkpoint;
+pub mod entry;
 pub mod merkle;

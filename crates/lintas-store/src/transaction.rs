@@ -4,6 +4,7 @@
 //! so one disk flush (or one database commit) serves them all.
 
 use lintas_core::ids::NoticeId;
+use lintas_core::transparency::entry::{LogEntry, LogEntryKind};
 
 use crate::StoreError;
 use crate::records::{OutboxEntry, PeerQuota, PeerRetry, StoredNotice};
@@ -134,7 +135,11 @@ impl<'t> Transaction<'t> {
         notice: &StoredNotice,
         priority: u32,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.changes.record_sent(id, notice, priority)
+        let queued = self.changes.record_sent(id, notice, priority)?;
+        if !queued.is_empty() {
+            self.log(LogEntryKind::NoticeSent, id, &notice.envelope)?;
+        }
+        Ok(queued)
     }
 
     /// Stores a verified received notice, its inbox entry and the ACCEPTED
@@ -151,8 +156,14 @@ impl<'t> Transaction<'t> {
         accepted_stage: u8,
         receipt: &[u8],
     ) -> Result<ReceiveOutcome, StoreError> {
-        self.changes
-            .record_received(id, notice, receiver, accepted_stage, receipt)
+        let outcome =
+            self.changes
+                .record_received(id, notice, receiver, accepted_stage, receipt)?;
+        if matches!(outcome, ReceiveOutcome::New { .. }) {
+            self.log(LogEntryKind::NoticeReceived, id, &notice.envelope)?;
+            self.log(LogEntryKind::Receipt, id, receipt)?;
+        }
+        Ok(outcome)
     }
 
     /// Stores a receipt unless one for the same (notice, stage, receiver)
@@ -170,8 +181,13 @@ impl<'t> Transaction<'t> {
         receipt: &[u8],
         report: Option<OutboxEntry>,
     ) -> Result<Option<Option<OutboxEntry>>, StoreError> {
-        self.changes
-            .store_receipt(id, stage, receiver, receipt, report)
+        let stored = self
+            .changes
+            .store_receipt(id, stage, receiver, receipt, report)?;
+        if stored.is_some() {
+            self.log(LogEntryKind::Receipt, id, receipt)?;
+        }
+        Ok(stored)
     }
 
     /// Removes a delivered outbox entry and stores the receipt that proves
@@ -185,7 +201,20 @@ impl<'t> Transaction<'t> {
         seq: u64,
         receipt: Option<(&NoticeId, u8, &str, &[u8])>,
     ) -> Result<(), StoreError> {
-        self.changes.complete(seq, receipt)
+        self.changes.complete(seq, None)?;
+        if let Some((id, stage, receiver, bytes)) = receipt {
+            self.store_receipt(id, stage, receiver, bytes, None)?;
+        }
+        Ok(())
+    }
+
+    /// Appends what was just stored to the transparency log, in the same
+    /// transaction: a notice or receipt is in the log exactly when it is
+    /// in the store.
+    fn log(&self, kind: LogEntryKind, id: &NoticeId, stored: &[u8]) -> Result<(), StoreError> {
+        self.changes
+            .append_log(&LogEntry::of(kind, *id, stored).encode())
+            .map(drop)
     }
 
     /// Records a refused attempt of one entry and when to try it again
