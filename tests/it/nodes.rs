@@ -2090,6 +2090,33 @@ async fn receipts_do_not_reveal_which_notices_exist_and_relaying_back_is_no_alar
         (status.code(), reason(&status).as_str()),
         (tonic::Code::PermissionDenied, "receipt_digest_mismatch")
     );
+    // The right receipt is taken, and Indonesia holds it.
+    let mut events = Box::pin(net.node(IDN_KEMLU).engine().receipt_events());
+    let read = lintas_core::receipt::Receipt::new(
+        alert,
+        &alert_envelope,
+        tha.clone(),
+        ReceiptStage::Read,
+        lintas_core::time::Timestamp::now(),
+    );
+    thailand
+        .report_receipt(pb::ReportReceiptRequest {
+            receipt: Some(SignedReceipt::sign(&read, &key).unwrap().into()),
+        })
+        .await
+        .unwrap();
+    let held = net.node(IDN_KEMLU).receipts(alert).await.unwrap();
+    let read_stage = ReceiptStage::Read.to_wire() as u8;
+    assert!(
+        held.iter()
+            .any(|(stage, receiver, _)| *stage == read_stage && receiver == THA_POLICE)
+    );
+    let event = tokio::time::timeout(Duration::from_secs(5), events.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!((event.notice_id, event.stage), (alert, ReceiptStage::Read));
 
     // Thailand relays Indonesia's own alert back to it: refused plainly,
     // not a store failure.
