@@ -311,6 +311,17 @@ async fn a_duplicate_delivery_gets_the_original_receipt() {
         .unwrap()
         .into_inner();
     assert_eq!(first.receipt, third.receipt, "after later stages");
+    // The same body under a broken signature is not a duplicate: it is
+    // refused, not answered with the stored receipt.
+    let mut forged = pb::SignedNotice::from(notice.clone());
+    forged.signature[0] ^= 1;
+    let status = peer
+        .deliver(pb::DeliverRequest {
+            notice: Some(forged),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&status), "bad_signature");
     // Another member that got hold of a copy gets no receipt and learns
     // nothing: refused as for any notice it did not sign.
     let mut thailand = net.peer(THA_POLICE, KHM_POLICE).await.unwrap();
