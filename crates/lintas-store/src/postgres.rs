@@ -421,7 +421,8 @@ impl Backend for Postgres {
         let replica = self.config.replica.as_str();
         self.in_transaction(&mut |txn, prepared| {
             let open = PgChanges::new(txn, prepared, replica);
-            changes(&Transaction::new(&open))
+            changes(&Transaction::new(&open))?;
+            open.finish()
         })
     }
 

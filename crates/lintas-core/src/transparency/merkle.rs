@@ -341,6 +341,58 @@ pub fn completed_by(index: u64) -> impl Iterator<Item = (u8, u64)> {
     (1..=levels).map(move |level| (level, (index + 1) / (1u64 << level) - 1))
 }
 
+/// The perfect subtrees a log must already hold to append `count` leaves
+/// after its first `base`: the left halves of the subtrees those leaves
+/// complete that the leaves do not make themselves. A store reads these
+/// once, then [`append_batch`] makes the rest.
+pub fn needed_for_batch(base: u64, count: u64) -> Vec<(u8, u64)> {
+    let end = base + count;
+    let mut needed = Vec::new();
+    for index in base..end {
+        for (level, i) in completed_by(index) {
+            let (l, left) = (level - 1, 2 * i);
+            // The left child covers leaves left << l .. (left + 1) << l;
+            // one that ends in the batch is made by the batch.
+            if (left + 1) << l <= base {
+                needed.push((l, left));
+            }
+        }
+    }
+    needed
+}
+
+/// Appends the leaves `leaves` after the first `base`: returns every
+/// perfect subtree they complete, with the leaves themselves (level 0),
+/// in order. `existing` gives the subtrees of [`needed_for_batch`].
+///
+/// # Errors
+/// `existing` lacks one of them.
+pub fn append_batch(
+    base: u64,
+    leaves: &[Hash],
+    existing: &std::collections::BTreeMap<(u8, u64), Hash>,
+) -> Result<Vec<((u8, u64), Hash)>, (u8, u64)> {
+    let mut made: std::collections::BTreeMap<(u8, u64), Hash> = std::collections::BTreeMap::new();
+    let mut out = Vec::new();
+    for (k, leaf) in leaves.iter().enumerate() {
+        let index = base + k as u64;
+        made.insert((0, index), *leaf);
+        out.push(((0, index), *leaf));
+        for (level, i) in completed_by(index) {
+            let get = |key: (u8, u64)| {
+                made.get(&key)
+                    .or_else(|| existing.get(&key))
+                    .copied()
+                    .ok_or(key)
+            };
+            let node = node_hash(&get((level - 1, 2 * i))?, &get((level - 1, 2 * i + 1))?);
+            made.insert((level, i), node);
+            out.push(((level, i), node));
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -548,6 +600,40 @@ mod tests {
             vec![(1, 3), (2, 1), (3, 0)]
         );
         assert_eq!(completed_by(5).collect::<Vec<_>>(), vec![(1, 2)]);
+    }
+
+    #[test]
+    fn a_batch_appended_from_what_the_log_holds_is_the_same_tree() {
+        for base in 0..20u64 {
+            for count in 1..20u64 {
+                let mut whole = MemoryTree::new();
+                for i in 0..base + count {
+                    whole.push(&i.to_be_bytes());
+                }
+                let needed = needed_for_batch(base, count);
+                // Only subtrees the log held before the batch.
+                for (level, i) in &needed {
+                    assert!((i + 1) << level <= base, "{base}+{count}: {level}/{i}");
+                }
+                let existing = needed
+                    .into_iter()
+                    .map(|key| Ok((key, whole.subtree(key.0, key.1)?)))
+                    .collect::<Result<std::collections::BTreeMap<_, _>, String>>()
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let leaves: Vec<Hash> = (base..base + count)
+                    .map(|i| leaf_hash(&i.to_be_bytes()))
+                    .collect();
+                let made =
+                    append_batch(base, &leaves, &existing).unwrap_or_else(|k| panic!("{k:?}"));
+                for ((level, i), hash) in made {
+                    assert_eq!(
+                        whole.subtree(level, i),
+                        Ok(hash),
+                        "{base}+{count}: {level}/{i}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

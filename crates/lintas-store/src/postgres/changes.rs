@@ -21,6 +21,10 @@ pub(crate) struct PgChanges<'a, 't> {
     txn: &'a Transaction<'t>,
     prepared: &'a Prepared,
     replica: &'a str,
+    /// Log entries appended in this transaction, written together by
+    /// [`PgChanges::finish`]: the log's size when the first was appended
+    /// (its counter row locked from then on), and the entries.
+    log: std::cell::RefCell<Option<(u64, Vec<Vec<u8>>)>>,
 }
 
 /// Reads a `lintas_submissions` row: notice id and sequence number.
@@ -39,7 +43,70 @@ impl<'a, 't> PgChanges<'a, 't> {
             txn,
             prepared,
             replica,
+            log: std::cell::RefCell::new(None),
         }
+    }
+
+    /// Writes what the transaction appended to the log: the entries, their
+    /// leaves and every perfect subtree they complete, and the new size,
+    /// in one statement (after one reading the subtrees it builds on),
+    /// whatever the number of entries.
+    pub(crate) fn finish(&self) -> Result<(), StoreError> {
+        use lintas_core::transparency::merkle;
+        let Some((base, entries)) = self.log.borrow_mut().take() else {
+            return Ok(());
+        };
+        let count = entries.len() as u64;
+        let needed = merkle::needed_for_batch(base, count);
+        let mut existing = std::collections::BTreeMap::new();
+        // A few primary-key lookups (one per level below the batch, at
+        // most 64): cheaper than one statement over an array, which the
+        // server plans again at each call.
+        for (level, idx) in needed {
+            let row = self.query_one(
+                "SELECT hash FROM lintas_log_nodes WHERE level = $1 AND idx = $2",
+                &[&i16::from(level), &to_i64(idx, "log index")?],
+            )?;
+            existing.insert(
+                (level, idx),
+                crate::records::hash32(row.try_get(0)?, "log node")?,
+            );
+        }
+        let leaves: Vec<[u8; 32]> = entries.iter().map(|e| merkle::leaf_hash(e)).collect();
+        let nodes = merkle::append_batch(base, &leaves, &existing).map_err(|(level, idx)| {
+            StoreError::Corrupt {
+                what: format!("log subtree {level}/{idx}"),
+                detail: "missing".into(),
+            }
+        })?;
+        let entry_indices = (base..base + count)
+            .map(|i| to_i64(i, "log index"))
+            .collect::<Result<Vec<i64>, _>>()?;
+        let node_levels: Vec<i16> = nodes.iter().map(|((l, _), _)| i16::from(*l)).collect();
+        let node_indices = nodes
+            .iter()
+            .map(|((_, i), _)| to_i64(*i, "log index"))
+            .collect::<Result<Vec<i64>, _>>()?;
+        let node_hashes: Vec<&[u8]> = nodes.iter().map(|(_, h)| h.as_slice()).collect();
+        self.execute(
+            "WITH e AS (
+                 INSERT INTO lintas_log_entries (idx, entry)
+                 SELECT * FROM unnest($1::bigint[], $2::bytea[])
+             ), n AS (
+                 INSERT INTO lintas_log_nodes (level, idx, hash)
+                 SELECT * FROM unnest($3::smallint[], $4::bigint[], $5::bytea[])
+             )
+             UPDATE lintas_counters SET value = $6 WHERE name = 'log'",
+            &[
+                &entry_indices,
+                &entries,
+                &node_levels,
+                &node_indices,
+                &node_hashes,
+                &to_i64(base + count, "log size")?,
+            ],
+        )?;
+        Ok(())
     }
 
     fn execute(
@@ -58,15 +125,6 @@ impl<'a, 't> PgChanges<'a, 't> {
     ) -> Result<Option<Row>, StoreError> {
         let statement = self.prepared.in_transaction(self.txn, sql)?;
         Ok(block(self.txn.query_opt(&statement, params))?)
-    }
-
-    fn query(
-        &self,
-        sql: &'static str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Vec<Row>, StoreError> {
-        let statement = self.prepared.in_transaction(self.txn, sql)?;
-        Ok(block(self.txn.query(&statement, params))?)
     }
 
     fn query_one(
@@ -319,41 +377,21 @@ impl Changes for PgChanges<'_, '_> {
     }
 
     fn append_log(&self, entry: &[u8]) -> Result<u64, StoreError> {
-        use lintas_core::transparency::merkle;
-        // The counter row stays locked until this transaction commits, so
-        // the subtrees of every earlier append are committed and visible.
-        let index = self.next("log")? - 1;
-        let idx = i64::try_from(index).map_err(|_| StoreError::Corrupt {
-            what: "log".into(),
-            detail: format!("index {index} out of range"),
-        })?;
-        self.execute(
-            "INSERT INTO lintas_log_entries (idx, entry) VALUES ($1, $2)",
-            &[&idx, &entry],
-        )?;
-        let insert_node = "INSERT INTO lintas_log_nodes (level, idx, hash) VALUES ($1, $2, $3)";
-        let leaf = merkle::leaf_hash(entry);
-        self.execute(insert_node, &[&0i16, &idx, &leaf.as_slice()])?;
-        for (level, i) in merkle::completed_by(index) {
-            let children = self.query(
-                "SELECT hash FROM lintas_log_nodes WHERE level = $1 AND idx IN ($2, $3) ORDER BY idx",
-                &[&(i16::from(level) - 1), &(2 * i as i64), &(2 * i as i64 + 1)],
+        let mut log = self.log.borrow_mut();
+        if log.is_none() {
+            // Lock the counter row for the rest of the transaction, so
+            // that appends are numbered in commit order across replicas.
+            let row = self.query_one(
+                "INSERT INTO lintas_counters (name, value) VALUES ('log', 0)
+                 ON CONFLICT (name) DO UPDATE SET value = lintas_counters.value
+                 RETURNING value",
+                &[],
             )?;
-            let [left, right] = children.as_slice() else {
-                return Err(StoreError::Corrupt {
-                    what: format!("log subtrees {}/{}..{}", level - 1, 2 * i, 2 * i + 1),
-                    detail: format!("{} of 2 found", children.len()),
-                });
-            };
-            let left = crate::records::hash32(left.try_get(0)?, "log node")?;
-            let right = crate::records::hash32(right.try_get(0)?, "log node")?;
-            let parent = merkle::node_hash(&left, &right);
-            self.execute(
-                insert_node,
-                &[&i16::from(level), &(i as i64), &parent.as_slice()],
-            )?;
+            *log = Some((to_u64(row.try_get(0)?, "log")?, Vec::new()));
         }
-        Ok(index)
+        let (base, entries) = log.as_mut().ok_or(StoreError::GroupAborted)?;
+        entries.push(entry.to_vec());
+        Ok(*base + entries.len() as u64 - 1)
     }
 
     fn settle_quota(
