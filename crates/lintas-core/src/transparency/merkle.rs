@@ -277,6 +277,9 @@ pub fn verify_consistency(
         })
 }
 
+/// A perfect subtree: (level, index).
+pub type SubtreeKey = (u8, u64);
+
 /// Perfect subtree hashes kept in memory: for tests, and for a verifier
 /// that has every entry (an evidence bundle).
 #[derive(Debug, Clone, Default)]
@@ -345,7 +348,7 @@ pub fn completed_by(index: u64) -> impl Iterator<Item = (u8, u64)> {
 /// after its first `base`: the left halves of the subtrees those leaves
 /// complete that the leaves do not make themselves. A store reads these
 /// once, then [`append_batch`] makes the rest.
-pub fn needed_for_batch(base: u64, count: u64) -> Vec<(u8, u64)> {
+pub fn needed_for_batch(base: u64, count: u64) -> Vec<SubtreeKey> {
     let end = base + count;
     let mut needed = Vec::new();
     for index in base..end {
@@ -370,16 +373,16 @@ pub fn needed_for_batch(base: u64, count: u64) -> Vec<(u8, u64)> {
 pub fn append_batch(
     base: u64,
     leaves: &[Hash],
-    existing: &std::collections::BTreeMap<(u8, u64), Hash>,
-) -> Result<Vec<((u8, u64), Hash)>, (u8, u64)> {
-    let mut made: std::collections::BTreeMap<(u8, u64), Hash> = std::collections::BTreeMap::new();
+    existing: &std::collections::BTreeMap<SubtreeKey, Hash>,
+) -> Result<Vec<(SubtreeKey, Hash)>, SubtreeKey> {
+    let mut made: std::collections::BTreeMap<SubtreeKey, Hash> = std::collections::BTreeMap::new();
     let mut out = Vec::new();
     for (k, leaf) in leaves.iter().enumerate() {
         let index = base + k as u64;
         made.insert((0, index), *leaf);
         out.push(((0, index), *leaf));
         for (level, i) in completed_by(index) {
-            let get = |key: (u8, u64)| {
+            let get = |key: SubtreeKey| {
                 made.get(&key)
                     .or_else(|| existing.get(&key))
                     .copied()
