@@ -22,7 +22,7 @@ use prost::Message;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::vectors::{bytes, load, spec_pae};
+use crate::vectors::{bytes, check_current, load, spec_pae};
 
 fn path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors/lintas-v1-log.json")
@@ -154,17 +154,7 @@ fn generate() -> Value {
 
 #[test]
 fn log_vectors_are_current() {
-    let fresh = serde_json::to_string_pretty(&generate()).unwrap() + "\n";
-    if std::env::var_os("LINTAS_BLESS").is_some() {
-        std::fs::write(path(), &fresh).unwrap();
-        return;
-    }
-    let published = std::fs::read_to_string(path()).unwrap_or_default();
-    assert!(
-        published == fresh,
-        "tests/vectors/lintas-v1-log.json differs from what the fixtures produce; if the change \
-         is deliberate, rerun with LINTAS_BLESS=1 and review the diff"
-    );
+    check_current(&path(), &generate());
 }
 
 #[test]

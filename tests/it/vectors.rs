@@ -199,16 +199,23 @@ fn lintas_core_agrees_with_the_vectors() {
 
 #[test]
 fn vectors_are_current() {
-    let fresh = serde_json::to_string_pretty(&generate()).unwrap() + "\n";
+    check_current(&path(), &generate());
+}
+
+/// Fails if the published file at `path` is not `fresh`; with
+/// `LINTAS_BLESS` set, rewrites it instead.
+pub(crate) fn check_current(path: &std::path::Path, fresh: &Value) {
+    let fresh = serde_json::to_string_pretty(fresh).unwrap() + "\n";
     if std::env::var_os("LINTAS_BLESS").is_some() {
-        std::fs::write(path(), &fresh).unwrap();
+        std::fs::write(path, &fresh).unwrap();
         return;
     }
-    let published = std::fs::read_to_string(path()).unwrap_or_default();
+    let published = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         published == fresh,
-        "tests/vectors/lintas-v1.json differs from what the fixtures produce; if the change is \
-         deliberate, rerun with LINTAS_BLESS=1 and review the diff"
+        "{} differs from what the fixtures produce; if the change is deliberate, rerun with \
+         LINTAS_BLESS=1 and review the diff",
+        path.display()
     );
 }
 
