@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of every fuzz target from the published test
-vectors (tests/vectors/lintas-v1.json) and the notice templates
+vectors (tests/vectors/lintas-v1.json, lintas-v1-log.json) and the notice templates
 (examples/notices/*.json). Run from the repository root or from fuzz/."""
 
 import json
@@ -29,4 +29,7 @@ for t in sorted((root / "examples/notices").glob("*.json")):
 # envelope's bytes, which share its field layout.
 for n in vectors["notices"][:2]:
     put("receipt", n["name"], bytes.fromhex(n["signed_notice_hex"]))
+log = json.loads((root / "tests/vectors/lintas-v1-log.json").read_text())
+put("log_checkpoint", "checkpoint", bytes.fromhex(log["checkpoint"]["signed_checkpoint_hex"]))
+put("log_checkpoint", "cosignature", bytes.fromhex(log["cosignature"]["signed_cosignature_hex"]))
 print(f"seed corpus written under {corpus}")
