@@ -17,12 +17,9 @@ pub(crate) trait Changes {
     fn reserve_sequence(&self) -> Result<u64, StoreError>;
     fn note_sequence(&self, sequence: u64) -> Result<(), StoreError>;
     fn has_notice(&self, id: &NoticeId) -> Result<bool, StoreError>;
-    fn record_sent(
-        &self,
-        id: &NoticeId,
-        notice: &StoredNotice,
-        priority: u32,
-    ) -> Result<Vec<OutboxEntry>, StoreError>;
+    /// Stores a notice this node signed (with its case and deadline
+    /// indexes); false, changing nothing, if the id is stored.
+    fn store_sent(&self, id: &NoticeId, notice: &StoredNotice) -> Result<bool, StoreError>;
     fn record_received(
         &self,
         id: &NoticeId,
@@ -135,11 +132,18 @@ impl<'t> Transaction<'t> {
         notice: &StoredNotice,
         priority: u32,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
-        let queued = self.changes.record_sent(id, notice, priority)?;
-        if !queued.is_empty() {
-            self.log(LogEntryKind::NoticeSent, id, &notice.envelope)?;
+        if !self.changes.store_sent(id, notice)? {
+            return Ok(Vec::new());
         }
-        Ok(queued)
+        self.log(LogEntryKind::NoticeSent, id, &notice.envelope)?;
+        notice
+            .recipients
+            .iter()
+            .map(|recipient| {
+                self.changes
+                    .enqueue(OutboxEntry::delivery(id, notice, recipient, priority))
+            })
+            .collect()
     }
 
     /// Stores a verified received notice, its inbox entry and the ACCEPTED

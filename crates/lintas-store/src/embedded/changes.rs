@@ -229,20 +229,14 @@ impl Changes for EmbeddedChanges<'_> {
         self.notices(|notices| Ok(notices.get(id.as_bytes().as_slice()).map_err(db)?.is_some()))
     }
 
-    /// Stores a notice this node signed and queues one delivery per
-    /// recipient. Returns the queued entries; storing the same id again
-    /// changes nothing and returns none.
+    /// Stores a notice this node signed with its case and deadline
+    /// indexes; false, changing nothing, if the id is stored.
     ///
     /// # Errors
     /// Database failure.
-    fn record_sent(
-        &self,
-        id: &NoticeId,
-        notice: &StoredNotice,
-        priority: u32,
-    ) -> Result<Vec<OutboxEntry>, StoreError> {
+    fn store_sent(&self, id: &NoticeId, notice: &StoredNotice) -> Result<bool, StoreError> {
         if self.has_notice(id)? {
-            return Ok(Vec::new());
+            return Ok(false);
         }
         self.notices(|notices| {
             notices
@@ -252,11 +246,7 @@ impl Changes for EmbeddedChanges<'_> {
         })?;
         self.index_case(notice, id)?;
         self.index_deadline(notice, id)?;
-        let mut queued = Vec::with_capacity(notice.recipients.len());
-        for recipient in &notice.recipients {
-            queued.push(self.enqueue(OutboxEntry::delivery(id, notice, recipient, priority))?);
-        }
-        Ok(queued)
+        Ok(true)
     }
 
     /// Stores a verified received notice, its inbox entry and the ACCEPTED

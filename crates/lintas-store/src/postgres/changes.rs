@@ -223,20 +223,8 @@ impl Changes for PgChanges<'_, '_> {
         Ok(row.is_some())
     }
 
-    fn record_sent(
-        &self,
-        id: &NoticeId,
-        notice: &StoredNotice,
-        priority: u32,
-    ) -> Result<Vec<OutboxEntry>, StoreError> {
-        if !self.insert_notice(id, notice)? {
-            return Ok(Vec::new());
-        }
-        let mut queued = Vec::with_capacity(notice.recipients.len());
-        for recipient in &notice.recipients {
-            queued.push(self.enqueue(OutboxEntry::delivery(id, notice, recipient, priority))?);
-        }
-        Ok(queued)
+    fn store_sent(&self, id: &NoticeId, notice: &StoredNotice) -> Result<bool, StoreError> {
+        self.insert_notice(id, notice)
     }
 
     fn record_received(
