@@ -32,4 +32,7 @@ for n in vectors["notices"][:2]:
 log = json.loads((root / "tests/vectors/lintas-v1-log.json").read_text())
 put("log_checkpoint", "checkpoint", bytes.fromhex(log["checkpoint"]["signed_checkpoint_hex"]))
 put("log_checkpoint", "cosignature", bytes.fromhex(log["cosignature"]["signed_cosignature_hex"]))
+put("log_checkpoint", "inclusion", bytes.fromhex(log["inclusion_proof"]["log_inclusion_proof_hex"]))
+for i, e in enumerate(log["fork_evidence"]):
+    put("log_checkpoint", f"fork{i}", bytes.fromhex(e["log_fork_evidence_hex"]))
 print(f"seed corpus written under {corpus}")

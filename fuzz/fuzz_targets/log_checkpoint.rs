@@ -1,7 +1,8 @@
 //! Transparency log messages from a peer: a `SignedLogCheckpoint`, a
-//! `SignedLogCosignature` and a `LogEntry`, decoded and verified against
-//! the development roster, and a consistency proof checked between two
-//! checkpoints. Must never panic.
+//! `SignedLogCosignature`, a `LogEntry`, a `LogInclusionProof` and a
+//! `LogForkEvidence`, decoded and verified against the development roster,
+//! and a consistency proof checked between two checkpoints. Must never
+//! panic.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -12,6 +13,7 @@ use lintas_core::roster::TrustedRoster;
 use lintas_core::time::Timestamp;
 use lintas_core::transparency::checkpoint::{SignedCheckpoint, SignedCosignature, check_extension};
 use lintas_core::transparency::entry::LogEntry;
+use lintas_core::transparency::proofs::{ForkEvidence, InclusionProof};
 use prost::Message;
 
 fn roster() -> &'static TrustedRoster {
@@ -54,5 +56,14 @@ fuzz_target!(|bytes: &[u8]| {
         && let Some(signed) = &checkpoint
     {
         let _ = cosignature.verify(signed, roster(), now);
+    }
+    if let Ok(wire) = pb::LogInclusionProof::decode(bytes)
+        && let Ok(proof) = InclusionProof::try_from(wire)
+    {
+        let origin = proof.checkpoint.checkpoint.signer().clone();
+        let _ = proof.verify(&origin, bytes, roster(), now);
+    }
+    if let Ok(evidence) = ForkEvidence::from_bytes(bytes) {
+        let _ = evidence.verify(roster(), now);
     }
 });

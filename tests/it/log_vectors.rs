@@ -1,5 +1,5 @@
 //! The published test vectors of the transparency log,
-//! `tests/vectors/lintas-v1-log.json` (docs/PROTOCOL.md section 10.7).
+//! `tests/vectors/lintas-v1-log.json` (docs/PROTOCOL.md section 10.9).
 //!
 //! As for the notice vectors: (1) the file, read as another implementation
 //! would read it, satisfies the rules of the document, recomputed here with
@@ -15,9 +15,12 @@ use lintas_core::pb;
 use lintas_core::roster::{SignedRoster, TrustedRoster};
 use lintas_core::signing::{CHECKPOINT_PAYLOAD_TYPE, COSIGNATURE_PAYLOAD_TYPE};
 use lintas_core::time::Timestamp;
-use lintas_core::transparency::checkpoint::{Checkpoint, SignedCheckpoint, SignedCosignature};
+use lintas_core::transparency::checkpoint::{
+    Checkpoint, CosignedCheckpoint, SignedCheckpoint, SignedCosignature,
+};
 use lintas_core::transparency::merkle::{self, MemoryTree};
-use lintas_testkit::world::{self, IDN_KEMLU, KHM_POLICE};
+use lintas_core::transparency::proofs::{ForkEvidence, ForkFinding, InclusionProof};
+use lintas_testkit::world::{self, IDN_KEMLU, KHM_POLICE, THA_POLICE};
 use prost::Message;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -118,7 +121,68 @@ fn generate() -> Value {
         verify_at.plus_seconds(-30),
         &world::agency_key(KHM_POLICE),
     );
-    let cosigned_wire = pb::SignedLogCosignature::from(cosigned);
+    let cosigned_wire = pb::SignedLogCosignature::from(cosigned.clone());
+
+    // Entry 5 completed with its inclusion proof against the cosigned
+    // checkpoint (section 10.8).
+    let inclusion_message = pb::LogInclusionProof::from(InclusionProof {
+        index: 5,
+        proof: merkle::inclusion_proof(&tree, 5, 8).unwrap(),
+        checkpoint: CosignedCheckpoint {
+            checkpoint: signed.clone(),
+            cosignatures: vec![cosigned],
+        },
+    });
+
+    // Fork evidence (section 10.7): another history of eight entries (the
+    // last one changed), signed by the same node.
+    let mut other = MemoryTree::new();
+    for e in &entries[..7] {
+        other.push(e);
+    }
+    other.push(b"another last entry");
+    let sign_other = |size: u64, at: Timestamp| {
+        SignedCheckpoint::sign(
+            &Checkpoint {
+                origin: checkpoint.origin.clone(),
+                size,
+                root: merkle::root(&other, size).unwrap(),
+                at,
+            },
+            &world::agency_key(IDN_KEMLU),
+        )
+    };
+    let fork_at = verify_at.plus_seconds(-10);
+    let two_roots = ForkEvidence {
+        origin: checkpoint.origin.clone(),
+        earlier: signed.clone(),
+        later: sign_other(8, verify_at.plus_seconds(-20)),
+        proof: Vec::new(),
+        detail: "two checkpoints of 8 entries with different roots".into(),
+        detected_at: fork_at,
+        shown_by: AgencyId::parse(THA_POLICE).unwrap(),
+    };
+    // A fork found with a proof: the real checkpoint of 5 was cosigned,
+    // then the other history's checkpoint of 8 came with the real proof
+    // from 5 to 8, which leads to the real root, not the other's.
+    let real5 = SignedCheckpoint::sign(
+        &Checkpoint {
+            origin: checkpoint.origin.clone(),
+            size: 5,
+            root: merkle::root(&tree, 5).unwrap(),
+            at: verify_at.plus_seconds(-120),
+        },
+        &world::agency_key(IDN_KEMLU),
+    );
+    let proof_fails = ForkEvidence {
+        origin: checkpoint.origin.clone(),
+        earlier: real5,
+        later: sign_other(8, verify_at.plus_seconds(-20)),
+        proof: merkle::consistency_proof(&tree, 5, 8).unwrap(),
+        detail: "the log is not an extension of the checkpoint seen before".into(),
+        detected_at: fork_at,
+        shown_by: checkpoint.origin.clone(),
+    };
     json!({
         "about": "Lintas protocol v1 transparency log vectors (docs/PROTOCOL.md section 10). The entries are those of the Certificate Transparency test vectors. Verify the checkpoint and cosignature at verify_at against the roster of tests/vectors/lintas-v1.json.",
         "protocol": "lintas/v1",
@@ -149,7 +213,60 @@ fn generate() -> Value {
             "signature_hex": hex::encode(&cosigned_wire.signature),
             "signed_cosignature_hex": hex::encode(cosigned_wire.encode_to_vec()),
         },
+        "inclusion_proof": {
+            "origin": IDN_KEMLU,
+            "entry_hex": ENTRIES[5],
+            "index": 5,
+            "witnesses": [KHM_POLICE],
+            "log_inclusion_proof_hex": hex::encode(inclusion_message.encode_to_vec()),
+        },
+        "fork_evidence": [
+            {
+                "finding": "TWO_ROOTS_FOR_ONE_SIZE",
+                "log_fork_evidence_hex": hex::encode(two_roots.to_bytes()),
+            },
+            {
+                "finding": "PROOF_FAILS",
+                "log_fork_evidence_hex": hex::encode(proof_fails.to_bytes()),
+            },
+        ],
     })
+}
+
+/// The root an RFC 9162 section 2.1.3.2 inclusion proof leads to.
+fn spec_root_from_path(entry: &[u8], index: u64, size: u64, path: &[Vec<u8>]) -> [u8; 32] {
+    let (mut f_n, mut s_n) = (index, size - 1);
+    let mut r: [u8; 32] = Sha256::new()
+        .chain_update([0u8])
+        .chain_update(entry)
+        .finalize()
+        .into();
+    for p in path {
+        assert!(s_n > 0, "proof too long");
+        let node = |l: &[u8], r: &[u8]| -> [u8; 32] {
+            Sha256::new()
+                .chain_update([1u8])
+                .chain_update(l)
+                .chain_update(r)
+                .finalize()
+                .into()
+        };
+        if f_n & 1 == 1 || f_n == s_n {
+            r = node(p, &r);
+            if f_n & 1 == 0 {
+                while f_n & 1 == 0 && f_n != 0 {
+                    f_n >>= 1;
+                    s_n >>= 1;
+                }
+            }
+        } else {
+            r = node(&r, p);
+        }
+        f_n >>= 1;
+        s_n >>= 1;
+    }
+    assert_eq!(s_n, 0, "proof too short");
+    r
 }
 
 #[test]
@@ -217,6 +334,47 @@ fn the_log_vectors_follow_the_document() {
     key_of(s["key_id"].as_str().unwrap())
         .verify(&pae2, &signature2)
         .unwrap();
+
+    // The inclusion proof message: the path leads from the entry to the
+    // checkpoint's root, and it carries the checkpoint and cosignature
+    // above, byte for byte.
+    let i = &v["inclusion_proof"];
+    let message =
+        pb::LogInclusionProof::decode(bytes(i, "log_inclusion_proof_hex").as_slice()).unwrap();
+    assert_eq!(message.index, 5);
+    let cosigned = message.checkpoint.unwrap();
+    let carried = cosigned.checkpoint.unwrap();
+    assert_eq!(carried.checkpoint, body);
+    assert_eq!(carried.signature, bytes(c, "signature_hex"));
+    assert_eq!(cosigned.cosignatures[0].cosignature, body2);
+    assert_eq!(
+        spec_root_from_path(&bytes(i, "entry_hex"), 5, 8, &message.proof).as_slice(),
+        roots[8]
+    );
+
+    // Fork evidence of two roots for one size: both checkpoints signed by
+    // the origin's key, one size, two roots.
+    let e = &v["fork_evidence"][0];
+    assert_eq!(e["finding"], "TWO_ROOTS_FOR_ONE_SIZE");
+    let evidence =
+        pb::LogForkEvidence::decode(bytes(e, "log_fork_evidence_hex").as_slice()).unwrap();
+    let mut seen = Vec::new();
+    for signed in [evidence.earlier.unwrap(), evidence.later.unwrap()] {
+        let pae = spec_pae(
+            CHECKPOINT_PAYLOAD_TYPE,
+            &signed.signer,
+            &signed.key_id,
+            &signed.checkpoint,
+        );
+        key_of(&signed.key_id)
+            .verify(&pae, &Signature::from_slice(&signed.signature).unwrap())
+            .unwrap();
+        let c = pb::LogCheckpoint::decode(signed.checkpoint.as_slice()).unwrap();
+        assert_eq!(c.origin, evidence.origin);
+        seen.push((c.size, c.root));
+    }
+    assert_eq!(seen[0].0, seen[1].0);
+    assert_ne!(seen[0].1, seen[1].1);
 }
 
 #[test]
@@ -273,4 +431,28 @@ fn lintas_core_agrees_with_the_log_vectors() {
     )
     .unwrap();
     cosigned.verify(&signed, &roster, at).unwrap();
+
+    let i = &v["inclusion_proof"];
+    let proof = InclusionProof::try_from(
+        pb::LogInclusionProof::decode(bytes(i, "log_inclusion_proof_hex").as_slice()).unwrap(),
+    )
+    .unwrap();
+    let (_, witnesses) = proof
+        .verify(
+            &AgencyId::parse(IDN_KEMLU).unwrap(),
+            &bytes(i, "entry_hex"),
+            &roster,
+            at,
+        )
+        .unwrap();
+    assert_eq!(witnesses, vec![AgencyId::parse(KHM_POLICE).unwrap()]);
+    for (e, finding) in v["fork_evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip([ForkFinding::TwoRootsForOneSize, ForkFinding::ProofFails])
+    {
+        let evidence = ForkEvidence::from_bytes(&bytes(e, "log_fork_evidence_hex")).unwrap();
+        assert_eq!(evidence.verify(&roster, at).unwrap(), finding);
+    }
 }

@@ -21,3 +21,5 @@ mod templates;
 mod transparency;
 mod validation;
 mod vectors;
+mod witness_nodes;
+mod witnessing;

@@ -14,7 +14,7 @@ use lintas_testkit::world::{IDN_CENTRAL, IDN_KEMLU, KHM_CENTRAL, KHM_POLICE, THA
 use tokio_stream::StreamExt;
 
 /// Polls `check` until it holds, for at most ten seconds.
-async fn eventually<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -28,14 +28,14 @@ where
     panic!("timed out waiting for: {what}");
 }
 
-fn draft(body: &lintas_core::notice::NoticeBody) -> pb::NoticeBody {
+pub(crate) fn draft(body: &lintas_core::notice::NoticeBody) -> pb::NoticeBody {
     let mut wire = body.to_wire();
     wire.sender.clear();
     wire.sequence = 0;
     wire
 }
 
-async fn stages(net: &DevNet, at: &str, id: NoticeId) -> Vec<(u8, String)> {
+pub(crate) async fn stages(net: &DevNet, at: &str, id: NoticeId) -> Vec<(u8, String)> {
     net.node(at)
         .receipts(id)
         .await
@@ -262,7 +262,7 @@ fn field(status: &tonic::Status) -> String {
         .to_owned()
 }
 
-fn reason(status: &tonic::Status) -> String {
+pub(crate) fn reason(status: &tonic::Status) -> String {
     status
         .metadata()
         .get("lintas-reason")
@@ -358,7 +358,7 @@ async fn a_duplicate_delivery_gets_the_original_receipt() {
 }
 
 /// GET /metrics over plain HTTP/1.1.
-async fn scrape(addr: std::net::SocketAddr) -> String {
+pub(crate) async fn scrape(addr: std::net::SocketAddr) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream

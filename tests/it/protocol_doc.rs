@@ -261,6 +261,8 @@ const FORMS: &[&str] = &[
     "SignedLogCheckpoint.signer",
     "SignedLogCheckpoint.key_id",
     "LogCosignature.witness",
+    "LogForkEvidence.origin",
+    "LogForkEvidence.shown_by",
     "SignedLogCosignature.signer",
     "SignedLogCosignature.key_id",
     "RosterSignature.key_id",
@@ -297,6 +299,7 @@ fn every_string_field_is_classified_and_the_name_like_ones_are_listed() {
         "Text.language",
         "Translation.text",
         "Translation.language",
+        "LogForkEvidence.detail",
     ];
     let mut classified: BTreeSet<String> = name_like.clone();
     classified.extend(FORMS.iter().map(|s| (*s).to_owned()));

@@ -13,6 +13,7 @@ use lintas_store::{
     Direction, OutboxEntry, OutboxPayload, PeerRetry, PostgresConfig, ReceiveOutcome, Store,
     StoreError, StoredNotice,
 };
+use sha2::{Digest, Sha256};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -100,6 +101,7 @@ suite!(
     a_peer_quota_is_charged_refilled_and_kept,
     the_transparency_log_appends_and_proves,
     notices_and_receipts_enter_the_log_once_as_they_are_stored,
+    witnessing_records_are_kept,
     the_roster_is_kept,
     a_failed_change_writes_nothing,
     the_outbox_reads_in_pages,
@@ -391,6 +393,59 @@ fn a_peer_quota_is_charged_refilled_and_kept(f: Fresh) -> Result {
     Ok(())
 }
 
+fn witnessing_records_are_kept(f: Fresh) -> Result {
+    assert!(f.store.witnessed_logs()?.is_empty());
+    assert!(f.store.cosigned()?.is_empty());
+    assert!(f.store.log_alarms()?.is_empty());
+    f.store.write(|t| {
+        assert_eq!(t.witnessed("THA-POLICE")?, None);
+        t.set_witnessed("THA-POLICE", b"first")?;
+        t.set_witnessed("KHM-POLICE", b"other")?;
+        t.set_witnessed("THA-POLICE", b"second")
+    })?;
+    assert_eq!(
+        f.store.write(|t| t.witnessed("THA-POLICE"))?,
+        Some(b"second".to_vec())
+    );
+    assert_eq!(
+        f.store.witnessed_logs()?,
+        vec![
+            ("KHM-POLICE".to_owned(), b"other".to_vec()),
+            ("THA-POLICE".to_owned(), b"second".to_vec())
+        ]
+    );
+    // A witness's latest cosigned checkpoint: a smaller one never replaces
+    // a larger.
+    f.store.write(|t| {
+        t.record_cosigned("THA-POLICE", 5, b"five")?;
+        t.record_cosigned("THA-POLICE", 9, b"nine")?;
+        t.record_cosigned("THA-POLICE", 7, b"seven")?;
+        t.record_cosigned("KHM-POLICE", 3, b"three")
+    })?;
+    assert_eq!(
+        f.store.cosigned()?,
+        vec![
+            ("KHM-POLICE".to_owned(), 3, b"three".to_vec()),
+            ("THA-POLICE".to_owned(), 9, b"nine".to_vec())
+        ]
+    );
+    let numbers = f.store.write(|t| {
+        Ok((
+            t.raise_log_alarm(b"fork one")?,
+            t.raise_log_alarm(b"fork two")?,
+        ))
+    })?;
+    assert!(numbers.0 < numbers.1);
+    assert_eq!(
+        f.store.log_alarms()?,
+        vec![
+            (numbers.0, b"fork one".to_vec()),
+            (numbers.1, b"fork two".to_vec())
+        ]
+    );
+    Ok(())
+}
+
 fn the_transparency_log_appends_and_proves(f: Fresh) -> Result {
     use lintas_core::transparency::merkle::{self, MemoryTree};
     assert_eq!(f.store.log_size()?, 0);
@@ -421,6 +476,13 @@ fn the_transparency_log_appends_and_proves(f: Fresh) -> Result {
     assert_eq!(f.store.log_size()?, 21);
     assert_eq!(f.store.log_entry(20)?, Some(entries[20].clone()));
     assert_eq!(f.store.log_entry(21)?, None);
+    // Each entry is found by the SHA-256 of its bytes; the failed one not.
+    for (i, e) in entries.iter().enumerate() {
+        let digest: [u8; 32] = Sha256::digest(e).into();
+        assert_eq!(f.store.log_index_of(&digest)?, Some(i as u64));
+    }
+    let never: [u8; 32] = Sha256::digest(b"never").into();
+    assert_eq!(f.store.log_index_of(&never)?, None);
     for size in 0..=21u64 {
         let root = merkle::root(&f.store, size)?;
         assert_eq!(root, merkle::root(&memory, size)?, "size {size}");

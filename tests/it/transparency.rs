@@ -163,3 +163,69 @@ fn a_witness_accepts_an_extension_and_catches_a_fork() {
         Err(WitnessError::OtherLog { .. })
     ));
 }
+
+#[test]
+fn fork_evidence_holds_only_when_it_shows_a_fork() {
+    use lintas_core::transparency::proofs::{ForkEvidence, ForkFinding, LogProofError};
+    let roster = trusted();
+    let key = world::agency_key(IDN_KEMLU);
+    let tree = log_of(&[b"a", b"b", b"c", b"d", b"e"]);
+    let other = log_of(&[b"a", b"b", b"X", b"d", b"e"]);
+    let sign = |t: &MemoryTree, size: u64| SignedCheckpoint::sign(&checkpoint_of(t, size), &key);
+    let evidence = |earlier, later, proof| ForkEvidence {
+        origin: agency(IDN_KEMLU),
+        earlier,
+        later,
+        proof,
+        detail: String::new(),
+        detected_at: now(),
+        shown_by: agency(THA_POLICE),
+    };
+    // A proof that verifies: one history, no fork.
+    let honest = evidence(
+        sign(&tree, 2),
+        sign(&tree, 5),
+        merkle::consistency_proof(&tree, 2, 5).unwrap(),
+    );
+    assert!(matches!(
+        honest.verify(&roster, now()),
+        Err(LogProofError::NotAFork(_))
+    ));
+    // The two histories share their first two entries: from 2 they agree.
+    let shared = evidence(
+        sign(&tree, 2),
+        sign(&other, 5),
+        merkle::consistency_proof(&other, 2, 5).unwrap(),
+    );
+    assert!(matches!(
+        shared.verify(&roster, now()),
+        Err(LogProofError::NotAFork(_))
+    ));
+    // From 3 they do not, whatever proof is given.
+    let forked = evidence(
+        sign(&tree, 3),
+        sign(&other, 5),
+        merkle::consistency_proof(&other, 3, 5).unwrap(),
+    );
+    assert_eq!(forked.verify(&roster, now()), Ok(ForkFinding::ProofFails));
+    assert_eq!(
+        evidence(sign(&tree, 4), sign(&other, 4), Vec::new()).verify(&roster, now()),
+        Ok(ForkFinding::TwoRootsForOneSize)
+    );
+    assert_eq!(
+        evidence(sign(&tree, 4), sign(&tree, 3), Vec::new()).verify(&roster, now()),
+        Ok(ForkFinding::Shrunk)
+    );
+    // Signed by another node: not evidence against this one, and the bad
+    // part is named.
+    let foreign = SignedCheckpoint::sign(&checkpoint_of(&other, 4), &world::agency_key(THA_POLICE));
+    match evidence(sign(&tree, 4), foreign, Vec::new()).verify(&roster, now()) {
+        Err(LogProofError::Signature { what, .. }) => assert_eq!(what, "later"),
+        other => panic!("{other:?}"),
+    }
+    // Round trip through the wire form.
+    assert_eq!(
+        ForkEvidence::from_bytes(&forked.to_bytes()).unwrap(),
+        forked
+    );
+}

@@ -253,6 +253,39 @@ pub(crate) async fn dead_letters(conn: &Connection) -> Result<(), Error> {
     }
 }
 
+pub(crate) async fn log_alarms(conn: &Connection) -> Result<(), Error> {
+    use lintas_core::transparency::checkpoint::SignedCheckpoint;
+    use prost::Message;
+    let mut client = connect(conn).await?;
+    let alarms = client
+        .list_log_alarms(pb::ListLogAlarmsRequest {})
+        .await
+        .map_err(status)?
+        .into_inner()
+        .alarms;
+    let describe = |c: &Option<pb::SignedLogCheckpoint>| {
+        c.clone()
+            .and_then(|c| SignedCheckpoint::try_from(c).ok())
+            .and_then(|c| c.checkpoint_unverified().ok())
+            .map(|c| serde_json::json!({"size": c.size, "root": hex::encode(c.root), "at": c.at.to_string()}))
+    };
+    for a in alarms {
+        println!(
+            "{}",
+            serde_json::json!({
+                "origin": a.origin,
+                "shown_by": a.shown_by,
+                "detail": a.detail,
+                "detected_at": a.detected_at.map(|t| t.seconds),
+                "earlier": describe(&a.earlier),
+                "later": describe(&a.later),
+                "evidence_hex": hex::encode(a.encode_to_vec()),
+            })
+        );
+    }
+    Ok(())
+}
+
 pub(crate) async fn dead_letter(conn: &Connection, seq: u64, retry: bool) -> Result<(), Error> {
     let mut client = connect(conn).await?;
     let request = pb::DeadLetterRequest { seq };

@@ -53,6 +53,10 @@ pub(crate) struct NodeConfig {
     /// file in `data_dir`.
     #[serde(default)]
     pub(crate) postgres: Option<PostgresStore>,
+    /// How often to offer this node's log checkpoint to its peers for
+    /// witnessing, in seconds (60 by default; 0 never).
+    #[serde(default)]
+    pub(crate) witness_every_s: Option<u64>,
 }
 
 /// `[postgres]`: the store shared by the agency's replicas.

@@ -97,6 +97,13 @@ enum Command {
     /// Notices and receipts a recipient refused for good: list, retry, drop.
     #[command(subcommand)]
     DeadLetters(DeadLettersCommand),
+    /// The alarms a node raised while witnessing its peers' logs (a peer's
+    /// log that forked): one JSON object each, oldest first, with the
+    /// evidence in hex to hand on.
+    LogAlarms {
+        #[command(flatten)]
+        conn: client::Connection,
+    },
     /// Install the next roster version on a running node (no restart).
     InstallRoster {
         #[command(flatten)]
@@ -169,6 +176,7 @@ fn main() -> ExitCode {
             Command::Tail { conn, after, limit } => client::tail(&conn, after, limit).await,
             Command::Timeline { conn, case } => client::timeline(&conn, &case).await,
             Command::InstallRoster { conn, roster } => client::install_roster(&conn, &roster).await,
+            Command::LogAlarms { conn } => client::log_alarms(&conn).await,
             Command::DeadLetters(DeadLettersCommand::List { conn }) => {
                 client::dead_letters(&conn).await
             }

@@ -71,7 +71,15 @@ pub(crate) async fn run(config_path: &Path) -> Result<(), Error> {
     if let Some(ms) = config.postgres.as_ref().and_then(|p| p.poll_ms) {
         delivery = delivery.with_replica_poll(std::time::Duration::from_millis(ms));
     }
-    let mut builder = Node::builder(agency, key).roster(roster).delivery(delivery);
+    let witness_every = match config.witness_every_s {
+        Some(0) => None,
+        Some(s) => Some(std::time::Duration::from_secs(s)),
+        None => Some(lintas_grpc::DEFAULT_WITNESS_EVERY),
+    };
+    let mut builder = Node::builder(agency, key)
+        .roster(roster)
+        .delivery(delivery)
+        .witness_every(witness_every);
     if let Some(pg) = &config.postgres {
         let mut store = lintas_grpc::PostgresConfig::new(pg.url.clone(), pg.replica.clone());
         if let Some(secs) = pg.lease_seconds {

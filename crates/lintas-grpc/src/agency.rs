@@ -365,6 +365,18 @@ impl AgencyApi for AgencyService {
     }
 
     #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn list_log_alarms(
+        &self,
+        request: Request<wire::ListLogAlarmsRequest>,
+    ) -> Result<Response<wire::ListLogAlarmsResponse>, Status> {
+        self.authorise(&request)?;
+        let alarms = self.state.read(|e| e.log_alarms()).await?;
+        Ok(Response::new(wire::ListLogAlarmsResponse {
+            alarms: alarms.into_iter().map(Into::into).collect(),
+        }))
+    }
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
     async fn list_dead_letters(
         &self,
         request: Request<wire::ListDeadLettersRequest>,

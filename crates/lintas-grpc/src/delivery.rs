@@ -10,7 +10,13 @@ use std::time::Duration;
 use lintas_core::ids::AgencyId;
 use lintas_core::pb as wire;
 use lintas_core::receipt::SignedReceipt;
-use lintas_node::{Answer, Outbound, Transport as EngineTransport, Unreachable};
+use lintas_core::transparency::checkpoint::{SignedCheckpoint, SignedCosignature};
+use lintas_core::transparency::merkle::Hash;
+use lintas_core::transparency::proofs::{InclusionProof, read_hashes};
+use lintas_node::{
+    Answer, Outbound, PeerCall, PeerRefused, Transport as EngineTransport, Unreachable,
+    WitnessAnswer, WitnessRequest,
+};
 use tonic::transport::{Channel, Endpoint};
 
 use crate::pb::peer_exchange_client::PeerExchangeClient;
@@ -213,7 +219,101 @@ fn transient(status: &tonic::Status) -> bool {
     )
 }
 
+/// The outcome of a call that is not a delivery: a refusal with its
+/// reason, or unreachable when the status says nothing about the request.
+fn call_outcome<T>(result: Result<T, tonic::Status>) -> PeerCall<T> {
+    match result {
+        Ok(t) => Ok(Ok(t)),
+        Err(status) if transient(&status) || status.code() == tonic::Code::Unimplemented => Err(
+            Unreachable(format!("{:?}: {}", status.code(), status.message())),
+        ),
+        Err(status) => Ok(Err(PeerRefused {
+            reason: status
+                .metadata()
+                .get("lintas-reason")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("refused")
+                .to_owned(),
+            message: status.message().to_owned(),
+        })),
+    }
+}
+
+/// A malformed answer: nothing is known.
+fn malformed(what: &str, e: impl std::fmt::Display) -> Unreachable {
+    Unreachable(format!("malformed {what} in the answer: {e}"))
+}
+
 impl EngineTransport for GrpcTransport {
+    async fn witness(&self, to: &AgencyId, request: WitnessRequest) -> PeerCall<WitnessAnswer> {
+        let mut client = self.client(to)?;
+        let message = wire::WitnessCheckpointRequest {
+            checkpoint: Some(request.checkpoint.into()),
+            old_size: request.old_size,
+            consistency_proof: request.proof.iter().map(|h| h.to_vec()).collect(),
+            gossip: request
+                .gossip
+                .into_iter()
+                .map(SignedCheckpoint::into)
+                .collect(),
+        };
+        let answer = call_outcome(
+            client
+                .witness_checkpoint(self.identify(message))
+                .await
+                .map(tonic::Response::into_inner),
+        )?;
+        Ok(match answer {
+            Ok(response) => Ok(match response.answer {
+                Some(wire::witness_checkpoint_response::Answer::Cosignature(c)) => {
+                    WitnessAnswer::Cosigned(
+                        SignedCosignature::try_from(c).map_err(|e| malformed("cosignature", e))?,
+                    )
+                }
+                Some(wire::witness_checkpoint_response::Answer::KnownSize(size)) => {
+                    WitnessAnswer::KnownSize(size)
+                }
+                None => return Err(malformed("answer", "neither set")),
+            }),
+            Err(refused) => Err(refused),
+        })
+    }
+
+    async fn prove_consistency(
+        &self,
+        to: &AgencyId,
+        old_size: u64,
+        new_size: u64,
+    ) -> PeerCall<Vec<Hash>> {
+        let mut client = self.client(to)?;
+        let answer = call_outcome(
+            client
+                .prove_log_consistency(
+                    self.identify(wire::ProveLogConsistencyRequest { old_size, new_size }),
+                )
+                .await
+                .map(tonic::Response::into_inner),
+        )?;
+        Ok(match answer {
+            Ok(r) => Ok(read_hashes(r.proof, "proof").map_err(|e| malformed("proof", e))?),
+            Err(refused) => Err(refused),
+        })
+    }
+
+    async fn prove_inclusion(&self, to: &AgencyId, entry: Vec<u8>) -> PeerCall<InclusionProof> {
+        let mut client = self.client(to)?;
+        let answer = call_outcome(
+            client
+                .prove_log_inclusion(self.identify(wire::ProveLogInclusionRequest { entry }))
+                .await
+                .map(tonic::Response::into_inner),
+        )?;
+        Ok(match answer {
+            Ok(p) => Ok(InclusionProof::try_from(p).map_err(|e| malformed("proof", e))?),
+            Err(refused) => Err(refused),
+        })
+    }
+
     async fn deliver(
         &self,
         to: &AgencyId,

@@ -47,4 +47,4 @@ pub mod pb {
 
 pub use lintas_node::{DeliveryConfig, HistoryError, InboxError, ReceivedNotice, Refusal};
 pub use lintas_store::PostgresConfig;
-pub use node::{Limits, Node, NodeBuilder, NodeError, NodeHandle};
+pub use node::{DEFAULT_WITNESS_EVERY, Limits, Node, NodeBuilder, NodeError, NodeHandle};

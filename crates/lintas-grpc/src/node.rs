@@ -50,6 +50,10 @@ use crate::peer::PeerService;
 use crate::state::NodeState;
 use crate::tls::{TlsMaterial, Transport};
 
+/// How often a node offers its log's checkpoint to its peers unless told
+/// otherwise ([`NodeBuilder::witness_every`]).
+pub const DEFAULT_WITNESS_EVERY: Duration = Duration::from_secs(60);
+
 /// Limits a node enforces on every connection.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
@@ -173,6 +177,7 @@ pub struct NodeBuilder {
     store_cache_bytes: usize,
     metrics: Option<TcpListener>,
     handler: Option<(u64, NoticeHandler)>,
+    witness_every: Option<Duration>,
 }
 
 /// A function the embedding agency gives to receive verified notices.
@@ -207,6 +212,7 @@ impl Node {
             store_cache_bytes: lintas_store::DEFAULT_CACHE_BYTES,
             metrics: None,
             handler: None,
+            witness_every: Some(DEFAULT_WITNESS_EVERY),
         }
     }
 }
@@ -298,6 +304,16 @@ impl NodeBuilder {
     /// How deliveries to peers are paced (window, batch size, backoff).
     pub fn delivery(mut self, delivery: DeliveryConfig) -> Self {
         self.delivery = delivery;
+        self
+    }
+
+    /// How often the node signs a checkpoint of its log and offers it to
+    /// its peers to witness (and settles the checks of what other
+    /// witnesses passed on): every 60 s by default; `None` never (a node
+    /// whose log nobody witnesses can show partners different histories
+    /// unseen).
+    pub fn witness_every(mut self, every: Option<Duration>) -> Self {
+        self.witness_every = every;
         self
     }
 
@@ -426,6 +442,14 @@ impl NodeBuilder {
         });
         tasks.spawn(settle_quotas(Arc::clone(&state), shutdown.clone()));
         let transport = Arc::new(crate::delivery::GrpcTransport::new(Arc::clone(&state)));
+        if let Some(every) = self.witness_every {
+            let (engine, stop, transport) = (
+                state.engine.clone(),
+                shutdown.clone(),
+                Arc::clone(&transport),
+            );
+            tasks.spawn(async move { engine.run_witnessing(transport, every, stop).await });
+        }
         let engine = state.engine.clone();
         let stop = shutdown.clone();
         tasks.spawn(async move { engine.run_delivery(transport, stop).await });
@@ -573,6 +597,18 @@ impl NodeHandle {
     /// that call it directly.
     pub fn engine(&self) -> &Engine {
         &self.state.engine
+    }
+
+    /// Runs one witnessing round now (as the node does every
+    /// [`NodeBuilder::witness_every`]): offers a checkpoint of its log to
+    /// every peer, keeps their cosignatures, and settles the checks of what
+    /// other witnesses passed on.
+    pub async fn witness_now(&self) -> lintas_node::WitnessRound {
+        let transport = crate::delivery::GrpcTransport::new(Arc::clone(&self.state));
+        self.state
+            .engine
+            .witness_round(&transport, Timestamp::now())
+            .await
     }
 
     /// Signs `body` as this node's agency and queues it for delivery (the

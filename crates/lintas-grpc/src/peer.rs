@@ -9,7 +9,10 @@ use lintas_core::pb as wire;
 use lintas_core::receipt::SignedReceipt;
 use lintas_core::signing::SignedNotice;
 use lintas_core::time::Timestamp;
-use lintas_node::{Accepted, Inbound, Refusal};
+use lintas_core::transparency::checkpoint::SignedCheckpoint;
+use lintas_core::transparency::entry::LogEntry;
+use lintas_core::transparency::proofs::read_hashes;
+use lintas_node::{Accepted, Inbound, Refusal, WitnessAnswer, WitnessRequest};
 use tonic::{Request, Response, Status};
 use tracing::instrument;
 
@@ -209,6 +212,99 @@ impl PeerExchange for PeerService {
                 .into_iter()
                 .map(|answer| BatchAnswer { answer })
                 .collect(),
+        }))
+    }
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn witness_checkpoint(
+        &self,
+        request: Request<wire::WitnessCheckpointRequest>,
+    ) -> Result<Response<wire::WitnessCheckpointResponse>, Status> {
+        self.witness_checkpoint_call(request).await
+    }
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn prove_log_consistency(
+        &self,
+        request: Request<wire::ProveLogConsistencyRequest>,
+    ) -> Result<Response<wire::ProveLogConsistencyResponse>, Status> {
+        self.caller(&request, 1)?;
+        let wire::ProveLogConsistencyRequest { old_size, new_size } = request.into_inner();
+        let proof = self
+            .state
+            .read(move |e| e.prove_consistency(old_size, new_size))
+            .await?;
+        Ok(Response::new(wire::ProveLogConsistencyResponse {
+            proof: proof.iter().map(|h| h.to_vec()).collect(),
+        }))
+    }
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn prove_log_inclusion(
+        &self,
+        request: Request<wire::ProveLogInclusionRequest>,
+    ) -> Result<Response<wire::LogInclusionProof>, Status> {
+        self.caller(&request, 1)?;
+        let entry = request.into_inner().entry;
+        LogEntry::decode(&entry).map_err(|e| status::invalid(&e, "entry"))?;
+        let proof = self
+            .state
+            .read(move |e| e.prove_inclusion(&entry, Timestamp::now()))
+            .await?;
+        Ok(Response::new(proof.into()))
+    }
+}
+
+impl PeerService {
+    async fn witness_checkpoint_call(
+        &self,
+        request: Request<wire::WitnessCheckpointRequest>,
+    ) -> Result<Response<wire::WitnessCheckpointResponse>, Status> {
+        let peer = self.caller(&request, 1)?;
+        let message = request.into_inner();
+        let checkpoint = message
+            .checkpoint
+            .ok_or_else(|| status::missing("checkpoint"))
+            .and_then(|c| {
+                SignedCheckpoint::try_from(c).map_err(|e| status::invalid(&e, "checkpoint"))
+            })?;
+        let proof = read_hashes(message.consistency_proof, "consistency_proof")
+            .map_err(|e| status::invalid(&e, ""))?;
+        let gossip = message
+            .gossip
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                SignedCheckpoint::try_from(c)
+                    .map_err(|e| status::invalid(&e, &format!("gossip[{i}]")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let answer = self
+            .state
+            .engine
+            .witness(
+                &peer,
+                WitnessRequest {
+                    checkpoint,
+                    old_size: message.old_size,
+                    proof,
+                    gossip,
+                },
+                Timestamp::now(),
+            )
+            .await
+            .map_err(|r| status::refused(&r))?;
+        let answer = match answer {
+            WitnessAnswer::Cosigned(c) => {
+                wire::witness_checkpoint_response::Answer::Cosignature(c.into())
+            }
+            WitnessAnswer::KnownSize(size) => {
+                wire::witness_checkpoint_response::Answer::KnownSize(size)
+            }
+            _ => return Err(Status::internal("unexpected answer")),
+        };
+        Ok(Response::new(wire::WitnessCheckpointResponse {
+            answer: Some(answer),
         }))
     }
 }

@@ -63,6 +63,8 @@ pub(crate) struct Inner {
     pub(crate) receipt_events: tokio::sync::broadcast::Sender<ReceiptEvent>,
     /// Cancelled when the engine closes: inbox streams end with it.
     pub(crate) closed: CancellationToken,
+    /// Checks of peers' logs waiting for a proof.
+    pub(crate) witnessing: Mutex<crate::witness::Witnessing>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -128,6 +130,7 @@ impl Engine {
                 receipt_events: tokio::sync::broadcast::channel(4096).0,
                 closed: CancellationToken::new(),
                 roster_install: tokio::sync::Mutex::new(()),
+                witnessing: Mutex::new(crate::witness::Witnessing::default()),
             }),
         })
     }

@@ -16,7 +16,9 @@
 //! - [`receive`](Engine::receive): what a peer hands this node;
 //! - [`local`](Engine::submit): what the agency's own case system asks;
 //! - [`schedule`]: what to send next, to whom; [`delivery`](Engine::run_delivery): sending it;
-//! - group commit: concurrent changes share one durable transaction.
+//! - group commit: concurrent changes share one durable transaction;
+//! - [`witnessing`](Engine::witness_round): checkpoints of the log offered
+//!   to peers and theirs checked and cosigned, forks raised as alarms.
 //!
 //! Two agencies exchanging a notice in memory:
 //!
@@ -78,6 +80,7 @@ mod replicas;
 pub mod schedule;
 mod transport;
 mod withheld;
+mod witness;
 
 pub use dead_letters::DeadLetter;
 pub use engine::{Engine, EngineError, ReceiptEvent};
@@ -91,5 +94,7 @@ pub use receive::{Accepted, Inbound};
 pub use refusal::{Refusal, RefusalClass};
 pub use schedule::{DeliveryConfig, PeerStatus};
 pub use transport::{
-    Answer, Fault, MemoryNetwork, MemoryTransport, Outbound, Transport, Unreachable,
+    Answer, Fault, MemoryNetwork, MemoryTransport, Outbound, PeerCall, PeerRefused, Transport,
+    Unreachable,
 };
+pub use witness::{MAX_ALARMS_PER_LOG, WitnessAnswer, WitnessRequest, WitnessRound};

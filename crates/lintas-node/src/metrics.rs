@@ -33,6 +33,7 @@ pub struct Metrics {
     pub(crate) store_commits: Counter,
     pub(crate) store_commit_changes: Counter,
     pub(crate) store_commit_micros: Counter,
+    pub(crate) log_alarms: Counter,
 }
 
 /// The main counters of a node since it started, for reports and tests.
@@ -85,6 +86,7 @@ impl Metrics {
             store_commit_changes: Counter::default(),
             store_commit_micros: Counter::default(),
             registry: Registry::default(),
+            log_alarms: Counter::default(),
         };
         registry.register(
             "notices_accepted",
@@ -135,6 +137,11 @@ impl Metrics {
             "store_commit_microseconds",
             "Time spent writing and flushing those transactions",
             m.store_commit_micros.clone(),
+        );
+        registry.register(
+            "log_alarms",
+            "Alarms raised while witnessing peers' logs: a log that forked (evidence listed by ListLogAlarms)",
+            m.log_alarms.clone(),
         );
         Metrics { registry, ..m }
     }

@@ -83,6 +83,19 @@ pub enum Refusal {
     /// This node's store failed.
     #[error("the node's store failed: {0}")]
     Store(#[from] StoreError),
+    /// A log checkpoint offered for witnessing by another agency than the
+    /// log's.
+    #[error("{peer} offered a checkpoint of {origin}'s log; only a log's own node offers it")]
+    NotLogOrigin {
+        /// The caller.
+        peer: String,
+        /// The log of the checkpoint.
+        origin: String,
+    },
+    /// A log checkpoint that does not extend the one cosigned before: the
+    /// log forked (the evidence is kept).
+    #[error("{0}")]
+    LogInconsistent(String),
 }
 
 impl Refusal {
@@ -106,6 +119,8 @@ impl Refusal {
             Refusal::ReceiptDigestMismatch => "receipt_digest_mismatch",
             Refusal::NotEntitled { .. } => "not_entitled",
             Refusal::NotFound(_) => "not_found",
+            Refusal::NotLogOrigin { .. } => "not_log_origin",
+            Refusal::LogInconsistent(_) => "log_inconsistent",
         }
     }
 
@@ -131,6 +146,8 @@ impl Refusal {
             | Refusal::Store(_) => RefusalClass::Internal,
             Refusal::History(_) => RefusalClass::PermissionDenied,
             Refusal::NotFound(_) => RefusalClass::NotFound,
+            Refusal::NotLogOrigin { .. } => RefusalClass::PermissionDenied,
+            Refusal::LogInconsistent(_) => RefusalClass::FailedPrecondition,
         }
     }
 

@@ -12,7 +12,11 @@ use lintas_core::receipt::SignedReceipt;
 use lintas_core::signing::SignedNotice;
 use lintas_core::time::Timestamp;
 
-use crate::{Accepted, Engine, Inbound};
+use lintas_core::transparency::merkle::Hash;
+use lintas_core::transparency::proofs::InclusionProof;
+
+use crate::witness::{WitnessAnswer, WitnessRequest};
+use crate::{Accepted, Engine, Inbound, Refusal};
 
 /// Something to hand a peer.
 #[derive(Debug, Clone)]
@@ -52,6 +56,27 @@ pub enum Answer {
 #[error("{0}")]
 pub struct Unreachable(pub String);
 
+/// A peer refused a call, with the protocol's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerRefused {
+    /// The protocol's reason (`lintas-reason`).
+    pub reason: String,
+    /// The peer's message.
+    pub message: String,
+}
+
+impl From<Refusal> for PeerRefused {
+    fn from(r: Refusal) -> Self {
+        PeerRefused {
+            reason: r.reason().to_owned(),
+            message: r.public_message(),
+        }
+    }
+}
+
+/// A call's outcome: unreachable, refused, or answered.
+pub type PeerCall<T> = Result<Result<T, PeerRefused>, Unreachable>;
+
 /// A way to hand items to a peer's node.
 pub trait Transport: Send + Sync + 'static {
     /// Hands `items` to `to`, which handles them in order and answers each
@@ -62,6 +87,29 @@ pub trait Transport: Send + Sync + 'static {
         to: &AgencyId,
         items: Vec<Outbound>,
     ) -> impl Future<Output = Result<Vec<Answer>, Unreachable>> + Send;
+
+    /// Offers this node's checkpoint to `to` for witnessing.
+    fn witness(
+        &self,
+        to: &AgencyId,
+        request: WitnessRequest,
+    ) -> impl Future<Output = PeerCall<WitnessAnswer>> + Send;
+
+    /// Asks `to` to prove its log of `old_size` entries a prefix of its
+    /// log of `new_size`.
+    fn prove_consistency(
+        &self,
+        to: &AgencyId,
+        old_size: u64,
+        new_size: u64,
+    ) -> impl Future<Output = PeerCall<Vec<Hash>>> + Send;
+
+    /// Asks `to` to prove `entry` (an encoded `LogEntry`) is in its log.
+    fn prove_inclusion(
+        &self,
+        to: &AgencyId,
+        entry: Vec<u8>,
+    ) -> impl Future<Output = PeerCall<InclusionProof>> + Send;
 }
 
 impl From<Outbound> for Inbound {
@@ -152,6 +200,35 @@ pub struct MemoryTransport {
     network: Arc<MemoryNetwork>,
 }
 
+impl MemoryTransport {
+    /// The engine of `to`, if it is up and the network lets the call
+    /// through.
+    fn target(&self, to: &AgencyId) -> Result<Engine, Unreachable> {
+        self.network
+            .nodes
+            .lock()
+            .ok()
+            .and_then(|nodes| nodes.get(to).cloned().flatten())
+            .ok_or_else(|| Unreachable(format!("{to} is not reachable")))
+    }
+
+    /// Faults for calls other than deliveries: only whether it gets
+    /// through.
+    fn admit(&self, to: &AgencyId) -> Result<Engine, Unreachable> {
+        let fault = self
+            .network
+            .faults
+            .lock()
+            .ok()
+            .and_then(|mut f| f.as_mut().map(|f| f(&self.from, to, 0)))
+            .unwrap_or(Fault::None);
+        if matches!(fault, Fault::Drop | Fault::LoseAnswer) {
+            return Err(Unreachable("dropped by the network".into()));
+        }
+        self.target(to)
+    }
+}
+
 impl Transport for MemoryTransport {
     async fn deliver(
         &self,
@@ -170,13 +247,7 @@ impl Transport for MemoryTransport {
             Fault::Delay(d) => tokio::time::sleep(d).await,
             Fault::None | Fault::LoseAnswer => {}
         }
-        let target = self
-            .network
-            .nodes
-            .lock()
-            .ok()
-            .and_then(|nodes| nodes.get(to).cloned().flatten())
-            .ok_or_else(|| Unreachable(format!("{to} is not reachable")))?;
+        let target = self.target(to)?;
         let answers = target
             .receive(
                 &self.from,
@@ -200,5 +271,32 @@ impl Transport for MemoryTransport {
                 },
             })
             .collect())
+    }
+
+    async fn witness(&self, to: &AgencyId, request: WitnessRequest) -> PeerCall<WitnessAnswer> {
+        let target = self.admit(to)?;
+        Ok(target
+            .witness(&self.from, request, Timestamp::now())
+            .await
+            .map_err(PeerRefused::from))
+    }
+
+    async fn prove_consistency(
+        &self,
+        to: &AgencyId,
+        old_size: u64,
+        new_size: u64,
+    ) -> PeerCall<Vec<Hash>> {
+        let target = self.admit(to)?;
+        Ok(target
+            .prove_consistency(old_size, new_size)
+            .map_err(PeerRefused::from))
+    }
+
+    async fn prove_inclusion(&self, to: &AgencyId, entry: Vec<u8>) -> PeerCall<InclusionProof> {
+        let target = self.admit(to)?;
+        Ok(target
+            .prove_inclusion(&entry, Timestamp::now())
+            .map_err(PeerRefused::from))
     }
 }

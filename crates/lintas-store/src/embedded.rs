@@ -60,6 +60,18 @@ pub(crate) const LOG_ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new
 /// 0: leaf hashes).
 pub(crate) const LOG_NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("log_nodes");
 
+/// SHA-256 of an entry's exact bytes → its index in the log.
+pub(crate) const LOG_ENTRY_INDEX: TableDefinition<&[u8], u64> =
+    TableDefinition::new("log_entry_index");
+/// Peer agency id → the last `SignedLogCheckpoint` of its log this node
+/// cosigned.
+pub(crate) const WITNESSED: TableDefinition<&str, &[u8]> = TableDefinition::new("witnessed");
+/// Witness agency id → size (8 bytes big-endian), then the latest
+/// `CosignedLogCheckpoint` of this node's log with its cosignature.
+pub(crate) const COSIGNED: TableDefinition<&str, &[u8]> = TableDefinition::new("cosigned");
+/// Alarm number → `LogForkEvidence`.
+pub(crate) const LOG_ALARMS: TableDefinition<u64, &[u8]> = TableDefinition::new("log_alarms");
+
 /// The key of a perfect subtree in [`LOG_NODES`]: level, then index
 /// big-endian.
 pub(crate) fn log_node_key(level: u8, index: u64) -> [u8; 9] {
@@ -67,6 +79,18 @@ pub(crate) fn log_node_key(level: u8, index: u64) -> [u8; 9] {
     key[0] = level;
     key[1..].copy_from_slice(&index.to_be_bytes());
     key
+}
+
+/// Reads a [`COSIGNED`] value: the size, then the cosigned checkpoint.
+pub(crate) fn split_cosigned(value: &[u8]) -> Result<(u64, &[u8]), StoreError> {
+    let size: [u8; 8] = value
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| StoreError::Corrupt {
+            what: "cosigned checkpoint record".into(),
+            detail: format!("{} bytes, expected at least 8", value.len()),
+        })?;
+    Ok((u64::from_be_bytes(size), &value[8..]))
 }
 
 /// The page cache a store keeps in memory unless told otherwise.
@@ -412,6 +436,49 @@ impl Backend for Embedded {
             Some(v) => Ok(Some(crate::records::hash32(v.value(), "log node")?)),
             None => Ok(None),
         }
+    }
+
+    fn log_index_of(&self, entry_sha256: &[u8; 32]) -> Result<Option<u64>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let index = txn.open_table(LOG_ENTRY_INDEX).map_err(db)?;
+        Ok(index
+            .get(entry_sha256.as_slice())
+            .map_err(db)?
+            .map(|v| v.value()))
+    }
+
+    fn witnessed_logs(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let table = txn.open_table(WITNESSED).map_err(db)?;
+        let mut out = Vec::new();
+        for row in table.iter().map_err(db)? {
+            let (k, v) = row.map_err(db)?;
+            out.push((k.value().to_owned(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    fn cosigned(&self) -> Result<Vec<(String, u64, Vec<u8>)>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let table = txn.open_table(COSIGNED).map_err(db)?;
+        let mut out = Vec::new();
+        for row in table.iter().map_err(db)? {
+            let (k, v) = row.map_err(db)?;
+            let (size, cosigned) = split_cosigned(v.value())?;
+            out.push((k.value().to_owned(), size, cosigned.to_vec()));
+        }
+        Ok(out)
+    }
+
+    fn log_alarms(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let table = txn.open_table(LOG_ALARMS).map_err(db)?;
+        let mut out = Vec::new();
+        for row in table.iter().map_err(db)? {
+            let (k, v) = row.map_err(db)?;
+            out.push((k.value(), v.value().to_vec()));
+        }
+        Ok(out)
     }
 
     fn quotas(&self) -> Result<Vec<(String, PeerQuota)>, StoreError> {

@@ -654,6 +654,67 @@ impl Backend for Postgres {
         })
     }
 
+    fn log_index_of(&self, entry_sha256: &[u8; 32]) -> Result<Option<u64>, StoreError> {
+        let digest = entry_sha256.to_vec();
+        self.read(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT idx FROM lintas_log_entries WHERE sha256(entry) = $1 ORDER BY idx LIMIT 1",
+                    &[&digest],
+                )
+                .await?;
+            row.map(|r| to_u64(r.try_get(0)?, "log index")).transpose()
+        })
+    }
+
+    fn witnessed_logs(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.read(async |c| {
+            let rows = c
+                .query(
+                    "SELECT origin, checkpoint FROM lintas_witnessed ORDER BY origin",
+                    &[],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect()
+        })
+    }
+
+    fn cosigned(&self) -> Result<Vec<(String, u64, Vec<u8>)>, StoreError> {
+        self.read(async |c| {
+            let rows = c
+                .query(
+                    "SELECT witness, size, cosigned FROM lintas_cosigned ORDER BY witness",
+                    &[],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get(0)?,
+                        to_u64(r.try_get(1)?, "log size")?,
+                        r.try_get(2)?,
+                    ))
+                })
+                .collect()
+        })
+    }
+
+    fn log_alarms(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.read(async |c| {
+            let rows = c
+                .query(
+                    "SELECT seq, evidence FROM lintas_log_alarms ORDER BY seq",
+                    &[],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| Ok((to_u64(r.try_get(0)?, "log alarm")?, r.try_get(1)?)))
+                .collect()
+        })
+    }
+
     fn quotas(&self) -> Result<Vec<(String, PeerQuota)>, StoreError> {
         self.read(async |c| {
             let rows = c

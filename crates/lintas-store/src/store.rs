@@ -75,6 +75,10 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug {
     fn log_size(&self) -> Result<u64, StoreError>;
     fn log_entry(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError>;
     fn log_node(&self, level: u8, index: u64) -> Result<Option<[u8; 32]>, StoreError>;
+    fn log_index_of(&self, entry_sha256: &[u8; 32]) -> Result<Option<u64>, StoreError>;
+    fn witnessed_logs(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+    fn cosigned(&self) -> Result<Vec<(String, u64, Vec<u8>)>, StoreError>;
+    fn log_alarms(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
     fn inbox_after(&self, after: u64, limit: usize) -> Result<Vec<InboxEntry>, StoreError>;
     fn case_page(
         &self,
@@ -416,6 +420,41 @@ impl Store {
     /// Database failure.
     pub fn log_entry(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
         self.guarded("log_entry", |b| b.log_entry(index))
+    }
+
+    /// The index of the log entry whose exact bytes have this SHA-256.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn log_index_of(&self, entry_sha256: &[u8; 32]) -> Result<Option<u64>, StoreError> {
+        self.guarded("log_index_of", |b| b.log_index_of(entry_sha256))
+    }
+
+    /// The last checkpoint cosigned from each peer's log: origin and
+    /// encoded `SignedLogCheckpoint`, by origin.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn witnessed_logs(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.guarded("witnessed_logs", |b| b.witnessed_logs())
+    }
+
+    /// Each witness's latest cosigned checkpoint of this node's log:
+    /// witness, size and encoded `CosignedLogCheckpoint`, by witness.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn cosigned(&self) -> Result<Vec<(String, u64, Vec<u8>)>, StoreError> {
+        self.guarded("cosigned", |b| b.cosigned())
+    }
+
+    /// Every log alarm raised, oldest first: number and encoded
+    /// `LogForkEvidence`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn log_alarms(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.guarded("log_alarms", |b| b.log_alarms())
     }
 
     /// Each peer's stored quota, as last settled (see

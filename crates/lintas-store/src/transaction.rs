@@ -52,6 +52,10 @@ pub(crate) trait Changes {
     fn unbury(&self, seq: u64) -> Result<Option<OutboxEntry>, StoreError>;
     fn set_peer_retry(&self, peer: &str, retry: Option<&PeerRetry>) -> Result<(), StoreError>;
     fn append_log(&self, entry: &[u8]) -> Result<u64, StoreError>;
+    fn witnessed(&self, origin: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    fn set_witnessed(&self, origin: &str, checkpoint: &[u8]) -> Result<(), StoreError>;
+    fn record_cosigned(&self, witness: &str, size: u64, cosigned: &[u8]) -> Result<(), StoreError>;
+    fn raise_log_alarm(&self, evidence: &[u8]) -> Result<u64, StoreError>;
     fn settle_quota(
         &self,
         peer: &str,
@@ -274,6 +278,50 @@ impl<'t> Transaction<'t> {
     /// Database failure or a damaged log.
     pub fn append_log(&self, entry: &[u8]) -> Result<u64, StoreError> {
         self.changes.append_log(entry)
+    }
+
+    /// The last checkpoint this node cosigned from `origin`'s log (an
+    /// encoded `SignedLogCheckpoint`), read so that it stays as read until
+    /// this transaction ends (replicas witnessing the same log at once
+    /// take turns).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn witnessed(&self, origin: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.changes.witnessed(origin)
+    }
+
+    /// Records `checkpoint` (an encoded `SignedLogCheckpoint`) as the last
+    /// one cosigned from `origin`'s log.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn set_witnessed(&self, origin: &str, checkpoint: &[u8]) -> Result<(), StoreError> {
+        self.changes.set_witnessed(origin, checkpoint)
+    }
+
+    /// Keeps `cosigned` (an encoded `CosignedLogCheckpoint` of this node's
+    /// log, of `size` entries, with `witness`'s cosignature) as that
+    /// witness's latest, unless one of a larger size is kept already.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn record_cosigned(
+        &self,
+        witness: &str,
+        size: u64,
+        cosigned: &[u8],
+    ) -> Result<(), StoreError> {
+        self.changes.record_cosigned(witness, size, cosigned)
+    }
+
+    /// Keeps `evidence` (an encoded `LogForkEvidence`) and returns its
+    /// number. Alarms are never removed by the node.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn raise_log_alarm(&self, evidence: &[u8]) -> Result<u64, StoreError> {
+        self.changes.raise_log_alarm(evidence)
     }
 
     /// Charges `used_kib` to `peer`'s stored quota (see

@@ -1,5 +1,5 @@
 //! Checkpoints of a node's log, and the cosignatures of the peers that
-//! witness them (docs/PROTOCOL.md section 11). Both are signed statements
+//! witness them (docs/PROTOCOL.md section 10). Both are signed statements
 //! in the manner of notices and receipts: the exact encoded message, its
 //! signer and key, and an Ed25519 signature over the pre-authentication
 //! encoding with its own payload type.
@@ -381,4 +381,109 @@ pub fn check_extension(
     }
     merkle::verify_consistency(seen.size, &seen.root, offered.size, &offered.root, proof)
         .map_err(|e| WitnessError::Inconsistent(e.to_string()))
+}
+
+impl SignedCosignature {
+    /// The witness that signed it.
+    pub fn witness(&self) -> &AgencyId {
+        &self.0.signer
+    }
+}
+
+/// A checkpoint with the cosignatures gathered for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CosignedCheckpoint {
+    /// The checkpoint, signed by its log's node.
+    pub checkpoint: SignedCheckpoint,
+    /// Witnesses' cosignatures of it.
+    pub cosignatures: Vec<SignedCosignature>,
+}
+
+impl CosignedCheckpoint {
+    /// Verifies the checkpoint and every cosignature, and returns the
+    /// checkpoint with the witnesses that cosigned it (each once; a
+    /// cosignature by the log's own node is not a witness's).
+    ///
+    /// # Errors
+    /// The first signature that fails, named: `checkpoint` or
+    /// `cosignatures[i]`.
+    pub fn verify(
+        &self,
+        roster: &TrustedRoster,
+        now: Timestamp,
+    ) -> Result<(Checkpoint, Vec<AgencyId>), (String, VerifyError)> {
+        let checkpoint = self
+            .checkpoint
+            .verify(roster, now)
+            .map_err(|e| ("checkpoint".to_owned(), e))?;
+        let mut witnesses: Vec<AgencyId> = Vec::new();
+        for (i, cosignature) in self.cosignatures.iter().enumerate() {
+            let c = cosignature
+                .verify(&self.checkpoint, roster, now)
+                .map_err(|e| (format!("cosignatures[{i}]"), e))?;
+            if c.witness != checkpoint.origin && !witnesses.contains(&c.witness) {
+                witnesses.push(c.witness);
+            }
+        }
+        Ok((checkpoint, witnesses))
+    }
+}
+
+impl TryFrom<pb::CosignedLogCheckpoint> for CosignedCheckpoint {
+    type Error = ValidationError;
+    fn try_from(c: pb::CosignedLogCheckpoint) -> Result<Self, Self::Error> {
+        let checkpoint = c
+            .checkpoint
+            .ok_or_else(|| ValidationError::missing("checkpoint"))
+            .and_then(|s| SignedCheckpoint::try_from(s).at("checkpoint"))?;
+        let cosignatures = c
+            .cosignatures
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| SignedCosignature::try_from(s).at_item("cosignatures", i))
+            .collect::<Result<_, _>>()?;
+        Ok(CosignedCheckpoint {
+            checkpoint,
+            cosignatures,
+        })
+    }
+}
+
+impl From<CosignedCheckpoint> for pb::CosignedLogCheckpoint {
+    fn from(c: CosignedCheckpoint) -> Self {
+        pb::CosignedLogCheckpoint {
+            checkpoint: Some(c.checkpoint.into()),
+            cosignatures: c.cosignatures.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl SignedCheckpoint {
+    /// The encoded `SignedLogCheckpoint`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        pb::SignedLogCheckpoint::from(self.clone()).encode_to_vec()
+    }
+
+    /// Reads an encoded `SignedLogCheckpoint` (signature not checked).
+    ///
+    /// # Errors
+    /// Bad encoding or a malformed field.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ValidationError> {
+        crate::wire::decode::<pb::SignedLogCheckpoint>(bytes).and_then(Self::try_from)
+    }
+}
+
+impl CosignedCheckpoint {
+    /// The encoded `CosignedLogCheckpoint`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        pb::CosignedLogCheckpoint::from(self.clone()).encode_to_vec()
+    }
+
+    /// Reads an encoded `CosignedLogCheckpoint` (signatures not checked).
+    ///
+    /// # Errors
+    /// Bad encoding or a malformed field.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ValidationError> {
+        crate::wire::decode::<pb::CosignedLogCheckpoint>(bytes).and_then(Self::try_from)
+    }
 }

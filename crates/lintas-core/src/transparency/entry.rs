@@ -45,6 +45,12 @@ impl LogEntry {
         }
     }
 
+    /// SHA-256 of exact leaf bytes: how a node finds an entry in its log
+    /// (docs/PROTOCOL.md section 10.9).
+    pub fn digest_of(entry: &[u8]) -> Hash {
+        Sha256::digest(entry).into()
+    }
+
     /// The exact leaf bytes.
     pub fn encode(&self) -> Vec<u8> {
         let kind = match self.kind {

@@ -7,9 +7,12 @@ use lintas_core::ids::NoticeId;
 use prost::Message;
 use redb::{Key, ReadableTable, Table, TableDefinition, Value, WriteTransaction};
 
+use sha2::{Digest, Sha256};
+
 use super::{
-    COUNTERS, INBOX, LOG_ENTRIES, LOG_NODES, META, NOTICES, OUTBOX, PEERS, QUOTAS, RECEIPTS,
-    case_key, log_node_key, receipt_key,
+    COSIGNED, COUNTERS, INBOX, LOG_ALARMS, LOG_ENTRIES, LOG_ENTRY_INDEX, LOG_NODES, META, NOTICES,
+    OUTBOX, PEERS, QUOTAS, RECEIPTS, WITNESSED, case_key, log_node_key, receipt_key,
+    split_cosigned,
 };
 use crate::records::{OutboxEntry, PeerQuota, PeerRetry, StoredNotice, decode};
 use crate::store::ReceiveOutcome;
@@ -36,6 +39,7 @@ pub(crate) struct EmbeddedChanges<'t> {
     quotas: Lazy<'t, &'static str, &'static [u8]>,
     log_entries: Lazy<'t, u64, &'static [u8]>,
     log_nodes: Lazy<'t, &'static [u8], &'static [u8]>,
+    log_index: Lazy<'t, &'static [u8], u64>,
     withheld: Lazy<'t, &'static [u8], &'static str>,
     submissions: Lazy<'t, &'static str, &'static [u8]>,
     dead_letters: Lazy<'t, u64, &'static [u8]>,
@@ -103,6 +107,7 @@ impl<'t> EmbeddedChanges<'t> {
             quotas: RefCell::new(None),
             log_entries: RefCell::new(None),
             log_nodes: RefCell::new(None),
+            log_index: RefCell::new(None),
             withheld: RefCell::new(None),
             submissions: RefCell::new(None),
             dead_letters: RefCell::new(None),
@@ -446,6 +451,11 @@ impl Changes for EmbeddedChanges<'_> {
             entries.insert(index, entry).map_err(db)?;
             Ok(())
         })?;
+        with(self.txn, &self.log_index, LOG_ENTRY_INDEX, |by_hash| {
+            let digest: [u8; 32] = Sha256::digest(entry).into();
+            by_hash.insert(digest.as_slice(), index).map_err(db)?;
+            Ok(())
+        })?;
         with(self.txn, &self.log_nodes, LOG_NODES, |nodes| {
             let leaf = merkle::leaf_hash(entry);
             nodes
@@ -469,6 +479,39 @@ impl Changes for EmbeddedChanges<'_> {
             }
             Ok(index)
         })
+    }
+
+    fn witnessed(&self, origin: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let table = self.txn.open_table(WITNESSED).map_err(db)?;
+        Ok(table.get(origin).map_err(db)?.map(|v| v.value().to_vec()))
+    }
+
+    fn set_witnessed(&self, origin: &str, checkpoint: &[u8]) -> Result<(), StoreError> {
+        let mut table = self.txn.open_table(WITNESSED).map_err(db)?;
+        table.insert(origin, checkpoint).map_err(db)?;
+        Ok(())
+    }
+
+    fn record_cosigned(&self, witness: &str, size: u64, cosigned: &[u8]) -> Result<(), StoreError> {
+        let mut table = self.txn.open_table(COSIGNED).map_err(db)?;
+        let kept = match table.get(witness).map_err(db)? {
+            Some(v) => Some(split_cosigned(v.value())?.0),
+            None => None,
+        };
+        if kept.is_some_and(|kept| kept > size) {
+            return Ok(());
+        }
+        let mut value = size.to_be_bytes().to_vec();
+        value.extend_from_slice(cosigned);
+        table.insert(witness, value.as_slice()).map_err(db)?;
+        Ok(())
+    }
+
+    fn raise_log_alarm(&self, evidence: &[u8]) -> Result<u64, StoreError> {
+        let number = self.next("log_alarm")?;
+        let mut table = self.txn.open_table(LOG_ALARMS).map_err(db)?;
+        table.insert(number, evidence).map_err(db)?;
+        Ok(number)
     }
 
     fn settle_quota(

@@ -10,8 +10,9 @@
 use redb::{Database, ReadableTable, Table, WriteTransaction};
 
 use super::{
-    CASE_TIMELINE, CASES, COUNTERS, DEAD_LETTERS, DEADLINES, INBOX, LOG_ENTRIES, LOG_NODES, META,
-    NOTICES, OUTBOX, PEERS, QUOTAS, RECEIPTS, SUBMISSIONS, WITHHELD, case_key,
+    CASE_TIMELINE, CASES, COSIGNED, COUNTERS, DEAD_LETTERS, DEADLINES, INBOX, LOG_ALARMS,
+    LOG_ENTRIES, LOG_ENTRY_INDEX, LOG_NODES, META, NOTICES, OUTBOX, PEERS, QUOTAS, RECEIPTS,
+    SUBMISSIONS, WITHHELD, WITNESSED, case_key,
 };
 use crate::records::{StoredNotice, decode};
 use crate::{StoreError, db};
@@ -78,7 +79,26 @@ const MIGRATIONS: &[Migration] = &[
     v4_case_timeline,
     v5_quotas,
     v6_log,
+    v7_witness,
 ];
+
+/// Version 7: witnessing (the checkpoints cosigned from peers' logs, the
+/// cosignatures gathered for this node's, alarms) and the log's entries
+/// indexed by digest, built from the entries stored.
+fn v7_witness(txn: &WriteTransaction) -> Result<(), StoreError> {
+    use sha2::{Digest, Sha256};
+    txn.open_table(WITNESSED).map_err(db)?;
+    txn.open_table(COSIGNED).map_err(db)?;
+    txn.open_table(LOG_ALARMS).map_err(db)?;
+    let mut index = txn.open_table(LOG_ENTRY_INDEX).map_err(db)?;
+    let entries = txn.open_table(LOG_ENTRIES).map_err(db)?;
+    for row in entries.iter().map_err(db)? {
+        let (i, entry) = row.map_err(db)?;
+        let digest: [u8; 32] = Sha256::digest(entry.value()).into();
+        index.insert(digest.as_slice(), i.value()).map_err(db)?;
+    }
+    Ok(())
+}
 
 /// Version 6: the transparency log's entries and perfect subtrees.
 fn v6_log(txn: &WriteTransaction) -> Result<(), StoreError> {

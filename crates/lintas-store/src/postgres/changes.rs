@@ -382,6 +382,42 @@ impl Changes for PgChanges<'_, '_> {
         Ok(*base + entries.len() as u64 - 1)
     }
 
+    fn witnessed(&self, origin: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = self.query_opt(
+            "SELECT checkpoint FROM lintas_witnessed WHERE origin = $1 FOR UPDATE",
+            &[&origin],
+        )?;
+        Ok(row.map(|r| r.try_get::<_, Vec<u8>>(0)).transpose()?)
+    }
+
+    fn set_witnessed(&self, origin: &str, checkpoint: &[u8]) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO lintas_witnessed (origin, checkpoint) VALUES ($1, $2)
+             ON CONFLICT (origin) DO UPDATE SET checkpoint = EXCLUDED.checkpoint",
+            &[&origin, &checkpoint],
+        )?;
+        Ok(())
+    }
+
+    fn record_cosigned(&self, witness: &str, size: u64, cosigned: &[u8]) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO lintas_cosigned (witness, size, cosigned) VALUES ($1, $2, $3)
+             ON CONFLICT (witness) DO UPDATE
+             SET size = EXCLUDED.size, cosigned = EXCLUDED.cosigned
+             WHERE lintas_cosigned.size <= EXCLUDED.size",
+            &[&witness, &to_i64(size, "log size")?, &cosigned],
+        )?;
+        Ok(())
+    }
+
+    fn raise_log_alarm(&self, evidence: &[u8]) -> Result<u64, StoreError> {
+        let row = self.query_one(
+            "INSERT INTO lintas_log_alarms (evidence) VALUES ($1) RETURNING seq",
+            &[&evidence],
+        )?;
+        to_u64(row.try_get(0)?, "log alarm")
+    }
+
     fn settle_quota(
         &self,
         peer: &str,

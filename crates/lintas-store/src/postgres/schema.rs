@@ -90,7 +90,27 @@ CREATE TABLE lintas_submissions (
 
 /// The migrations, in order: after applying the first n, a database is at
 /// version n.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+
+/// Version 4: witnessing (the checkpoints cosigned from peers' logs, the
+/// cosignatures gathered for this node's, alarms), and the log's entries
+/// found by the SHA-256 of their bytes.
+const V4: &str = r#"
+CREATE TABLE lintas_witnessed (
+    origin text PRIMARY KEY,
+    checkpoint bytea NOT NULL
+);
+CREATE TABLE lintas_cosigned (
+    witness text PRIMARY KEY,
+    size bigint NOT NULL,
+    cosigned bytea NOT NULL
+);
+CREATE TABLE lintas_log_alarms (
+    seq bigserial PRIMARY KEY,
+    evidence bytea NOT NULL
+);
+CREATE INDEX lintas_log_entries_by_digest ON lintas_log_entries (sha256(entry));
+"#;
 
 /// Version 3: the transparency log's entries and perfect subtrees (level
 /// 0: leaf hashes); appends are numbered by the `log` counter, whose row
