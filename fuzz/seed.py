@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of every fuzz target from the published test
-vectors (tests/vectors/lintas-v1.json, lintas-v1-log.json) and the notice templates
+vectors (tests/vectors/lintas-v1.json, lintas-v1-log.json, lintas-v1-evidence.json) and the notice templates
 (examples/notices/*.json). Run from the repository root or from fuzz/."""
 
 import json
@@ -35,4 +35,8 @@ put("log_checkpoint", "cosignature", bytes.fromhex(log["cosignature"]["signed_co
 put("log_checkpoint", "inclusion", bytes.fromhex(log["inclusion_proof"]["log_inclusion_proof_hex"]))
 for i, e in enumerate(log["fork_evidence"]):
     put("log_checkpoint", f"fork{i}", bytes.fromhex(e["log_fork_evidence_hex"]))
+evidence = json.loads((root / "tests/vectors/lintas-v1-evidence.json").read_text())
+put("evidence_bundle", "bundle", bytes.fromhex(evidence["bundle_hex"]))
+for i, t in enumerate(evidence["tampered"]):
+    put("evidence_bundle", f"tampered{i}", bytes.fromhex(t["bundle_hex"]))
 print(f"seed corpus written under {corpus}")

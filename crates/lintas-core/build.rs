@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "lintas/v1/receipt.proto",
         "lintas/v1/roster.proto",
         "lintas/v1/log.proto",
+        "lintas/v1/evidence.proto",
         // Only the messages: lintas-grpc generates the services.
         "lintas/v1/node.proto",
     ];

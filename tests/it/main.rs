@@ -6,6 +6,8 @@
 
 mod ed25519;
 mod engine;
+mod evidence;
+mod evidence_vectors;
 mod faults;
 mod log_vectors;
 mod nodes;

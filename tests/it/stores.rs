@@ -535,7 +535,13 @@ fn notices_and_receipts_enter_the_log_once_as_they_are_stored(f: Fresh) -> Resul
 
 fn the_roster_is_kept(f: Fresh) -> Result {
     f.store.save_roster(b"version 1")?;
+    f.store.save_roster(b"version 1")?;
     f.store.save_roster(b"version 2")?;
+    assert_eq!(
+        f.store.roster_history()?,
+        vec![b"version 1".to_vec(), b"version 2".to_vec()],
+        "each version once, in turn"
+    );
     assert_eq!(f.store.roster()?, Some(b"version 2".to_vec()));
     Ok(())
 }

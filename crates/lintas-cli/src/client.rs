@@ -39,7 +39,7 @@ fn read(path: &Path) -> Result<String, Error> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()).into())
 }
 
-async fn connect(conn: &Connection) -> Result<AgencyApiClient<Channel>, Error> {
+pub(crate) async fn connect(conn: &Connection) -> Result<AgencyApiClient<Channel>, Error> {
     let tls = TlsMaterial {
         ca_pem: read(&conn.ca)?,
         identity: PemPair {
@@ -55,7 +55,7 @@ async fn connect(conn: &Connection) -> Result<AgencyApiClient<Channel>, Error> {
     Ok(AgencyApiClient::new(channel))
 }
 
-fn status(e: tonic::Status) -> Error {
+pub(crate) fn status(e: tonic::Status) -> Error {
     let field = e
         .metadata()
         .get("lintas-field")

@@ -7,8 +7,10 @@
 mod bench;
 mod client;
 mod config;
+mod evidence;
 mod keyfile;
 mod node;
+mod progress;
 mod roster;
 mod setup;
 
@@ -104,6 +106,10 @@ enum Command {
         #[command(flatten)]
         conn: client::Connection,
     },
+    /// Evidence bundles of a case: export one from a node, or check one
+    /// offline.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
     /// Install the next roster version on a running node (no restart).
     InstallRoster {
         #[command(flatten)]
@@ -119,6 +125,36 @@ enum Command {
         /// The case id.
         #[arg(long)]
         case: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EvidenceCommand {
+    /// Write everything the node holds about a case into one file: the
+    /// signed notices and receipts as stored, proofs from the nodes' logs,
+    /// the roster versions; signed by the node.
+    Export {
+        #[command(flatten)]
+        conn: client::Connection,
+        /// The case id.
+        #[arg(long)]
+        case: String,
+        /// Where to write the bundle.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check a bundle with no node and no network, and print what it
+    /// establishes; exits non-zero if anything does not verify.
+    Verify {
+        /// The bundle file.
+        file: PathBuf,
+        /// The trust roster obtained independently (a SignedRoster file):
+        /// the bundle must hold it byte for byte.
+        #[arg(long)]
+        roster: Option<PathBuf>,
+        /// The report as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -177,6 +213,12 @@ fn main() -> ExitCode {
             Command::Timeline { conn, case } => client::timeline(&conn, &case).await,
             Command::InstallRoster { conn, roster } => client::install_roster(&conn, &roster).await,
             Command::LogAlarms { conn } => client::log_alarms(&conn).await,
+            Command::Evidence(EvidenceCommand::Export { conn, case, out }) => {
+                evidence::export(&conn, &case, &out).await
+            }
+            Command::Evidence(EvidenceCommand::Verify { file, roster, json }) => {
+                evidence::verify(&file, roster.as_deref(), json)
+            }
             Command::DeadLetters(DeadLettersCommand::List { conn }) => {
                 client::dead_letters(&conn).await
             }

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "processes/evidence.rs"]
+mod evidence;
 #[path = "processes/faults.rs"]
 mod faults;
 #[path = "processes/floods.rs"]
@@ -87,6 +89,28 @@ fn dev_setup(dir: &Path, others: &[&str]) {
     assert!(status.success());
 }
 
+/// `dev-setup` for Indonesia and Cambodia, on free ports (dev-setup gives
+/// consecutive ones from 1: rewritten), with `extra` appended to both
+/// configs' top level. Returns their ports.
+fn two_nodes(dir: &Path, extra: &str) -> (u16, u16) {
+    let (idn_port, khm_port) = (free_port(), free_port());
+    dev_setup(dir, &[KHM]);
+    for agency in [IDN, KHM] {
+        let path = dir.join(agency).join("lintas.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text
+            .replace("127.0.0.1:1\"", &format!("127.0.0.1:{idn_port}\""))
+            .replace("127.0.0.1:2\"", &format!("127.0.0.1:{khm_port}\""));
+        // Roster endpoints still say ports 1 and 2: point peers at the real
+        // ones.
+        let text = format!(
+            "{extra}\n{text}\n[peers]\n\"{IDN}\" = \"https://127.0.0.1:{idn_port}\"\n\"{KHM}\" = \"https://127.0.0.1:{khm_port}\"\n"
+        );
+        std::fs::write(&path, text).unwrap();
+    }
+    (idn_port, khm_port)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -153,26 +177,9 @@ fn tail(
 fn notices_survive_killed_nodes_and_reach_the_case_system_once() {
     let tmp = tempfile::tempdir().unwrap();
     let dir: PathBuf = tmp.path().to_path_buf();
-    let (idn_port, khm_port) = (free_port(), free_port());
-    // dev-setup gives consecutive ports; rewrite them to the free ones.
-    dev_setup(&dir, &[KHM]);
-    for agency in [IDN, KHM] {
-        let path = dir.join(agency).join("lintas.toml");
-        let text = std::fs::read_to_string(&path).unwrap();
-        let mut text = text
-            .replace("127.0.0.1:1\"", &format!("127.0.0.1:{idn_port}\""))
-            .replace("127.0.0.1:2\"", &format!("127.0.0.1:{khm_port}\""));
-        // Roster endpoints still say ports 1 and 2: point peers at the real ones.
-        text.push_str(&format!("\n[peers]\n\"{IDN}\" = \"https://127.0.0.1:{idn_port}\"\n\"{KHM}\" = \"https://127.0.0.1:{khm_port}\"\n"));
-        std::fs::write(&path, text).unwrap();
-    }
+    let (idn_port, khm_port) = two_nodes(&dir, "");
 
-    // A rescue request template addressed to Cambodia only.
-    let now = lintas_core::time::Timestamp::now();
-    let mut body = lintas_testkit::scenario::rescue_request(now);
-    body.recipients = vec![lintas_core::ids::AgencyId::parse(KHM).unwrap()];
-    let notice = dir.join("rescue.json");
-    std::fs::write(&notice, serde_json::to_string_pretty(&body).unwrap()).unwrap();
+    let notice = rescue_template(&dir);
 
     // Indonesia is up, Cambodia is down: the notice waits in the outbox.
     let indonesia = NodeProcess::start(&dir, IDN);
@@ -207,17 +214,33 @@ fn notices_survive_killed_nodes_and_reach_the_case_system_once() {
     assert_eq!(again.len(), 1, "exactly once after restart");
 
     // Indonesia's timeline shows Cambodia's ACCEPTED receipt.
+    let timeline = wait_for_cambodias_receipt(&dir, idn_port);
+    assert!(timeline.contains(&id));
+}
+
+/// A rescue request template addressed to Cambodia only, in `dir`.
+fn rescue_template(dir: &Path) -> PathBuf {
+    let now = lintas_core::time::Timestamp::now();
+    let mut body = lintas_testkit::scenario::rescue_request(now);
+    body.recipients = vec![lintas_core::ids::AgencyId::parse(KHM).unwrap()];
+    let notice = dir.join("rescue.json");
+    std::fs::write(&notice, serde_json::to_string_pretty(&body).unwrap()).unwrap();
+    notice
+}
+
+/// Polls Indonesia's case timeline until Cambodia's receipt is in it (20 s
+/// at most) and returns it.
+fn wait_for_cambodias_receipt(dir: &Path, idn_port: u16) -> String {
     let start = Instant::now();
     loop {
         let text = run_ok(
             lintas()
                 .arg("timeline")
-                .args(connection(&dir, IDN, idn_port))
+                .args(connection(dir, IDN, idn_port))
                 .args(["--case", lintas_testkit::scenario::CASE_ID]),
         );
         if text.contains("\"receiver\":\"KHM.MOI.ATHP\"") {
-            assert!(text.contains(&id));
-            break;
+            return text;
         }
         assert!(
             start.elapsed() < Duration::from_secs(20),

@@ -60,6 +60,7 @@
 
 pub mod case;
 pub mod error;
+pub mod evidence;
 pub mod ids;
 pub mod keys;
 pub mod notice;

@@ -35,6 +35,9 @@ pub const CHECKPOINT_PAYLOAD_TYPE: &str = "lintas.v1.LogCheckpoint";
 
 /// PAE payload type of a witness's cosignature of a checkpoint.
 pub const COSIGNATURE_PAYLOAD_TYPE: &str = "lintas.v1.LogCosignature";
+/// The payload type of an evidence bundle's manifest (docs/PROTOCOL.md
+/// section 11).
+pub const MANIFEST_PAYLOAD_TYPE: &str = "lintas.v1.EvidenceManifest";
 /// Domain-separation prefix of the notice-id hash (followed by one 0x00).
 pub const NOTICE_ID_DOMAIN: &str = "lintas.v1.notice-id";
 /// The first two bytes of every notice body: tag of field 1

@@ -18,6 +18,12 @@ use tonic::{Request, Response, Status};
 use tracing::instrument;
 
 use crate::pb::agency_api_server::AgencyApi;
+
+/// The pieces an evidence bundle is streamed in.
+const EVIDENCE_PIECE_BYTES: usize = 256 * 1024;
+
+/// An evidence bundle, piece by piece.
+type EvidenceStream = Pin<Box<dyn Stream<Item = Result<wire::EvidencePiece, Status>> + Send>>;
 use crate::state::NodeState;
 use crate::status;
 use crate::tls::{PeerIdentity, Transport, cert_matches};
@@ -362,6 +368,43 @@ impl AgencyApi for AgencyService {
         Ok(Response::new(wire::ForwardNoticeResponse {
             receipt: Some(receipt.into()),
         }))
+    }
+
+    type ExportEvidenceStream = EvidenceStream;
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn export_evidence(
+        &self,
+        request: Request<wire::ExportEvidenceRequest>,
+    ) -> Result<Response<Self::ExportEvidenceStream>, Status> {
+        self.authorise(&request)?;
+        let case_id = request.into_inner().case_id;
+        let case = CaseId::parse(&case_id).map_err(|e| status::invalid(&e, "case_id"))?;
+        let transport = crate::delivery::GrpcTransport::new(Arc::clone(&self.state));
+        let exported = self
+            .state
+            .engine
+            .export_evidence(case.as_str(), &transport, Timestamp::now())
+            .await
+            .map_err(|r| status::refused(&r))?;
+        for missing in &exported.missing_proofs {
+            tracing::warn!(case = %case_id, %missing, "evidence bundle without a proof from another node");
+        }
+        let total = exported.file.len() as u64;
+        let notices = u32::try_from(exported.notices).unwrap_or(u32::MAX);
+        let pieces: Vec<Result<wire::EvidencePiece, Status>> = exported
+            .file
+            .chunks(EVIDENCE_PIECE_BYTES)
+            .enumerate()
+            .map(|(i, data)| {
+                Ok(wire::EvidencePiece {
+                    data: data.to_vec(),
+                    notices: if i == 0 { notices } else { 0 },
+                    total_bytes: if i == 0 { total } else { 0 },
+                })
+            })
+            .collect();
+        Ok(Response::new(Box::pin(tokio_stream::iter(pieces))))
     }
 
     #[instrument(skip_all, fields(node = %self.state.engine.agency()))]

@@ -68,6 +68,7 @@ mod commit;
 mod dead_letters;
 mod delivery;
 mod engine;
+mod evidence;
 mod history;
 mod inbox;
 mod local;
@@ -84,6 +85,7 @@ mod witness;
 
 pub use dead_letters::DeadLetter;
 pub use engine::{Engine, EngineError, ReceiptEvent};
+pub use evidence::ExportedEvidence;
 pub use history::HistoryError;
 pub use inbox::{InboxError, ReceivedNotice};
 pub use local::{Acknowledgement, Submitted};

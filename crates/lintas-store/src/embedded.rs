@@ -33,8 +33,13 @@ pub(crate) const CASES: TableDefinition<&[u8], u8> = TableDefinition::new("cases
 pub(crate) const CASE_TIMELINE: TableDefinition<&[u8], ()> = TableDefinition::new("case_timeline");
 /// counter name -> last value handed out.
 pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
-/// name -> bytes (the trusted roster).
+/// name -> bytes: `roster` (the trusted roster), and every version trusted
+/// in turn under [`ROSTER_HISTORY_PREFIX`] and a 20-digit number.
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Where [`META`] keeps the roster versions trusted in turn.
+pub(crate) const ROSTER_HISTORY_PREFIX: &str = "roster/";
+/// The end of that range (`/` + 1).
+pub(crate) const ROSTER_HISTORY_END: &str = "roster0";
 /// peer agency id -> PeerRetry: the delivery backoff of a peer that is down.
 pub(crate) const PEERS: TableDefinition<&str, &[u8]> = TableDefinition::new("peers");
 /// Victims who refused notification of their state of nationality: key
@@ -750,6 +755,19 @@ impl Backend for Embedded {
         let txn = self.db()?.begin_read().map_err(db)?;
         let meta = txn.open_table(META).map_err(db)?;
         Ok(meta.get("roster").map_err(db)?.map(|v| v.value().to_vec()))
+    }
+
+    fn roster_history(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let meta = txn.open_table(META).map_err(db)?;
+        let mut out = Vec::new();
+        for row in meta
+            .range(ROSTER_HISTORY_PREFIX..ROSTER_HISTORY_END)
+            .map_err(db)?
+        {
+            out.push(row.map_err(db)?.1.value().to_vec());
+        }
+        Ok(out)
     }
 }
 

@@ -977,6 +977,18 @@ impl Backend for Postgres {
             Ok(row.map(|r| r.try_get(0)).transpose()?)
         })
     }
+
+    fn roster_history(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.read(async |c| {
+            let rows = c
+                .query(
+                    "SELECT value FROM lintas_meta WHERE name LIKE 'roster/%' ORDER BY name",
+                    &[],
+                )
+                .await?;
+            rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+        })
+    }
 }
 
 /// The current value of a counter (0 before its first use).

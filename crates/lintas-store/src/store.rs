@@ -99,6 +99,7 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug {
     fn submission(&self, key: &str) -> Result<Option<([u8; 32], u64)>, StoreError>;
     fn dead_letters(&self) -> Result<Vec<OutboxEntry>, StoreError>;
     fn roster(&self) -> Result<Option<Vec<u8>>, StoreError>;
+    fn roster_history(&self) -> Result<Vec<Vec<u8>>, StoreError>;
 }
 
 /// A node's durable store: the embedded file ([`Store::open`]) or a
@@ -597,6 +598,17 @@ impl Store {
     /// Database failure.
     pub fn roster(&self) -> Result<Option<Vec<u8>>, StoreError> {
         self.guarded("roster", |b| b.roster())
+    }
+
+    /// Every roster version trusted in turn (SignedRoster bytes), oldest
+    /// first: what an evidence bundle needs to verify old signatures.
+    /// Stores from before this was kept start with the version trusted when
+    /// they were first opened by this build.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn roster_history(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.guarded("roster_history", |b| b.roster_history())
     }
 }
 

@@ -100,15 +100,20 @@ impl From<&Cosignature> for pb::LogCosignature {
 /// Exact bytes, signer, key and signature: how checkpoints and
 /// cosignatures travel.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Signed {
-    bytes: Vec<u8>,
-    signer: AgencyId,
-    key_id: KeyId,
-    signature: [u8; 64],
+pub(crate) struct Signed {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) signer: AgencyId,
+    pub(crate) key_id: KeyId,
+    pub(crate) signature: [u8; 64],
 }
 
 impl Signed {
-    fn sign(payload_type: &str, bytes: Vec<u8>, signer: &AgencyId, key: &SigningKey) -> Self {
+    pub(crate) fn sign(
+        payload_type: &str,
+        bytes: Vec<u8>,
+        signer: &AgencyId,
+        key: &SigningKey,
+    ) -> Self {
         let message = pae(payload_type, signer.as_str(), key.key_id().as_str(), &bytes);
         Signed {
             signature: key.sign(&message),
@@ -118,7 +123,7 @@ impl Signed {
         }
     }
 
-    fn read(
+    pub(crate) fn read(
         bytes: Vec<u8>,
         signer: &str,
         key_id: &str,
@@ -136,7 +141,7 @@ impl Signed {
         })
     }
 
-    fn verify(
+    pub(crate) fn verify(
         &self,
         payload_type: &str,
         named: &AgencyId,

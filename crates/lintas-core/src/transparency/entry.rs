@@ -23,6 +23,19 @@ pub enum LogEntryKind {
     Receipt,
 }
 
+impl LogEntryKind {
+    /// The kind of a wire `LogEntryKind` value; `None` for UNSPECIFIED or
+    /// an unknown value.
+    pub fn from_wire(value: i32) -> Option<Self> {
+        match pb::LogEntryKind::try_from(value) {
+            Ok(pb::LogEntryKind::NoticeSent) => Some(LogEntryKind::NoticeSent),
+            Ok(pb::LogEntryKind::NoticeReceived) => Some(LogEntryKind::NoticeReceived),
+            Ok(pb::LogEntryKind::Receipt) => Some(LogEntryKind::Receipt),
+            _ => None,
+        }
+    }
+}
+
 /// One entry of a node's log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogEntry {
@@ -72,11 +85,9 @@ impl LogEntry {
     /// Bad encoding, an unknown kind, or a field of the wrong length.
     pub fn decode(bytes: &[u8]) -> Result<Self, ValidationError> {
         let wire = crate::wire::decode::<pb::LogEntry>(bytes)?;
-        let kind = match pb::LogEntryKind::try_from(wire.kind) {
-            Ok(pb::LogEntryKind::NoticeSent) => LogEntryKind::NoticeSent,
-            Ok(pb::LogEntryKind::NoticeReceived) => LogEntryKind::NoticeReceived,
-            Ok(pb::LogEntryKind::Receipt) => LogEntryKind::Receipt,
-            _ => {
+        let kind = match LogEntryKind::from_wire(wire.kind) {
+            Some(kind) => kind,
+            None => {
                 return Err(ValidationError::invalid(
                     "kind",
                     "NOTICE_SENT, NOTICE_RECEIVED or RECEIPT",

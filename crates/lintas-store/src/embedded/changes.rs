@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 
 use super::{
     COSIGNED, COUNTERS, INBOX, LOG_ALARMS, LOG_ENTRIES, LOG_ENTRY_INDEX, LOG_NODES, META, NOTICES,
-    OUTBOX, PEERS, QUOTAS, RECEIPTS, WITNESSED, case_key, log_node_key, receipt_key,
-    split_cosigned,
+    OUTBOX, PEERS, QUOTAS, RECEIPTS, ROSTER_HISTORY_END, ROSTER_HISTORY_PREFIX, WITNESSED,
+    case_key, log_node_key, receipt_key, split_cosigned,
 };
 use crate::records::{OutboxEntry, PeerQuota, PeerRetry, StoredNotice, decode};
 use crate::store::ReceiveOutcome;
@@ -600,9 +600,28 @@ impl Changes for EmbeddedChanges<'_> {
     /// # Errors
     /// Database failure.
     fn save_roster(&self, signed_roster: &[u8]) -> Result<(), StoreError> {
-        with(self.txn, &self.meta, META, |meta| {
+        let last_kept = with(self.txn, &self.meta, META, |meta| {
             meta.insert("roster", signed_roster).map_err(db)?;
-            Ok(())
-        })
+            let last = meta
+                .range(ROSTER_HISTORY_PREFIX..ROSTER_HISTORY_END)
+                .map_err(db)?
+                .next_back()
+                .transpose()
+                .map_err(db)?
+                .map(|(_, v)| v.value() == signed_roster);
+            Ok(last)
+        })?;
+        if last_kept != Some(true) {
+            let n = self.next("roster_history")?;
+            with(self.txn, &self.meta, META, |meta| {
+                meta.insert(
+                    format!("{ROSTER_HISTORY_PREFIX}{n:020}").as_str(),
+                    signed_roster,
+                )
+                .map_err(db)?;
+                Ok(())
+            })?;
+        }
+        Ok(())
     }
 }

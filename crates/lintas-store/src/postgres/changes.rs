@@ -509,6 +509,34 @@ impl Changes for PgChanges<'_, '_> {
              ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
             &[&signed_roster],
         )?;
+        // Every version trusted in turn, numbered by a counter whose row
+        // lock orders replicas saving at once.
+        let n = self.query_one(
+            "INSERT INTO lintas_counters (name, value) VALUES ('roster_history', 0)
+             ON CONFLICT (name) DO UPDATE SET value = lintas_counters.value
+             RETURNING value",
+            &[],
+        )?;
+        let n: i64 = n.try_get(0)?;
+        let last = self.query_opt(
+            "SELECT value FROM lintas_meta WHERE name LIKE 'roster/%' ORDER BY name DESC LIMIT 1",
+            &[],
+        )?;
+        let same = match last {
+            Some(row) => row.try_get::<_, &[u8]>(0)? == signed_roster,
+            None => false,
+        };
+        if !same {
+            let next = n + 1;
+            self.execute(
+                "UPDATE lintas_counters SET value = $1 WHERE name = 'roster_history'",
+                &[&next],
+            )?;
+            self.execute(
+                "INSERT INTO lintas_meta (name, value) VALUES ($1, $2)",
+                &[&format!("roster/{next:020}"), &signed_roster],
+            )?;
+        }
         Ok(())
     }
 }
