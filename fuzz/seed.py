@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of every fuzz target from the published test
-vectors (tests/vectors/lintas-v1.json, lintas-v1-log.json, lintas-v1-evidence.json) and the notice templates
+vectors (tests/vectors/lintas-v1.json, lintas-v1-log.json, lintas-v1-evidence.json,
+lintas-v1-offline.json) and the notice templates
 (examples/notices/*.json). Run from the repository root or from fuzz/."""
 
 import json
@@ -39,4 +40,7 @@ evidence = json.loads((root / "tests/vectors/lintas-v1-evidence.json").read_text
 put("evidence_bundle", "bundle", bytes.fromhex(evidence["bundle_hex"]))
 for i, t in enumerate(evidence["tampered"]):
     put("evidence_bundle", f"tampered{i}", bytes.fromhex(t["bundle_hex"]))
+offline = json.loads((root / "tests/vectors/lintas-v1-offline.json").read_text())
+for which in ("bundle", "reply"):
+    put("offline_bundle", which, bytes.fromhex(offline[which]["signed_offline_bundle_hex"]))
 print(f"seed corpus written under {corpus}")

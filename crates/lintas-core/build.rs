@@ -15,6 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "lintas/v1/evidence.proto",
         // Only the messages: lintas-grpc generates the services.
         "lintas/v1/node.proto",
+        "lintas/v1/offline.proto",
     ];
     for file in &files {
         println!("cargo:rerun-if-changed={}", proto_root.join(file).display());

@@ -22,26 +22,37 @@ fn agency(id: &str) -> AgencyId {
 }
 
 /// Fast retries, small batches: many round trips in a short test.
-fn pacing() -> DeliveryConfig {
+pub(crate) fn pacing() -> DeliveryConfig {
     DeliveryConfig::default()
         .with_pipeline(4, 8)
         .with_backoff(Duration::from_millis(5), Duration::from_millis(50))
 }
 
-fn open(dir: &Path, id: &str) -> Engine {
+pub(crate) fn open(dir: &Path, id: &str) -> Engine {
+    open_with(dir, id, pacing())
+}
+
+/// As [`open`], with its own delivery pacing.
+pub(crate) fn open_with(dir: &Path, id: &str, delivery: DeliveryConfig) -> Engine {
     let store = Arc::new(Store::open(&dir.join(format!("{id}.redb"))).unwrap());
     Engine::open(
         agency(id),
         world::agency_key(id),
         world::trusted_roster(),
         store,
-        pacing(),
+        delivery,
     )
     .unwrap()
 }
 
 /// A victim status update from `from` about `case` to `to`.
-fn update(from: &str, to: &[&str], case: &str, victim: usize, priority: Priority) -> NoticeBody {
+pub(crate) fn update(
+    from: &str,
+    to: &[&str],
+    case: &str,
+    victim: usize,
+    priority: Priority,
+) -> NoticeBody {
     let now = Timestamp::now();
     let mut body = NoticeBody::new(
         agency(from),
@@ -63,7 +74,7 @@ fn update(from: &str, to: &[&str], case: &str, victim: usize, priority: Priority
 }
 
 /// Runs `engine`'s delivery loop until the returned token is cancelled.
-fn deliver(
+pub(crate) fn deliver(
     engine: &Engine,
     network: &Arc<MemoryNetwork>,
 ) -> (CancellationToken, tokio::task::JoinHandle<()>) {
@@ -76,7 +87,7 @@ fn deliver(
     (stop, task)
 }
 
-async fn until(what: &str, mut check: impl FnMut() -> bool) {
+pub(crate) async fn until(what: &str, mut check: impl FnMut() -> bool) {
     for _ in 0..600 {
         if check() {
             return;
@@ -87,7 +98,7 @@ async fn until(what: &str, mut check: impl FnMut() -> bool) {
 }
 
 /// (case, sequence) of every notice in `engine`'s inbox, in inbox order.
-fn inbox(engine: &Engine) -> Vec<(String, u64, NoticeId)> {
+pub(crate) fn inbox(engine: &Engine) -> Vec<(String, u64, NoticeId)> {
     engine
         .inbox_after(0, usize::MAX)
         .unwrap()

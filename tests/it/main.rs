@@ -11,6 +11,8 @@ mod evidence_vectors;
 mod faults;
 mod log_vectors;
 mod nodes;
+mod offline;
+mod offline_vectors;
 mod properties;
 mod protocol_doc;
 mod replicas;

@@ -39,6 +39,54 @@ fn read(path: &Path) -> Result<String, Error> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()).into())
 }
 
+/// Writes `bytes` to `out` through a `.partial` file beside it, renamed
+/// when complete: a broken run leaves no partial file under the name.
+pub(crate) fn write_atomically(out: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let mut name = out
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".partial");
+    let partial: PathBuf = out.with_file_name(name);
+    std::fs::write(&partial, bytes)
+        .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+    std::fs::rename(&partial, out).map_err(|e| {
+        format!(
+            "cannot move {} to {}: {e}",
+            partial.display(),
+            out.display()
+        )
+    })?;
+    Ok(())
+}
+
+/// Receives a file streamed in pieces, with progress: `parts` gives each
+/// piece's bytes, and (in the first) the total size and a count the node
+/// reports with it. Returns the file and that count.
+pub(crate) async fn download<P>(
+    pieces: &mut tonic::Streaming<P>,
+    label: &str,
+    parts: impl Fn(P) -> (Vec<u8>, u64, u32),
+) -> Result<(Vec<u8>, u32), Error> {
+    let mut file = Vec::new();
+    let mut progress: Option<crate::progress::Progress> = None;
+    let mut count = 0;
+    while let Some(piece) = pieces.next().await {
+        let (data, total, n) = parts(piece.map_err(status)?);
+        let bar = progress.get_or_insert_with(|| {
+            count = n;
+            file.reserve(usize::try_from(total).unwrap_or(0).min(1 << 30));
+            crate::progress::Progress::new(label, total, "bytes")
+        });
+        bar.advance(data.len() as u64);
+        file.extend_from_slice(&data);
+    }
+    if let Some(bar) = progress {
+        bar.finish();
+    }
+    Ok((file, count))
+}
+
 pub(crate) async fn connect(conn: &Connection) -> Result<AgencyApiClient<Channel>, Error> {
     let tls = TlsMaterial {
         ca_pem: read(&conn.ca)?,
@@ -62,7 +110,13 @@ pub(crate) fn status(e: tonic::Status) -> Error {
         .and_then(|v| v.to_str().ok())
         .map(|f| format!(" [field {f}]"))
         .unwrap_or_default();
-    format!("{:?}: {}{field}", e.code(), e.message()).into()
+    let reason = e
+        .metadata()
+        .get("lintas-reason")
+        .and_then(|v| v.to_str().ok())
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    format!("{:?}{reason}: {}{field}", e.code(), e.message()).into()
 }
 
 pub(crate) async fn submit(

@@ -10,6 +10,7 @@ mod config;
 mod evidence;
 mod keyfile;
 mod node;
+mod offline;
 mod progress;
 mod roster;
 mod setup;
@@ -110,6 +111,10 @@ enum Command {
     /// offline.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// Offline exchange with a peer that has no link (a border post, an
+    /// air-gapped system): bundle files carried by hand.
+    #[command(subcommand)]
+    Offline(OfflineCommand),
     /// Install the next roster version on a running node (no restart).
     InstallRoster {
         #[command(flatten)]
@@ -155,6 +160,33 @@ enum EvidenceCommand {
         /// The report as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OfflineCommand {
+    /// Write what waits in the node's outbox for a peer into a signed
+    /// bundle file. The entries stay queued until their answers come back.
+    Export {
+        #[command(flatten)]
+        conn: client::Connection,
+        /// The peer's agency id.
+        #[arg(long)]
+        peer: String,
+        /// Where to write the bundle.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Import a bundle a peer wrote for this node (the same checks as a
+    /// live delivery) and write the reply to carry back.
+    Import {
+        #[command(flatten)]
+        conn: client::Connection,
+        /// The bundle file.
+        file: PathBuf,
+        /// Where to write the reply bundle for the peer.
+        #[arg(long)]
+        reply: PathBuf,
     },
 }
 
@@ -213,6 +245,12 @@ fn main() -> ExitCode {
             Command::Timeline { conn, case } => client::timeline(&conn, &case).await,
             Command::InstallRoster { conn, roster } => client::install_roster(&conn, &roster).await,
             Command::LogAlarms { conn } => client::log_alarms(&conn).await,
+            Command::Offline(OfflineCommand::Export { conn, peer, out }) => {
+                offline::export(&conn, &peer, &out).await
+            }
+            Command::Offline(OfflineCommand::Import { conn, file, reply }) => {
+                offline::import(&conn, &file, &reply).await
+            }
             Command::Evidence(EvidenceCommand::Export { conn, case, out }) => {
                 evidence::export(&conn, &case, &out).await
             }

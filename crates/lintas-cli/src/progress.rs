@@ -68,6 +68,11 @@ impl Progress {
         self.last_line = Some(Instant::now());
     }
 
+    /// How many are done so far.
+    pub(crate) fn done(&self) -> u64 {
+        self.done
+    }
+
     /// Done: the bar cleared, or the last plain line.
     pub(crate) fn finish(mut self) {
         match self.bar.take() {

@@ -13,6 +13,8 @@ mod evidence;
 mod faults;
 #[path = "processes/floods.rs"]
 mod floods;
+#[path = "processes/offline.rs"]
+mod offline;
 
 const IDN: &str = "IDN.KEMLU.PWNI";
 const KHM: &str = "KHM.MOI.ATHP";

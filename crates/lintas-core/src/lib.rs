@@ -64,6 +64,7 @@ pub mod evidence;
 pub mod ids;
 pub mod keys;
 pub mod notice;
+pub mod offline;
 pub mod pb;
 pub mod place;
 pub mod receipt;

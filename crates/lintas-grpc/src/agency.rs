@@ -371,6 +371,30 @@ impl AgencyApi for AgencyService {
     }
 
     type ExportEvidenceStream = EvidenceStream;
+    type ExportOfflineStream = crate::offline::OfflineStream;
+    type ImportOfflineStream = crate::offline::ImportStream;
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn export_offline(
+        &self,
+        request: Request<wire::ExportOfflineRequest>,
+    ) -> Result<Response<Self::ExportOfflineStream>, Status> {
+        self.authorise(&request)?;
+        crate::offline::export(&self.state, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn import_offline(
+        &self,
+        request: Request<tonic::Streaming<wire::OfflinePiece>>,
+    ) -> Result<Response<Self::ImportOfflineStream>, Status> {
+        self.authorise(&request)?;
+        crate::offline::import(&self.state, request.into_inner())
+            .await
+            .map(Response::new)
+    }
 
     #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
     async fn export_evidence(

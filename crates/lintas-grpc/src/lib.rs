@@ -19,6 +19,7 @@
 
 pub mod agency;
 pub mod node;
+mod offline;
 pub mod peer;
 pub mod pki;
 pub mod status;

@@ -92,6 +92,9 @@ pub struct Limits {
     /// How often the node pings each client connection (HTTP/2 keepalive);
     /// an unanswered ping closes the connection after 10 s.
     pub keepalive_interval: Duration,
+    /// The largest offline bundle the agency API imports (held in memory
+    /// while it is checked).
+    pub max_offline_bundle_bytes: usize,
 }
 
 impl Default for Limits {
@@ -110,6 +113,7 @@ impl Default for Limits {
             tls_handshake_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(120),
             keepalive_interval: Duration::from_secs(30),
+            max_offline_bundle_bytes: 256 * 1024 * 1024,
         }
     }
 }

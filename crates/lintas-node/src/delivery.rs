@@ -28,22 +28,26 @@ use crate::transport::{Answer, Outbound, Transport};
 use crate::{Engine, metrics};
 
 /// What the receipt for a notice must name: its id and body digest.
-type Expected = Option<(NoticeId, [u8; 32])>;
+pub(crate) type Expected = Option<(NoticeId, [u8; 32])>;
 /// A verified receipt to store: notice, stage, SignedReceipt bytes.
 type ReceiptRecord = (NoticeId, u8, Vec<u8>);
 
 /// One entry of a batch, ready to go.
-struct Ready {
-    seq: u64,
-    attempts: u32,
-    item: Outbound,
+pub(crate) struct Ready {
+    pub(crate) seq: u64,
+    pub(crate) attempts: u32,
+    pub(crate) item: Outbound,
     /// For a notice: its id and body digest, to check the receipt against.
-    expects: Expected,
+    pub(crate) expects: Expected,
     size: usize,
 }
 
+/// A receipt a peer returned, to verify: entry, receipt, and the notice id
+/// and body digest it must name.
+pub(crate) type ReturnedReceipt = (u64, SignedReceipt, NoticeId, [u8; 32]);
+
 /// What became of one entry.
-enum EntryResult {
+pub(crate) enum EntryResult {
     Delivered(Option<ReceiptRecord>),
     Refused(String, u32),
     /// Refused for a reason no retry can change: to the dead letters.
@@ -52,6 +56,56 @@ enum EntryResult {
     /// this time (Unix milliseconds). Nothing is recorded.
     Busy(i64),
     NotSent,
+}
+
+/// An outbox entry as the item to send, with what its answer must name
+/// and its size; `None` if its notice is gone or it is unreadable.
+pub(crate) fn prepare(
+    entry: &OutboxEntry,
+    notices: &BTreeMap<NoticeId, SignedNotice>,
+) -> Option<(Outbound, Expected, usize)> {
+    match &entry.payload {
+        Some(OutboxPayload::Notice(id)) => <[u8; 32]>::try_from(id.as_slice())
+            .ok()
+            .map(NoticeId::from_bytes)
+            .and_then(|id| notices.get(&id).map(|n| (id, n.clone())))
+            .map(|(id, n)| {
+                let size = n.body_bytes().len() + 256;
+                let digest = body_digest(&n);
+                (Outbound::Notice(n), Some((id, digest)), size)
+            }),
+        Some(OutboxPayload::Receipt(bytes)) => SignedReceipt::decode(bytes)
+            .ok()
+            .map(|r| (Outbound::Receipt(r), None, bytes.len() + 64)),
+        None => None,
+    }
+}
+
+/// What a peer's answer means for its entry: a receipt to verify (into
+/// `receipts`), or the entry's result (into `results`).
+pub(crate) fn judge_answer(
+    seq: u64,
+    attempts: u32,
+    expects: Expected,
+    answer: Answer,
+    results: &mut BTreeMap<u64, EntryResult>,
+    receipts: &mut Vec<ReturnedReceipt>,
+) {
+    let result = match (answer, expects) {
+        (Answer::Accepted { receipt, .. }, Some((id, digest))) => {
+            receipts.push((seq, receipt, id, digest));
+            return;
+        }
+        (Answer::ReceiptRecorded, None) => EntryResult::Delivered(None),
+        (Answer::Refused { reason, message }, _) if crate::refusal::is_permanent(&reason) => {
+            EntryResult::Dead(format!("{reason}: {message}"))
+        }
+        (Answer::Refused { reason, message }, _) => {
+            EntryResult::Refused(format!("{reason}: {message}"), attempts)
+        }
+        (_, _) => EntryResult::Refused("answer of the wrong kind".into(), attempts),
+    };
+    results.insert(seq, result);
 }
 
 impl Engine {
@@ -125,7 +179,7 @@ impl Engine {
         };
         let config = *self.scheduler().config();
         let mut unreachable = None;
-        let mut receipts: Vec<(u64, SignedReceipt, NoticeId, [u8; 32])> = Vec::new();
+        let mut receipts: Vec<ReturnedReceipt> = Vec::new();
         for chunk in chunks(ready, config.batch_bytes) {
             if unreachable.is_some() {
                 for r in chunk {
@@ -166,23 +220,7 @@ impl Engine {
                 continue;
             }
             for ((seq, attempts, expects), answer) in meta.into_iter().zip(answers) {
-                let result = match (answer, expects) {
-                    (Answer::Accepted { receipt, .. }, Some((id, digest))) => {
-                        receipts.push((seq, receipt, id, digest));
-                        continue;
-                    }
-                    (Answer::ReceiptRecorded, None) => EntryResult::Delivered(None),
-                    (Answer::Refused { reason, message }, _)
-                        if crate::refusal::is_permanent(&reason) =>
-                    {
-                        EntryResult::Dead(format!("{reason}: {message}"))
-                    }
-                    (Answer::Refused { reason, message }, _) => {
-                        EntryResult::Refused(format!("{reason}: {message}"), attempts)
-                    }
-                    (_, _) => EntryResult::Refused("answer of the wrong kind".into(), attempts),
-                };
-                results.insert(seq, result);
+                judge_answer(seq, attempts, expects, answer, &mut results, &mut receipts);
             }
         }
         self.check_receipts(&to, receipts, now, &mut results);
@@ -194,7 +232,7 @@ impl Engine {
     /// the lease) and reads the notices they carry. Entries gone from the
     /// outbox, and expired ones, are done; entries another replica holds
     /// wait.
-    fn load_batch(
+    pub(crate) fn load_batch(
         &self,
         seqs: &[u64],
         now: Timestamp,
@@ -206,23 +244,7 @@ impl Engine {
         }
         let entries: BTreeMap<u64, OutboxEntry> =
             claimed.entries.into_iter().map(|e| (e.seq, e)).collect();
-        let ids: Vec<NoticeId> = entries
-            .values()
-            .filter_map(|e| match &e.payload {
-                Some(OutboxPayload::Notice(id)) => <[u8; 32]>::try_from(id.as_slice())
-                    .ok()
-                    .map(NoticeId::from_bytes),
-                _ => None,
-            })
-            .collect();
-        let notices: BTreeMap<NoticeId, SignedNotice> = ids
-            .iter()
-            .zip(self.store().notices(&ids)?)
-            .filter_map(|(id, n)| {
-                let envelope = SignedNotice::decode(&n?.envelope).ok()?;
-                Some((*id, envelope))
-            })
-            .collect();
+        let notices = self.notices_of(entries.values())?;
         let mut ready = Vec::with_capacity(seqs.len());
         for seq in seqs {
             let Some(entry) = entries.get(seq) else {
@@ -234,22 +256,7 @@ impl Engine {
                 results.insert(*seq, EntryResult::Delivered(None));
                 continue;
             }
-            let prepared = match &entry.payload {
-                Some(OutboxPayload::Notice(id)) => <[u8; 32]>::try_from(id.as_slice())
-                    .ok()
-                    .map(NoticeId::from_bytes)
-                    .and_then(|id| notices.get(&id).map(|n| (id, n.clone())))
-                    .map(|(id, n)| {
-                        let size = n.body_bytes().len() + 256;
-                        let digest = body_digest(&n);
-                        (Outbound::Notice(n), Some((id, digest)), size)
-                    }),
-                Some(OutboxPayload::Receipt(bytes)) => SignedReceipt::decode(bytes)
-                    .ok()
-                    .map(|r| (Outbound::Receipt(r), None, bytes.len() + 64)),
-                None => None,
-            };
-            match prepared {
+            match prepare(entry, &notices) {
                 Some((item, expects, size)) => ready.push(Ready {
                     seq: *seq,
                     attempts: entry.attempts,
@@ -266,12 +273,35 @@ impl Engine {
         Ok(ready)
     }
 
+    /// The notices the entries carry, by id.
+    pub(crate) fn notices_of<'e>(
+        &self,
+        entries: impl Iterator<Item = &'e OutboxEntry>,
+    ) -> Result<BTreeMap<NoticeId, SignedNotice>, lintas_store::StoreError> {
+        let ids: Vec<NoticeId> = entries
+            .filter_map(|e| match &e.payload {
+                Some(OutboxPayload::Notice(id)) => <[u8; 32]>::try_from(id.as_slice())
+                    .ok()
+                    .map(NoticeId::from_bytes),
+                _ => None,
+            })
+            .collect();
+        Ok(ids
+            .iter()
+            .zip(self.store().notices(&ids)?)
+            .filter_map(|(id, n)| {
+                let envelope = SignedNotice::decode(&n?.envelope).ok()?;
+                Some((*id, envelope))
+            })
+            .collect())
+    }
+
     /// Verifies the receipts a peer returned (together), each against the
     /// notice it answers.
-    fn check_receipts(
+    pub(crate) fn check_receipts(
         &self,
         peer: &AgencyId,
-        receipts: Vec<(u64, SignedReceipt, NoticeId, [u8; 32])>,
+        receipts: Vec<ReturnedReceipt>,
         now: Timestamp,
         results: &mut BTreeMap<u64, EntryResult>,
     ) {
@@ -297,13 +327,30 @@ impl Engine {
     }
 
     /// Records a batch's outcome durably, then in the schedule.
-    async fn finish_batch(
+    pub(crate) async fn finish_batch(
         &self,
         peer: &str,
         seqs: &[u64],
         results: BTreeMap<u64, EntryResult>,
         unreachable: Option<String>,
         now: Timestamp,
+    ) {
+        self.record_outcomes(peer, seqs, results, unreachable, now, true)
+            .await;
+    }
+
+    /// Records the outcome of entries durably, then in the schedule: as a
+    /// batch that was in flight (`in_flight`), or as answers that came
+    /// another way (an offline bundle), which leave the peer's state as it
+    /// is.
+    pub(crate) async fn record_outcomes(
+        &self,
+        peer: &str,
+        seqs: &[u64],
+        results: BTreeMap<u64, EntryResult>,
+        unreachable: Option<String>,
+        now: Timestamp,
+        in_flight: bool,
     ) {
         let mono = Instant::now();
         let config = *self.scheduler().config();
@@ -409,9 +456,13 @@ impl Engine {
                 schedule_outcomes = seqs.iter().map(|s| (*s, EntryOutcome::NotSent)).collect();
             }
         }
-        let retry = self
-            .scheduler()
-            .finish(peer, &schedule_outcomes, reached, mono);
+        let retry = if in_flight {
+            self.scheduler()
+                .finish(peer, &schedule_outcomes, reached, mono)
+        } else {
+            self.scheduler().settle(peer, &schedule_outcomes);
+            None
+        };
         let m = &self.inner.metrics;
         m.deliveries
             .get_or_create(&metrics::Outcome {

@@ -444,6 +444,28 @@ impl Scheduler {
         (batches, wake)
     }
 
+    /// Records the outcome of entries answered outside a batch (an offline
+    /// bundle's answers): those done leave the schedule; the others stay
+    /// where they are. Nothing was in flight, and the peer's state is
+    /// unchanged.
+    pub(crate) fn settle(&mut self, peer: &str, outcomes: &[(u64, EntryOutcome)]) {
+        let Some(queue) = self.peers.get_mut(peer) else {
+            return;
+        };
+        let mut touched = BTreeSet::new();
+        for (seq, outcome) in outcomes {
+            if *outcome == EntryOutcome::Done
+                && let Some(case) = queue.remove(*seq)
+            {
+                self.len = self.len.saturating_sub(1);
+                touched.insert(case);
+            }
+        }
+        for case in touched {
+            queue.tidy(&case);
+        }
+    }
+
     /// A batch to `peer` finished: each entry ended as its outcome says.
     /// `reached` says whether the peer answered at all; if it did not, the
     /// peer waits out its backoff, and the retry state to persist is
