@@ -56,10 +56,28 @@ async fn exported_case() -> (Vec<u8>, Vec<u8>, tempfile::TempDir) {
         let transport = Arc::new(network.transport(e.agency()));
         tokio::spawn(async move { e.run_delivery(transport, stop).await });
     }
-    let sent = idn
-        .submit(scenario::rescue_request(Timestamp::now()), Timestamp::now())
+    // A photo attached: 600 KiB, three pieces.
+    let mut rng = fastrand::Rng::with_seed(9);
+    let photo: Vec<u8> = (0..600 * 1024).map(|_| rng.u8(..)).collect();
+    let (sha, size) = idn
+        .upload_attachment(photo, "image/jpeg", "casesys.idn.test", Timestamp::now())
         .await
         .unwrap();
+    let mut body = scenario::rescue_request(Timestamp::now());
+    body.attachments
+        .push(lintas_core::notice::AttachmentRef::new(
+            sha,
+            "image/jpeg",
+            size,
+            body.created_at,
+            AgencyId::parse(IDN_KEMLU).unwrap(),
+        ));
+    for e in [&khm, &tha] {
+        let (e, stop) = (e.clone(), stop.clone());
+        let transport = Arc::new(network.transport(e.agency()));
+        tokio::spawn(async move { e.run_attachment_fetch(transport, stop).await });
+    }
+    let sent = idn.submit(body, Timestamp::now()).await.unwrap();
     until("both recipients hold it", || {
         khm.inbox_after(0, 10).unwrap().len() == 1 && tha.inbox_after(0, 10).unwrap().len() == 1
     })
@@ -71,6 +89,15 @@ async fn exported_case() -> (Vec<u8>, Vec<u8>, tempfile::TempDir) {
         idn.receipts(&sent.id).unwrap().len() == 3
     })
     .await;
+    until("both recipients fetched the photo", || {
+        [&khm, &tha].iter().all(|e| {
+            e.store()
+                .attachment(&sha)
+                .unwrap()
+                .is_some_and(|r| r.complete)
+        })
+    })
+    .await;
     for e in [&idn, &khm, &tha] {
         e.witness_round(&network.transport(e.agency()), Timestamp::now())
             .await;
@@ -78,6 +105,7 @@ async fn exported_case() -> (Vec<u8>, Vec<u8>, tempfile::TempDir) {
     let exported = idn
         .export_evidence(
             scenario::CASE_ID,
+            true,
             &network.transport(idn.agency()),
             Timestamp::now(),
         )
@@ -141,7 +169,25 @@ async fn a_three_state_case_is_exported_and_verified_offline() {
             "in the signer's log and the sender's: {r:?}"
         );
     }
+    // The photo: carried, exactly the file Indonesia named, uploaded by
+    // its case system and served to both recipients, each step signed and
+    // in Indonesia's log.
+    let photo = &notice.attachments[0];
+    assert!(photo.included && photo.verified, "{photo:?}");
+    let events: Vec<&str> = photo.custody.iter().map(|c| c.event.as_str()).collect();
+    assert_eq!(
+        events,
+        vec![
+            "CUSTODY_EVENT_UPLOADED",
+            "CUSTODY_EVENT_SERVED",
+            "CUSTODY_EVENT_SERVED"
+        ]
+    );
+    for c in &photo.custody {
+        assert_eq!(c.logged.len(), 1, "{c:?}");
+    }
     let text = report.to_text();
+    assert!(text.contains("exactly the file the sender named"), "{text}");
     assert!(
         text.contains("NOTICE_KIND_RESCUE_REQUEST sent by IDN.KEMLU.PWNI"),
         "{text}"
@@ -290,6 +336,34 @@ async fn every_kind_of_tampering_is_caught_and_named() {
         found
             .iter()
             .any(|(path, _, bytes)| path == "rosters[0]" && !bytes.is_empty()),
+        "{found:?}"
+    );
+
+    // A byte of the attached photo.
+    let photo = tampered(&file, |b| {
+        b.notices[0].attachments[0].data[300_000] ^= 0x01;
+    });
+    let found = problems(&photo);
+    assert!(
+        found
+            .iter()
+            .any(|(path, what, bytes)| path == "notices[0].attachments[0]"
+                && what.contains("not to the digest the sender signed")
+                && bytes.iter().any(|(a, b)| *a <= 300_000 && 300_000 < *b)),
+        "{found:?}"
+    );
+    // A custody entry's signature.
+    let custody = tampered(&file, |b| {
+        let c = &mut b.notices[0].attachments[0].custody[1].signed_custody_entry;
+        let last = c.len() - 1;
+        c[last] ^= 0x01;
+    });
+    let found = problems(&custody);
+    assert!(
+        found.iter().any(
+            |(path, what, _)| path == "notices[0].attachments[0].custody[1]"
+                && what.contains("does not verify")
+        ),
         "{found:?}"
     );
 

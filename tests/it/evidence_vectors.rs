@@ -151,6 +151,7 @@ fn generate() -> Value {
                     proof(&sender, &recipient, &sender_log, 1, LogEntryKind::Receipt),
                 ],
             }],
+            attachments: Vec::new(),
         }],
     };
     let case = body

@@ -183,6 +183,19 @@ fn generate() -> Value {
         detected_at: fork_at,
         shown_by: checkpoint.origin.clone(),
     };
+    // A custody entry (section 13.4): Cambodia received a file from
+    // Indonesia with a notice.
+    let custody = lintas_core::custody::CustodyEntry::new(
+        Sha256::digest(b"a photo").into(),
+        Some(lintas_core::ids::NoticeId::from_bytes([0x42; 32])),
+        lintas_core::custody::CustodyEvent::Received,
+        AgencyId::parse(KHM_POLICE).unwrap(),
+        IDN_KEMLU,
+        verify_at.plus_seconds(-45),
+        7,
+    );
+    let custody_signed = custody.sign(&world::agency_key(KHM_POLICE));
+    let custody_wire = pb::SignedCustodyEntry::decode(custody_signed.as_slice()).unwrap();
     json!({
         "about": "Lintas protocol v1 transparency log vectors (docs/PROTOCOL.md section 10). The entries are those of the Certificate Transparency test vectors. Verify the checkpoint and cosignature at verify_at against the roster of tests/vectors/lintas-v1.json.",
         "protocol": "lintas/v1",
@@ -212,6 +225,17 @@ fn generate() -> Value {
             "pae_hex": hex::encode(spec_pae(COSIGNATURE_PAYLOAD_TYPE, &cosigned_wire.signer, &cosigned_wire.key_id, &cosigned_wire.cosignature)),
             "signature_hex": hex::encode(&cosigned_wire.signature),
             "signed_cosignature_hex": hex::encode(cosigned_wire.encode_to_vec()),
+        },
+        "custody": {
+            "event": "CUSTODY_EVENT_RECEIVED",
+            "holder": KHM_POLICE,
+            "counterparty": IDN_KEMLU,
+            "entry_hex": hex::encode(&custody_wire.entry),
+            "signer": custody_wire.signer,
+            "key_id": custody_wire.key_id,
+            "pae_hex": hex::encode(spec_pae(lintas_core::signing::CUSTODY_PAYLOAD_TYPE, &custody_wire.signer, &custody_wire.key_id, &custody_wire.entry)),
+            "signature_hex": hex::encode(&custody_wire.signature),
+            "signed_custody_entry_hex": hex::encode(&custody_signed),
         },
         "inclusion_proof": {
             "origin": IDN_KEMLU,
@@ -335,6 +359,26 @@ fn the_log_vectors_follow_the_document() {
         .verify(&pae2, &signature2)
         .unwrap();
 
+    // The custody entry: its PAE, written out here, signed by the holder.
+    let cu = &v["custody"];
+    let entry = bytes(cu, "entry_hex");
+    let wire_entry = pb::CustodyEntry::decode(entry.as_slice()).unwrap();
+    assert_eq!(wire_entry.holder, cu["holder"].as_str().unwrap());
+    assert_eq!(wire_entry.event, pb::CustodyEvent::Received as i32);
+    let pae3 = spec_pae(
+        lintas_core::signing::CUSTODY_PAYLOAD_TYPE,
+        cu["signer"].as_str().unwrap(),
+        cu["key_id"].as_str().unwrap(),
+        &entry,
+    );
+    assert_eq!(pae3, bytes(cu, "pae_hex"));
+    key_of(cu["key_id"].as_str().unwrap())
+        .verify(
+            &pae3,
+            &Signature::from_slice(&bytes(cu, "signature_hex")).unwrap(),
+        )
+        .unwrap();
+
     // The inclusion proof message: the path leads from the entry to the
     // checkpoint's root, and it carries the checkpoint and cosignature
     // above, byte for byte.
@@ -431,6 +475,14 @@ fn lintas_core_agrees_with_the_log_vectors() {
     )
     .unwrap();
     cosigned.verify(&signed, &roster, at).unwrap();
+
+    let entry = lintas_core::custody::CustodyEntry::verify(
+        &bytes(&v["custody"], "signed_custody_entry_hex"),
+        &roster,
+        at,
+    )
+    .unwrap();
+    assert_eq!(entry.counterparty, IDN_KEMLU);
 
     let i = &v["inclusion_proof"];
     let proof = InclusionProof::try_from(

@@ -4,6 +4,8 @@
 //! engine on an in-memory network, and multi-node tests over gRPC.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod attachment_nodes;
+mod attachments;
 mod ed25519;
 mod engine;
 mod evidence;

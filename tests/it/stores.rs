@@ -102,6 +102,7 @@ suite!(
     the_transparency_log_appends_and_proves,
     notices_and_receipts_enter_the_log_once_as_they_are_stored,
     witnessing_records_are_kept,
+    attachments_are_kept_in_pieces_with_their_custody,
     the_roster_is_kept,
     a_failed_change_writes_nothing,
     the_outbox_reads_in_pages,
@@ -390,6 +391,54 @@ fn a_peer_quota_is_charged_refilled_and_kept(f: Fresh) -> Result {
             }
         )]
     );
+    Ok(())
+}
+
+fn attachments_are_kept_in_pieces_with_their_custody(f: Fresh) -> Result {
+    use lintas_store::AttachmentRecord;
+    let (a, b) = ([1u8; 32], [2u8; 32]);
+    assert_eq!(f.store.attachment(&a)?, None);
+    let fetching = AttachmentRecord {
+        size: 10,
+        fetch_from: "KHM.MOI.ATHP".into(),
+        notice_id: vec![7; 32],
+        ..AttachmentRecord::default()
+    };
+    f.store.write(|t| {
+        t.put_attachment(&a, &fetching)?;
+        t.put_attachment_chunk(&a, 0, b"first")?;
+        t.put_attachment_chunk(&a, 1, b"second")?;
+        t.put_attachment(
+            &b,
+            &AttachmentRecord {
+                size: 3,
+                received: 3,
+                complete: true,
+                ..AttachmentRecord::default()
+            },
+        )?;
+        t.put_attachment_chunk(&b, 0, b"abc")?;
+        t.add_custody(&b, None, b"uploaded")?;
+        t.add_custody(&b, Some(&id(7)), b"served")
+    })?;
+    assert_eq!(f.store.attachment(&a)?, Some(fetching.clone()));
+    assert_eq!(f.store.attachment_chunk(&a, 1)?, Some(b"second".to_vec()));
+    assert_eq!(f.store.attachment_chunk(&a, 2)?, None);
+    // Only the incomplete one with a peer to fetch from is to fetch.
+    let to_fetch = f.store.attachments_to_fetch()?;
+    assert_eq!(to_fetch, vec![(a, fetching)]);
+    assert_eq!(
+        f.store.custody(&b)?,
+        vec![b"uploaded".to_vec(), b"served".to_vec()]
+    );
+    assert!(f.store.custody(&a)?.is_empty());
+    // Each custody entry is in the log, as the SHA-256 of its bytes.
+    assert_eq!(f.store.log_size()?, 2);
+    // Removing one takes every piece with it, and nothing of the other.
+    f.store.write(|t| t.remove_attachment(&a))?;
+    assert_eq!(f.store.attachment(&a)?, None);
+    assert_eq!(f.store.attachment_chunk(&a, 0)?, None);
+    assert_eq!(f.store.attachment_chunk(&b, 0)?, Some(b"abc".to_vec()));
     Ok(())
 }
 

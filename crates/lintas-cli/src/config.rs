@@ -57,6 +57,20 @@ pub(crate) struct NodeConfig {
     /// witnessing, in seconds (60 by default; 0 never).
     #[serde(default)]
     pub(crate) witness_every_s: Option<u64>,
+    /// Attachment limits.
+    #[serde(default)]
+    pub(crate) attachments: AttachmentLimits,
+}
+
+/// `[attachments]`: files that travel beside notices.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AttachmentLimits {
+    /// The largest file taken, MiB (256 by default).
+    pub(crate) max_mib: Option<u64>,
+    /// What one peer's notices may make this node fetch per day, MiB
+    /// (4096 by default).
+    pub(crate) peer_mib_per_day: Option<u32>,
 }
 
 /// `[postgres]`: the store shared by the agency's replicas.

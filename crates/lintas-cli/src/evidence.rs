@@ -11,11 +11,17 @@ use crate::client::{Connection, connect, download, status, write_atomically};
 
 /// Streams the bundle of `case` from the node into `out` (written beside
 /// it first and renamed, so a broken export leaves no partial file).
-pub(crate) async fn export(conn: &Connection, case: &str, out: &Path) -> Result<(), Error> {
+pub(crate) async fn export(
+    conn: &Connection,
+    case: &str,
+    with_attachments: bool,
+    out: &Path,
+) -> Result<(), Error> {
     let mut client = connect(conn).await?;
     let mut pieces = client
         .export_evidence(pb::ExportEvidenceRequest {
             case_id: case.to_owned(),
+            with_attachments,
         })
         .await
         .map_err(status)?

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 failure (the reason on stderr), 2 bad usage.
 #![forbid(unsafe_code)]
 
+mod attachment;
 mod bench;
 mod client;
 mod config;
@@ -107,6 +108,10 @@ enum Command {
         #[command(flatten)]
         conn: client::Connection,
     },
+    /// Files that travel beside notices: hand one to the node (its digest
+    /// goes in a notice's `attachments`), or get a verified one.
+    #[command(subcommand)]
+    Attachment(AttachmentCommand),
     /// Evidence bundles of a case: export one from a node, or check one
     /// offline.
     #[command(subcommand)]
@@ -144,6 +149,9 @@ enum EvidenceCommand {
         /// The case id.
         #[arg(long)]
         case: String,
+        /// Carry the attachments' bytes, not only their digests.
+        #[arg(long)]
+        with_attachments: bool,
         /// Where to write the bundle.
         #[arg(long)]
         out: PathBuf,
@@ -160,6 +168,31 @@ enum EvidenceCommand {
         /// The report as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AttachmentCommand {
+    /// Hand a file to the node; prints its sha256 and size.
+    Upload {
+        #[command(flatten)]
+        conn: client::Connection,
+        /// The file.
+        file: PathBuf,
+        /// Its IANA media type, e.g. image/jpeg.
+        #[arg(long)]
+        media_type: String,
+    },
+    /// Write a verified attachment the node holds into a file.
+    Get {
+        #[command(flatten)]
+        conn: client::Connection,
+        /// Its SHA-256, 64 hex digits.
+        #[arg(long)]
+        sha256: String,
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -245,15 +278,26 @@ fn main() -> ExitCode {
             Command::Timeline { conn, case } => client::timeline(&conn, &case).await,
             Command::InstallRoster { conn, roster } => client::install_roster(&conn, &roster).await,
             Command::LogAlarms { conn } => client::log_alarms(&conn).await,
+            Command::Attachment(AttachmentCommand::Upload {
+                conn,
+                file,
+                media_type,
+            }) => attachment::upload(&conn, &file, &media_type).await,
+            Command::Attachment(AttachmentCommand::Get { conn, sha256, out }) => {
+                attachment::get(&conn, &sha256, &out).await
+            }
             Command::Offline(OfflineCommand::Export { conn, peer, out }) => {
                 offline::export(&conn, &peer, &out).await
             }
             Command::Offline(OfflineCommand::Import { conn, file, reply }) => {
                 offline::import(&conn, &file, &reply).await
             }
-            Command::Evidence(EvidenceCommand::Export { conn, case, out }) => {
-                evidence::export(&conn, &case, &out).await
-            }
+            Command::Evidence(EvidenceCommand::Export {
+                conn,
+                case,
+                with_attachments,
+                out,
+            }) => evidence::export(&conn, &case, with_attachments, &out).await,
             Command::Evidence(EvidenceCommand::Verify { file, roster, json }) => {
                 evidence::verify(&file, roster.as_deref(), json)
             }

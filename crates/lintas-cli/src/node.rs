@@ -71,6 +71,19 @@ pub(crate) async fn run(config_path: &Path) -> Result<(), Error> {
     if let Some(ms) = config.postgres.as_ref().and_then(|p| p.poll_ms) {
         delivery = delivery.with_replica_poll(std::time::Duration::from_millis(ms));
     }
+    let defaults = lintas_grpc::AttachmentConfig::default();
+    delivery = delivery.with_attachments(
+        defaults.with_limits(
+            config
+                .attachments
+                .max_mib
+                .map_or(defaults.max_bytes, |m| m.saturating_mul(1024 * 1024)),
+            config
+                .attachments
+                .peer_mib_per_day
+                .map_or(defaults.kib_per_peer_per_day, |m| m.saturating_mul(1024)),
+        ),
+    );
     let witness_every = match config.witness_every_s {
         Some(0) => None,
         Some(s) => Some(std::time::Duration::from_secs(s)),

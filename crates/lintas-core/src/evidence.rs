@@ -38,7 +38,10 @@ use crate::time::Timestamp;
 use crate::transparency::entry::LogEntryKind;
 use crate::transparency::proofs::InclusionProof;
 
-pub use report::{LogFinding, NoticeFinding, Problem, ReceiptFinding, Report, RosterFinding};
+pub use report::{
+    AttachmentFinding, CustodyFinding, LogFinding, NoticeFinding, Problem, ReceiptFinding, Report,
+    RosterFinding,
+};
 
 /// The `format` of an evidence bundle.
 pub const BUNDLE_FORMAT: &str = "lintas.v1.EvidenceBundle";
@@ -63,6 +66,27 @@ pub struct EvidenceReceipt {
     pub proofs: Vec<LogProof>,
 }
 
+/// A custody entry as signed, with its log proofs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceCustody {
+    /// The exact `SignedCustodyEntry` encoding.
+    pub signed_custody_entry: Vec<u8>,
+    /// Its `CUSTODY` entry in the holder's log.
+    pub proofs: Vec<LogProof>,
+}
+
+/// An attachment a notice names: its digest, maybe its bytes, and the
+/// exporter's custody entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceAttachment {
+    /// SHA-256 of the file.
+    pub sha256: [u8; 32],
+    /// The file, when exported with attachments.
+    pub data: Option<Vec<u8>>,
+    /// Custody entries, oldest first.
+    pub custody: Vec<EvidenceCustody>,
+}
+
 /// A notice as stored, with its log proofs and receipts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvidenceNotice {
@@ -72,6 +96,8 @@ pub struct EvidenceNotice {
     pub proofs: Vec<LogProof>,
     /// Its receipts.
     pub receipts: Vec<EvidenceReceipt>,
+    /// Its attachments.
+    pub attachments: Vec<EvidenceAttachment>,
 }
 
 /// What an exporting node gathered about a case.
@@ -88,6 +114,7 @@ fn kind_to_wire(kind: LogEntryKind) -> pb::LogEntryKind {
         LogEntryKind::NoticeSent => pb::LogEntryKind::NoticeSent,
         LogEntryKind::NoticeReceived => pb::LogEntryKind::NoticeReceived,
         LogEntryKind::Receipt => pb::LogEntryKind::Receipt,
+        LogEntryKind::Custody => pb::LogEntryKind::Custody,
     }
 }
 
@@ -127,6 +154,20 @@ impl Bundle {
                     &r.signed_receipt,
                 ));
             }
+            for (j, a) in n.attachments.iter().enumerate() {
+                if let Some(data) = &a.data {
+                    items.push(manifest::digest_of(
+                        format!("notices[{i}].attachments[{j}]"),
+                        data,
+                    ));
+                }
+                for (k, c) in a.custody.iter().enumerate() {
+                    items.push(manifest::digest_of(
+                        format!("notices[{i}].attachments[{j}].custody[{k}]"),
+                        &c.signed_custody_entry,
+                    ));
+                }
+            }
         }
         let manifest = pb::EvidenceManifest {
             case_id: case_id.to_owned(),
@@ -150,6 +191,22 @@ impl Bundle {
                         .map(|r| pb::EvidenceReceipt {
                             signed_receipt: r.signed_receipt,
                             proofs: proofs_to_wire(r.proofs),
+                        })
+                        .collect(),
+                    attachments: n
+                        .attachments
+                        .into_iter()
+                        .map(|a| pb::EvidenceAttachment {
+                            sha256: a.sha256.to_vec(),
+                            data: a.data.unwrap_or_default(),
+                            custody: a
+                                .custody
+                                .into_iter()
+                                .map(|c| pb::EvidenceCustody {
+                                    signed_custody_entry: c.signed_custody_entry,
+                                    proofs: proofs_to_wire(c.proofs),
+                                })
+                                .collect(),
                         })
                         .collect(),
                 })

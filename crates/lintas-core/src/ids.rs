@@ -677,6 +677,12 @@ impl NoticeId {
         })
     }
 
+    /// 32 bytes as a notice id; `None` for any other length (a stored
+    /// reference that may be empty).
+    pub fn optional_from_bytes(bytes: &[u8]) -> Option<Self> {
+        <[u8; 32]>::try_from(bytes).ok().map(NoticeId)
+    }
+
     /// Reads an optional 32-byte wire field: empty means absent.
     pub(crate) fn optional_from_wire(bytes: &[u8]) -> Result<Option<Self>, ValidationError> {
         if bytes.is_empty() {

@@ -59,6 +59,7 @@
 #![deny(missing_docs)]
 
 pub mod case;
+pub mod custody;
 pub mod error;
 pub mod evidence;
 pub mod ids;

@@ -4,12 +4,14 @@
 //! [`crate::signing`]) fixes its bytes and derives its [`NoticeId`].
 
 mod action;
+mod attachment;
 mod casework;
 mod kinds;
 
 use serde::{Deserialize, Serialize};
 
 pub use action::{ActionAnswer, ActionRequest, ActionTarget, Target, TargetResult};
+pub use attachment::{AttachmentRef, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS};
 pub use casework::{
     CaseClosure, CaseUpdate, NationalityVerificationAnswer, NationalityVerificationRequest,
     PersonToVerify, RepatriationStepReport, SightingReport, VerificationResult, VictimIdentified,
@@ -341,6 +343,9 @@ pub struct NoticeBody {
     /// Other agencies' references for the same matter.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<CaseReference>,
+    /// Files that travel beside the notice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRef>,
     /// The typed content.
     pub content: NoticeContent,
 }
@@ -366,6 +371,7 @@ impl NoticeBody {
             case_id: None,
             supersedes: None,
             references: Vec::new(),
+            attachments: Vec::new(),
             content,
         }
     }
@@ -443,6 +449,23 @@ impl NoticeBody {
                 "the sender's own reference is case_id, not a reference",
             )
             .within_item("references", i));
+        }
+        for (i, a) in self.attachments.iter().enumerate() {
+            if self.attachments[..i].iter().any(|b| b.sha256 == a.sha256) {
+                return Err(ValidationError::rule("sha256", "a file attached twice")
+                    .within_item("attachments", i));
+            }
+        }
+        if let Some(i) = self
+            .attachments
+            .iter()
+            .position(|a| a.captured_at > self.created_at)
+        {
+            return Err(ValidationError::rule(
+                "captured_at",
+                "must not be after the notice's created_at",
+            )
+            .within_item("attachments", i));
         }
         self.check_withheld()?;
         if self.content.needs_case() && self.case_id.is_none() {
@@ -586,6 +609,8 @@ impl NoticeBody {
             },
             supersedes: NoticeId::optional_from_wire(&body.supersedes).at("supersedes")?,
             references: wire::convert_list(body.references, "references")?,
+            attachments: wire::at_most(&body.attachments, "attachments", MAX_ATTACHMENTS)
+                .and_then(|()| wire::convert_list(body.attachments, "attachments"))?,
             content,
         };
         notice.validate()?;
@@ -610,6 +635,7 @@ impl NoticeBody {
                 .map(|s| s.as_bytes().to_vec())
                 .unwrap_or_default(),
             references: wire::to_wire_list(body.references),
+            attachments: wire::to_wire_list(body.attachments),
             kind: Some(body.content.into()),
         }
     }

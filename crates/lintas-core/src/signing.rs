@@ -38,6 +38,8 @@ pub const COSIGNATURE_PAYLOAD_TYPE: &str = "lintas.v1.LogCosignature";
 /// The payload type of an evidence bundle's manifest (docs/PROTOCOL.md
 /// section 11).
 pub const MANIFEST_PAYLOAD_TYPE: &str = "lintas.v1.EvidenceManifest";
+/// The payload type of a custody entry (docs/PROTOCOL.md section 13.4).
+pub const CUSTODY_PAYLOAD_TYPE: &str = "lintas.v1.CustodyEntry";
 /// The payload type of an offline bundle (docs/PROTOCOL.md section 12).
 pub const OFFLINE_BUNDLE_PAYLOAD_TYPE: &str = "lintas.v1.OfflineBundle";
 /// Domain-separation prefix of the notice-id hash (followed by one 0x00).

@@ -41,25 +41,29 @@ impl AgencyService {
 
     /// Only the agency's configured case-system clients may call.
     fn authorise<T>(&self, request: &Request<T>) -> Result<(), Status> {
+        self.case_system(request).map(drop)
+    }
+
+    /// The configured case-system client calling (its TLS name), for the
+    /// records that name who did something.
+    fn case_system<T>(&self, request: &Request<T>) -> Result<String, Status> {
         if matches!(self.state.transport, Transport::PlaintextForDevelopment) {
-            return Ok(());
+            return Ok("case system (plaintext development mode)".into());
         }
         let Some(leaf) = request.peer_certs().and_then(|c| c.first().cloned()) else {
             return Err(status::unidentified(&PeerIdentity::NoCertificate));
         };
-        if self
-            .state
+        self.state
             .api_clients
             .iter()
-            .any(|name| cert_matches(&leaf, name))
-        {
-            Ok(())
-        } else {
-            Err(status::denied(
-                "this certificate is not a case-system client of this node".into(),
-                "not_an_api_client",
-            ))
-        }
+            .find(|name| cert_matches(&leaf, name))
+            .cloned()
+            .ok_or_else(|| {
+                status::denied(
+                    "this certificate is not a case-system client of this node".into(),
+                    "not_an_api_client",
+                )
+            })
     }
 }
 
@@ -372,6 +376,29 @@ impl AgencyApi for AgencyService {
 
     type ExportEvidenceStream = EvidenceStream;
     type ExportOfflineStream = crate::offline::OfflineStream;
+    type GetAttachmentStream = crate::attachments::PieceStream;
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn upload_attachment(
+        &self,
+        request: Request<tonic::Streaming<wire::AttachmentUpload>>,
+    ) -> Result<Response<wire::AttachmentUploaded>, Status> {
+        let who = self.case_system(&request)?;
+        crate::attachments::upload(&self.state, request.into_inner(), &who)
+            .await
+            .map(Response::new)
+    }
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn get_attachment(
+        &self,
+        request: Request<wire::GetAttachmentRequest>,
+    ) -> Result<Response<Self::GetAttachmentStream>, Status> {
+        let who = self.case_system(&request)?;
+        crate::attachments::get(&self.state, request.into_inner(), &who)
+            .await
+            .map(Response::new)
+    }
     type ImportOfflineStream = crate::offline::ImportStream;
 
     #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
@@ -402,13 +429,19 @@ impl AgencyApi for AgencyService {
         request: Request<wire::ExportEvidenceRequest>,
     ) -> Result<Response<Self::ExportEvidenceStream>, Status> {
         self.authorise(&request)?;
-        let case_id = request.into_inner().case_id;
+        let request = request.into_inner();
+        let (case_id, with_attachments) = (request.case_id, request.with_attachments);
         let case = CaseId::parse(&case_id).map_err(|e| status::invalid(&e, "case_id"))?;
         let transport = crate::delivery::GrpcTransport::new(Arc::clone(&self.state));
         let exported = self
             .state
             .engine
-            .export_evidence(case.as_str(), &transport, Timestamp::now())
+            .export_evidence(
+                case.as_str(),
+                with_attachments,
+                &transport,
+                Timestamp::now(),
+            )
             .await
             .map_err(|r| status::refused(&r))?;
         for missing in &exported.missing_proofs {

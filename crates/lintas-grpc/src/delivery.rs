@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lintas_core::ids::AgencyId;
+use lintas_core::ids::{AgencyId, NoticeId};
 use lintas_core::pb as wire;
 use lintas_core::receipt::SignedReceipt;
 use lintas_core::transparency::checkpoint::{SignedCheckpoint, SignedCosignature};
@@ -298,6 +298,27 @@ impl EngineTransport for GrpcTransport {
             Ok(r) => Ok(read_hashes(r.proof, "proof").map_err(|e| malformed("proof", e))?),
             Err(refused) => Err(refused),
         })
+    }
+
+    async fn fetch_attachment(
+        &self,
+        to: &AgencyId,
+        notice_id: NoticeId,
+        sha256: [u8; 32],
+        offset: u64,
+    ) -> PeerCall<Vec<u8>> {
+        let mut client = self.client(to)?;
+        let answer = call_outcome(
+            client
+                .fetch_attachment(self.identify(wire::FetchAttachmentRequest {
+                    notice_id: notice_id.as_bytes().to_vec(),
+                    sha256: sha256.to_vec(),
+                    offset,
+                }))
+                .await
+                .map(tonic::Response::into_inner),
+        )?;
+        Ok(answer.map(|r| r.data))
     }
 
     async fn prove_inclusion(&self, to: &AgencyId, entry: Vec<u8>) -> PeerCall<InclusionProof> {

@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod agency;
+mod attachments;
 pub mod node;
 mod offline;
 pub mod peer;
@@ -46,6 +47,8 @@ pub mod pb {
         include_bytes!(concat!(env!("OUT_DIR"), "/lintas_descriptor.bin"));
 }
 
-pub use lintas_node::{DeliveryConfig, HistoryError, InboxError, ReceivedNotice, Refusal};
+pub use lintas_node::{
+    AttachmentConfig, DeliveryConfig, HistoryError, InboxError, ReceivedNotice, Refusal,
+};
 pub use lintas_store::PostgresConfig;
 pub use node::{DEFAULT_WITNESS_EVERY, Limits, Node, NodeBuilder, NodeError, NodeHandle};

@@ -454,6 +454,14 @@ impl NodeBuilder {
             );
             tasks.spawn(async move { engine.run_witnessing(transport, every, stop).await });
         }
+        {
+            let (engine, stop, transport) = (
+                state.engine.clone(),
+                shutdown.clone(),
+                Arc::clone(&transport),
+            );
+            tasks.spawn(async move { engine.run_attachment_fetch(transport, stop).await });
+        }
         let engine = state.engine.clone();
         let stop = shutdown.clone();
         tasks.spawn(async move { engine.run_delivery(transport, stop).await });

@@ -240,6 +240,54 @@ impl PeerExchange for PeerService {
     }
 
     #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn fetch_attachment(
+        &self,
+        request: Request<wire::FetchAttachmentRequest>,
+    ) -> Result<Response<wire::FetchAttachmentResponse>, Status> {
+        // A piece counts as the data it returns against the peer's quota.
+        let peer = self.caller(&request, 1)?;
+        let message = request.into_inner();
+        let id = crate::agency::notice_id(&message.notice_id, "notice_id")?;
+        let sha256: [u8; 32] = message.sha256.as_slice().try_into().map_err(|_| {
+            status::invalid(
+                &lintas_core::ValidationError::invalid(
+                    "sha256",
+                    "32 bytes",
+                    format!("{} bytes", message.sha256.len()),
+                ),
+                "",
+            )
+        })?;
+        if !message
+            .offset
+            .is_multiple_of(lintas_node::PIECE_BYTES as u64)
+        {
+            return Err(status::invalid(
+                &lintas_core::ValidationError::invalid(
+                    "offset",
+                    "a multiple of 262144",
+                    message.offset.to_string(),
+                ),
+                "",
+            ));
+        }
+        let data = self
+            .state
+            .engine
+            .serve_attachment(&peer, id, sha256, message.offset, Timestamp::now())
+            .await
+            .map_err(|r| status::refused(&r))?;
+        let kib = (data.len() as u64).div_ceil(1024);
+        if !self.state.peer_quotas.charge(&peer, kib, Timestamp::now()) {
+            return Err(status::exhausted(
+                format!("{peer} used its quota on this node; retry later"),
+                "quota_exceeded",
+            ));
+        }
+        Ok(Response::new(wire::FetchAttachmentResponse { data }))
+    }
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
     async fn prove_log_inclusion(
         &self,
         request: Request<wire::ProveLogInclusionRequest>,

@@ -65,6 +65,12 @@ pub(crate) struct Inner {
     pub(crate) closed: CancellationToken,
     /// Checks of peers' logs waiting for a proof.
     pub(crate) witnessing: Mutex<crate::witness::Witnessing>,
+    /// Attachment limits.
+    pub(crate) attachments: crate::attachments::AttachmentConfig,
+    /// What each peer's notices may still make this node fetch today.
+    pub(crate) attachment_quota: crate::quota::PeerQuotas,
+    /// Wakes the attachment fetch loop.
+    pub(crate) attachment_wake: Notify,
 }
 
 impl std::fmt::Debug for Inner {
@@ -131,6 +137,11 @@ impl Engine {
                 closed: CancellationToken::new(),
                 roster_install: tokio::sync::Mutex::new(()),
                 witnessing: Mutex::new(crate::witness::Witnessing::default()),
+                attachments: delivery.attachments,
+                attachment_quota: crate::quota::PeerQuotas::new(
+                    delivery.attachments.kib_per_peer_per_day,
+                ),
+                attachment_wake: Notify::new(),
             }),
         })
     }

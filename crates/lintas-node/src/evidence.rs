@@ -5,8 +5,12 @@
 //! shows which proofs the file holds), the roster versions trusted in
 //! turn, sealed with this node's signed manifest.
 
-use lintas_core::evidence::{Bundle, EvidenceNotice, EvidenceReceipt, LogProof};
+use lintas_core::custody::CustodyEntry;
+use lintas_core::evidence::{
+    Bundle, EvidenceAttachment, EvidenceCustody, EvidenceNotice, EvidenceReceipt, LogProof,
+};
 use lintas_core::ids::{AgencyId, NoticeId};
+use lintas_core::signing::{SignedNotice, decode_notice_body};
 use lintas_core::time::Timestamp;
 use lintas_core::transparency::entry::{LogEntry, LogEntryKind};
 
@@ -37,6 +41,7 @@ impl Engine {
     pub async fn export_evidence<T: Transport>(
         &self,
         case_id: &str,
+        with_attachments: bool,
         transport: &T,
         now: Timestamp,
     ) -> Result<ExportedEvidence, Refusal> {
@@ -123,10 +128,12 @@ impl Engine {
                     proofs: receipt_proofs,
                 });
             }
+            let attachments = self.attachments_of(id, &bytes, with_attachments, now)?;
             bundle.notices.push(EvidenceNotice {
                 signed_notice: bytes,
                 proofs,
                 receipts,
+                attachments,
             });
         }
         let notices = bundle.notices.len();
@@ -143,6 +150,60 @@ impl Engine {
             notices,
             missing_proofs: missing,
         })
+    }
+
+    /// The attachments a notice names, with this node's custody entries
+    /// (and the bytes, if asked and held here whole).
+    fn attachments_of(
+        &self,
+        id: NoticeId,
+        notice: &[u8],
+        with_data: bool,
+        now: Timestamp,
+    ) -> Result<Vec<EvidenceAttachment>, Refusal> {
+        let named = SignedNotice::decode(notice)
+            .ok()
+            .and_then(|n| decode_notice_body(n.body_bytes()).ok())
+            .map(|(_, body)| body.attachments)
+            .unwrap_or_default();
+        let mut out = Vec::with_capacity(named.len());
+        for a in named {
+            let record = self.store().attachment(&a.sha256)?;
+            let data = match record {
+                Some(r) if with_data && r.complete => {
+                    let pieces =
+                        u32::try_from(r.size.div_ceil(crate::PIECE_BYTES as u64)).unwrap_or(0);
+                    let mut data = Vec::with_capacity(usize::try_from(r.size).unwrap_or(0));
+                    for i in 0..pieces {
+                        data.extend_from_slice(&self.attachment_piece(&a.sha256, i)?);
+                    }
+                    Some(data)
+                }
+                _ => None,
+            };
+            let mut custody = Vec::new();
+            for entry in self.store().custody(&a.sha256)? {
+                let Ok(read) = CustodyEntry::read(&entry) else {
+                    continue;
+                };
+                if read.notice_id.is_some_and(|n| n != id) {
+                    continue;
+                }
+                let logged_id = read.notice_id.unwrap_or(NoticeId::from_bytes([0; 32]));
+                let mut proofs = Vec::new();
+                self.own_proof(&mut proofs, LogEntryKind::Custody, logged_id, &entry, now);
+                custody.push(EvidenceCustody {
+                    signed_custody_entry: entry,
+                    proofs,
+                });
+            }
+            out.push(EvidenceAttachment {
+                sha256: a.sha256,
+                data,
+                custody,
+            });
+        }
+        Ok(out)
     }
 
     fn own_proof(

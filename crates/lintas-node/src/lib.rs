@@ -64,6 +64,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod attachments;
 mod commit;
 mod dead_letters;
 mod delivery;
@@ -84,6 +85,7 @@ mod transport;
 mod withheld;
 mod witness;
 
+pub use attachments::{AttachmentConfig, PIECE_BYTES};
 pub use dead_letters::DeadLetter;
 pub use engine::{Engine, EngineError, ReceiptEvent};
 pub use evidence::ExportedEvidence;

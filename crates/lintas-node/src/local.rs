@@ -78,6 +78,7 @@ impl Engine {
             Refusal::Invalid(e) => Refusal::Invalid(e.within("draft")),
             other => other,
         })?;
+        self.check_attachments(&body)?;
         let sequence = self.next_sequence().await?;
         body.sequence = sequence;
         let (id, signed) =

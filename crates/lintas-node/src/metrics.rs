@@ -34,6 +34,8 @@ pub struct Metrics {
     pub(crate) store_commit_changes: Counter,
     pub(crate) store_commit_micros: Counter,
     pub(crate) log_alarms: Counter,
+    pub(crate) attachments_fetched: Counter,
+    pub(crate) attachments_refused: Counter,
 }
 
 /// The main counters of a node since it started, for reports and tests.
@@ -87,6 +89,8 @@ impl Metrics {
             store_commit_micros: Counter::default(),
             registry: Registry::default(),
             log_alarms: Counter::default(),
+            attachments_fetched: Counter::default(),
+            attachments_refused: Counter::default(),
         };
         registry.register(
             "notices_accepted",
@@ -142,6 +146,16 @@ impl Metrics {
             "log_alarms",
             "Alarms raised while witnessing peers' logs: a log that forked (evidence listed by ListLogAlarms)",
             m.log_alarms.clone(),
+        );
+        registry.register(
+            "attachments_fetched",
+            "Attachments fetched from peers and verified against their digest",
+            m.attachments_fetched.clone(),
+        );
+        registry.register(
+            "attachments_refused",
+            "Attachments fetched whose bytes did not match the digest the notice names (discarded)",
+            m.attachments_refused.clone(),
         );
         Metrics { registry, ..m }
     }

@@ -16,6 +16,7 @@
 //! must be for a notice sent from here to that peer, over the same bytes.
 
 use lintas_core::ids::{AgencyId, NoticeId};
+use lintas_core::notice::AttachmentRef;
 use lintas_core::receipt::{Receipt, SignedReceipt, body_digest};
 use lintas_core::roster::VerifiedNotice;
 use lintas_core::signing::SignedNotice;
@@ -63,6 +64,7 @@ enum Plan {
         record: Box<StoredNotice>,
         receipt: Box<SignedReceipt>,
         withheld: Withheld,
+        attachments: Vec<AttachmentRef>,
     },
     Receipt {
         id: NoticeId,
@@ -235,6 +237,7 @@ impl Engine {
                 record: Box::new(stored(&verified, Direction::Received, peer, now)),
                 receipt: Box::new(receipt),
                 withheld: crate::withheld::carried(&verified.body),
+                attachments: verified.body.attachments.clone(),
             },
             Err(e) => Plan::Refused(Refusal::invalid(e, "receipt")),
         }
@@ -315,6 +318,9 @@ impl Engine {
                 .map(UnwrapAnswer::unwrap_or_default_refusal)
                 .collect();
         }
+        let wants_attachments = writes
+            .iter()
+            .any(|(_, p)| matches!(p, Plan::Store { attachments, .. } if !attachments.is_empty()));
         let records: Vec<_> = writes
             .iter()
             .map(|(_, plan)| match plan {
@@ -323,7 +329,14 @@ impl Engine {
                     record,
                     receipt,
                     withheld,
-                } => WriteItem::Notice(*id, (**record).clone(), receipt.encode(), withheld.clone()),
+                    attachments,
+                } => WriteItem::Notice(
+                    *id,
+                    (**record).clone(),
+                    receipt.encode(),
+                    withheld.clone(),
+                    attachments.clone(),
+                ),
                 Plan::Receipt {
                     id,
                     stage,
@@ -340,10 +353,13 @@ impl Engine {
                 let mut outcomes = Vec::with_capacity(records.len());
                 for record in &records {
                     outcomes.push(match record {
-                        WriteItem::Notice(id, notice, receipt, withheld) => {
+                        WriteItem::Notice(id, notice, receipt, withheld, attachments) => {
                             let outcome =
                                 txn.record_received(id, notice, &me, accepted_stage, receipt)?;
                             crate::withheld::record(txn, withheld)?;
+                            if matches!(outcome, ReceiveOutcome::New { .. }) {
+                                Engine::want_attachments(txn, id, &notice.sender, attachments)?;
+                            }
                             Some(outcome)
                         }
                         WriteItem::Receipt(id, stage, receiver, bytes) => {
@@ -356,6 +372,9 @@ impl Engine {
                 Ok(outcomes)
             })
             .await;
+        if wants_attachments && result.is_ok() {
+            self.inner.attachment_wake.notify_one();
+        }
         match result {
             Ok(outcomes) => {
                 let mut newest = None;
@@ -432,7 +451,13 @@ impl Engine {
 }
 
 enum WriteItem {
-    Notice(NoticeId, StoredNotice, Vec<u8>, Withheld),
+    Notice(
+        NoticeId,
+        StoredNotice,
+        Vec<u8>,
+        Withheld,
+        Vec<AttachmentRef>,
+    ),
     Receipt(NoticeId, u8, String, Vec<u8>),
     Nothing,
 }

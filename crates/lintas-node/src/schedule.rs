@@ -47,6 +47,8 @@ pub struct DeliveryConfig {
     /// With a store shared by replicas: how often this replica looks for
     /// outbox entries and inbox arrivals the others recorded.
     pub replica_poll: Duration,
+    /// Attachments: size limit, per-peer quota, retries.
+    pub attachments: crate::attachments::AttachmentConfig,
 }
 
 impl Default for DeliveryConfig {
@@ -61,11 +63,18 @@ impl Default for DeliveryConfig {
             max_delay: Duration::from_secs(1),
             attempt_timeout: Duration::from_secs(10),
             replica_poll: Duration::from_secs(1),
+            attachments: crate::attachments::AttachmentConfig::default(),
         }
     }
 }
 
 impl DeliveryConfig {
+    /// The same with other attachment limits.
+    pub fn with_attachments(mut self, attachments: crate::attachments::AttachmentConfig) -> Self {
+        self.attachments = attachments;
+        self
+    }
+
     /// The same with another window and batch size.
     pub fn with_pipeline(mut self, window: usize, batch_entries: usize) -> Self {
         self.window = window.max(1);

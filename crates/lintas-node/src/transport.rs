@@ -7,7 +7,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lintas_core::ids::AgencyId;
+use lintas_core::ids::{AgencyId, NoticeId};
 use lintas_core::receipt::SignedReceipt;
 use lintas_core::signing::SignedNotice;
 use lintas_core::time::Timestamp;
@@ -103,6 +103,16 @@ pub trait Transport: Send + Sync + 'static {
         old_size: u64,
         new_size: u64,
     ) -> impl Future<Output = PeerCall<Vec<Hash>>> + Send;
+
+    /// Asks `to` for a piece of attachment `sha256` of notice `notice_id`,
+    /// from `offset` to the end of the piece holding it.
+    fn fetch_attachment(
+        &self,
+        to: &AgencyId,
+        notice_id: NoticeId,
+        sha256: [u8; 32],
+        offset: u64,
+    ) -> impl Future<Output = PeerCall<Vec<u8>>> + Send;
 
     /// Asks `to` to prove `entry` (an encoded `LogEntry`) is in its log.
     fn prove_inclusion(
@@ -290,6 +300,20 @@ impl Transport for MemoryTransport {
         let target = self.admit(to)?;
         Ok(target
             .prove_consistency(old_size, new_size)
+            .map_err(PeerRefused::from))
+    }
+
+    async fn fetch_attachment(
+        &self,
+        to: &AgencyId,
+        notice_id: NoticeId,
+        sha256: [u8; 32],
+        offset: u64,
+    ) -> PeerCall<Vec<u8>> {
+        let target = self.admit(to)?;
+        Ok(target
+            .serve_attachment(&self.from, notice_id, sha256, offset, Timestamp::now())
+            .await
             .map_err(PeerRefused::from))
     }
 

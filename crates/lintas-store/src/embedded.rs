@@ -7,7 +7,7 @@ use std::sync::{RwLock, RwLockReadGuard};
 use lintas_core::ids::NoticeId;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
-use crate::records::{OutboxEntry, PeerQuota, PeerRetry, StoredNotice, decode};
+use crate::records::{AttachmentRecord, OutboxEntry, PeerQuota, PeerRetry, StoredNotice, decode};
 use crate::store::{Backend, Claimed, InboxEntry};
 use crate::transaction::Transaction;
 use crate::{StoreError, db};
@@ -74,6 +74,23 @@ pub(crate) const WITNESSED: TableDefinition<&str, &[u8]> = TableDefinition::new(
 /// Witness agency id → size (8 bytes big-endian), then the latest
 /// `CosignedLogCheckpoint` of this node's log with its cosignature.
 pub(crate) const COSIGNED: TableDefinition<&str, &[u8]> = TableDefinition::new("cosigned");
+/// Attachment SHA-256 → `AttachmentRecord`.
+pub(crate) const ATTACHMENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("attachments");
+/// Attachment SHA-256, then piece index (4 bytes big-endian) → the piece.
+pub(crate) const ATTACHMENT_CHUNKS: TableDefinition<&[u8], &[u8]> =
+    TableDefinition::new("attachment_chunks");
+/// Attachment SHA-256, then a number (8 bytes big-endian) → a
+/// `SignedCustodyEntry`.
+pub(crate) const CUSTODY: TableDefinition<&[u8], &[u8]> = TableDefinition::new("custody");
+
+/// The key of piece `index` of an attachment.
+pub(crate) fn chunk_key(sha256: &[u8; 32], index: u32) -> [u8; 36] {
+    let mut key = [0u8; 36];
+    key[..32].copy_from_slice(sha256);
+    key[32..].copy_from_slice(&index.to_be_bytes());
+    key
+}
+
 /// Alarm number → `LogForkEvidence`.
 pub(crate) const LOG_ALARMS: TableDefinition<u64, &[u8]> = TableDefinition::new("log_alarms");
 
@@ -471,6 +488,54 @@ impl Backend for Embedded {
             let (k, v) = row.map_err(db)?;
             let (size, cosigned) = split_cosigned(v.value())?;
             out.push((k.value().to_owned(), size, cosigned.to_vec()));
+        }
+        Ok(out)
+    }
+
+    fn attachment(&self, sha256: &[u8; 32]) -> Result<Option<AttachmentRecord>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let table = txn.open_table(ATTACHMENTS).map_err(db)?;
+        match table.get(sha256.as_slice()).map_err(db)? {
+            Some(v) => Ok(Some(decode(v.value(), "attachment")?)),
+            None => Ok(None),
+        }
+    }
+
+    fn attachment_chunk(
+        &self,
+        sha256: &[u8; 32],
+        index: u32,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let table = txn.open_table(ATTACHMENT_CHUNKS).map_err(db)?;
+        Ok(table
+            .get(chunk_key(sha256, index).as_slice())
+            .map_err(db)?
+            .map(|v| v.value().to_vec()))
+    }
+
+    fn attachments_to_fetch(&self) -> Result<Vec<([u8; 32], AttachmentRecord)>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let table = txn.open_table(ATTACHMENTS).map_err(db)?;
+        let mut out = Vec::new();
+        for row in table.iter().map_err(db)? {
+            let (k, v) = row.map_err(db)?;
+            let record: AttachmentRecord = decode(v.value(), "attachment")?;
+            if !record.complete && !record.fetch_from.is_empty() {
+                out.push((crate::records::hash32(k.value(), "attachment key")?, record));
+            }
+        }
+        Ok(out)
+    }
+
+    fn custody(&self, sha256: &[u8; 32]) -> Result<Vec<Vec<u8>>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let table = txn.open_table(CUSTODY).map_err(db)?;
+        let mut end = sha256.to_vec();
+        end.extend_from_slice(&[0xff; 9]);
+        let mut out = Vec::new();
+        for row in table.range(sha256.as_slice()..end.as_slice()).map_err(db)? {
+            out.push(row.map_err(db)?.1.value().to_vec());
         }
         Ok(out)
     }

@@ -58,7 +58,9 @@ mod transaction;
 
 pub use embedded::DEFAULT_CACHE_BYTES;
 pub use postgres::PostgresConfig;
-pub use records::{Direction, OutboxEntry, OutboxPayload, PeerQuota, PeerRetry, StoredNotice};
+pub use records::{
+    AttachmentRecord, Direction, OutboxEntry, OutboxPayload, PeerQuota, PeerRetry, StoredNotice,
+};
 pub use store::{Claimed, InboxEntry, ReceiveOutcome, Store};
 pub use transaction::Transaction;
 

@@ -41,7 +41,7 @@ use lintas_core::ids::NoticeId;
 use tokio_postgres::{Client, NoTls};
 
 use crate::StoreError;
-use crate::records::{OutboxEntry, PeerQuota, PeerRetry, StoredNotice, decode};
+use crate::records::{AttachmentRecord, OutboxEntry, PeerQuota, PeerRetry, StoredNotice, decode};
 use crate::store::{Backend, Claimed, InboxEntry};
 use crate::transaction::Transaction;
 
@@ -698,6 +698,77 @@ impl Backend for Postgres {
                     ))
                 })
                 .collect()
+        })
+    }
+
+    fn attachment(&self, sha256: &[u8; 32]) -> Result<Option<AttachmentRecord>, StoreError> {
+        let key = sha256.to_vec();
+        self.read(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT record FROM lintas_attachments WHERE sha256 = $1",
+                    &[&key],
+                )
+                .await?;
+            match row {
+                Some(r) => Ok(Some(decode(r.try_get(0)?, "attachment")?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn attachment_chunk(
+        &self,
+        sha256: &[u8; 32],
+        index: u32,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = sha256.to_vec();
+        let Ok(idx) = i32::try_from(index) else {
+            return Ok(None);
+        };
+        self.read(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT data FROM lintas_attachment_chunks WHERE sha256 = $1 AND idx = $2",
+                    &[&key, &idx],
+                )
+                .await?;
+            Ok(row.map(|r| r.try_get::<_, Vec<u8>>(0)).transpose()?)
+        })
+    }
+
+    fn attachments_to_fetch(&self) -> Result<Vec<([u8; 32], AttachmentRecord)>, StoreError> {
+        self.read(async |c| {
+            let rows = c
+                .query(
+                    "SELECT sha256, record FROM lintas_attachments ORDER BY sha256",
+                    &[],
+                )
+                .await?;
+            let mut out = Vec::new();
+            for r in &rows {
+                let record: AttachmentRecord = decode(r.try_get(1)?, "attachment")?;
+                if !record.complete && !record.fetch_from.is_empty() {
+                    out.push((
+                        crate::records::hash32(r.try_get(0)?, "attachment key")?,
+                        record,
+                    ));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn custody(&self, sha256: &[u8; 32]) -> Result<Vec<Vec<u8>>, StoreError> {
+        let key = sha256.to_vec();
+        self.read(async |c| {
+            let rows = c
+                .query(
+                    "SELECT entry FROM lintas_custody WHERE sha256 = $1 ORDER BY seq",
+                    &[&key],
+                )
+                .await?;
+            rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
         })
     }
 

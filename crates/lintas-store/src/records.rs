@@ -147,6 +147,38 @@ pub struct PeerRetry {
     pub last_error: String,
 }
 
+/// An attachment this node holds, or is fetching from a peer.
+#[derive(Clone, PartialEq, Message)]
+pub struct AttachmentRecord {
+    /// Its size in bytes (as the notice declares it, or as uploaded).
+    #[prost(uint64, tag = "1")]
+    pub size: u64,
+    /// Bytes stored so far, from the start (all of them when complete).
+    #[prost(uint64, tag = "2")]
+    pub received: u64,
+    /// True once all bytes are stored and verified against the digest.
+    #[prost(bool, tag = "3")]
+    pub complete: bool,
+    /// The agency to fetch it from; empty when uploaded here.
+    #[prost(string, tag = "4")]
+    pub fetch_from: String,
+    /// The notice it came with (32 bytes; empty when uploaded here).
+    #[prost(bytes = "vec", tag = "5")]
+    pub notice_id: Vec<u8>,
+    /// Failed attempts to fetch it.
+    #[prost(uint32, tag = "6")]
+    pub attempts: u32,
+    /// Not before this (Unix milliseconds).
+    #[prost(int64, tag = "7")]
+    pub retry_at_ms: i64,
+    /// The last failure, for operators.
+    #[prost(string, tag = "8")]
+    pub last_error: String,
+    /// Its media type.
+    #[prost(string, tag = "9")]
+    pub media_type: String,
+}
+
 /// What a peer may still hand over to this node (its daily quota), as the
 /// agency's replicas last settled it together.
 #[derive(Clone, PartialEq, Message)]

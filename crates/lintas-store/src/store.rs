@@ -9,7 +9,7 @@ use std::path::Path;
 use lintas_core::ids::NoticeId;
 
 use crate::StoreError;
-use crate::records::{OutboxEntry, PeerQuota, PeerRetry, StoredNotice};
+use crate::records::{AttachmentRecord, OutboxEntry, PeerQuota, PeerRetry, StoredNotice};
 use crate::transaction::Transaction;
 
 /// The result of recording a received notice.
@@ -79,6 +79,14 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug {
     fn witnessed_logs(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
     fn cosigned(&self) -> Result<Vec<(String, u64, Vec<u8>)>, StoreError>;
     fn log_alarms(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
+    fn attachment(&self, sha256: &[u8; 32]) -> Result<Option<AttachmentRecord>, StoreError>;
+    fn attachment_chunk(
+        &self,
+        sha256: &[u8; 32],
+        index: u32,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+    fn attachments_to_fetch(&self) -> Result<Vec<([u8; 32], AttachmentRecord)>, StoreError>;
+    fn custody(&self, sha256: &[u8; 32]) -> Result<Vec<Vec<u8>>, StoreError>;
     fn inbox_after(&self, after: u64, limit: usize) -> Result<Vec<InboxEntry>, StoreError>;
     fn case_page(
         &self,
@@ -447,6 +455,44 @@ impl Store {
     /// Database failure.
     pub fn cosigned(&self) -> Result<Vec<(String, u64, Vec<u8>)>, StoreError> {
         self.guarded("cosigned", |b| b.cosigned())
+    }
+
+    /// The record of attachment `sha256`.
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn attachment(&self, sha256: &[u8; 32]) -> Result<Option<AttachmentRecord>, StoreError> {
+        self.guarded("attachment", |b| b.attachment(sha256))
+    }
+
+    /// Piece `index` of attachment `sha256`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn attachment_chunk(
+        &self,
+        sha256: &[u8; 32],
+        index: u32,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        self.guarded("attachment_chunk", |b| b.attachment_chunk(sha256, index))
+    }
+
+    /// Attachments still to fetch from peers (incomplete, with a peer to
+    /// fetch them from).
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn attachments_to_fetch(&self) -> Result<Vec<([u8; 32], AttachmentRecord)>, StoreError> {
+        self.guarded("attachments_to_fetch", |b| b.attachments_to_fetch())
+    }
+
+    /// The signed custody entries this node made for attachment `sha256`,
+    /// oldest first.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn custody(&self, sha256: &[u8; 32]) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.guarded("custody", |b| b.custody(sha256))
     }
 
     /// Every log alarm raised, oldest first: number and encoded

@@ -7,7 +7,7 @@ use lintas_core::ids::NoticeId;
 use lintas_core::transparency::entry::{LogEntry, LogEntryKind};
 
 use crate::StoreError;
-use crate::records::{OutboxEntry, PeerQuota, PeerRetry, StoredNotice};
+use crate::records::{AttachmentRecord, OutboxEntry, PeerQuota, PeerRetry, StoredNotice};
 use crate::store::ReceiveOutcome;
 
 /// The changes each kind of store makes inside one of its transactions;
@@ -56,6 +56,20 @@ pub(crate) trait Changes {
     fn set_witnessed(&self, origin: &str, checkpoint: &[u8]) -> Result<(), StoreError>;
     fn record_cosigned(&self, witness: &str, size: u64, cosigned: &[u8]) -> Result<(), StoreError>;
     fn raise_log_alarm(&self, evidence: &[u8]) -> Result<u64, StoreError>;
+    fn attachment(&self, sha256: &[u8; 32]) -> Result<Option<AttachmentRecord>, StoreError>;
+    fn put_attachment(
+        &self,
+        sha256: &[u8; 32],
+        record: &AttachmentRecord,
+    ) -> Result<(), StoreError>;
+    fn put_attachment_chunk(
+        &self,
+        sha256: &[u8; 32],
+        index: u32,
+        data: &[u8],
+    ) -> Result<(), StoreError>;
+    fn remove_attachment(&self, sha256: &[u8; 32]) -> Result<(), StoreError>;
+    fn add_custody(&self, sha256: &[u8; 32], signed_entry: &[u8]) -> Result<(), StoreError>;
     fn settle_quota(
         &self,
         peer: &str,
@@ -313,6 +327,64 @@ impl<'t> Transaction<'t> {
         cosigned: &[u8],
     ) -> Result<(), StoreError> {
         self.changes.record_cosigned(witness, size, cosigned)
+    }
+
+    /// The record of attachment `sha256`, read in this transaction.
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn attachment(&self, sha256: &[u8; 32]) -> Result<Option<AttachmentRecord>, StoreError> {
+        self.changes.attachment(sha256)
+    }
+
+    /// Writes the record of attachment `sha256`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn put_attachment(
+        &self,
+        sha256: &[u8; 32],
+        record: &AttachmentRecord,
+    ) -> Result<(), StoreError> {
+        self.changes.put_attachment(sha256, record)
+    }
+
+    /// Writes piece `index` of attachment `sha256`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn put_attachment_chunk(
+        &self,
+        sha256: &[u8; 32],
+        index: u32,
+        data: &[u8],
+    ) -> Result<(), StoreError> {
+        self.changes.put_attachment_chunk(sha256, index, data)
+    }
+
+    /// Removes attachment `sha256`: its record and every piece.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn remove_attachment(&self, sha256: &[u8; 32]) -> Result<(), StoreError> {
+        self.changes.remove_attachment(sha256)
+    }
+
+    /// Keeps a signed custody entry of attachment `sha256` and appends it
+    /// to the log (`CUSTODY`, for `notice`; an upload's entry is logged
+    /// under the zero notice id).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn add_custody(
+        &self,
+        sha256: &[u8; 32],
+        notice: Option<&NoticeId>,
+        signed_entry: &[u8],
+    ) -> Result<(), StoreError> {
+        self.changes.add_custody(sha256, signed_entry)?;
+        let id = notice.copied().unwrap_or(NoticeId::from_bytes([0; 32]));
+        self.log(LogEntryKind::Custody, &id, signed_entry)
     }
 
     /// Keeps `evidence` (an encoded `LogForkEvidence`) and returns its

@@ -16,10 +16,36 @@ fn a_case_is_exported_from_a_node_and_verified_offline_and_tampering_is_named() 
     let tmp = tempfile::tempdir().unwrap();
     let dir: PathBuf = tmp.path().to_path_buf();
     // Witness every second, so the logs' checkpoints are cosigned soon.
-    let (idn_port, _) = two_nodes(&dir, "witness_every_s = 1");
+    let (idn_port, khm_port) = two_nodes(&dir, "witness_every_s = 1");
     let notice = rescue_template(&dir);
     let _indonesia = NodeProcess::start(&dir, IDN);
     let _cambodia = NodeProcess::start(&dir, KHM);
+
+    // Indonesia's case system hands its node a photo, and the notice names
+    // it.
+    let photo_path = dir.join("photo.jpg");
+    let photo: Vec<u8> = (0..700_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&photo_path, &photo).unwrap();
+    let uploaded: serde_json::Value = serde_json::from_str(&run_ok(
+        lintas()
+            .args(["attachment", "upload"])
+            .args(connection(&dir, IDN, idn_port))
+            .arg(&photo_path)
+            .args(["--media-type", "image/jpeg"])
+            .stderr(Stdio::null()),
+    ))
+    .unwrap();
+    let mut template: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&notice).unwrap()).unwrap();
+    let created = template["created_at"].clone();
+    template["attachments"] = serde_json::json!([{
+        "sha256": uploaded["sha256"],
+        "media_type": "image/jpeg",
+        "size": uploaded["size"],
+        "captured_at": created,
+        "captured_by": IDN,
+    }]);
+    std::fs::write(&notice, template.to_string()).unwrap();
     run_ok(
         lintas()
             .arg("submit")
@@ -30,6 +56,29 @@ fn a_case_is_exported_from_a_node_and_verified_offline_and_tampering_is_named() 
     );
     let case = lintas_testkit::scenario::CASE_ID;
     wait_for_cambodias_receipt(&dir, idn_port);
+    // Cambodia's case system gets the photo once its node verified it.
+    let got = dir.join("got.jpg");
+    let sha = uploaded["sha256"].as_str().unwrap().to_owned();
+    let start = std::time::Instant::now();
+    loop {
+        let output = lintas()
+            .args(["attachment", "get"])
+            .args(connection(&dir, KHM, khm_port))
+            .args(["--sha256", &sha, "--out"])
+            .arg(&got)
+            .stderr(Stdio::null())
+            .output()
+            .unwrap();
+        if output.status.success() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the photo never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(std::fs::read(&got).unwrap(), photo);
     // Two witnessing rounds: both logs' latest checkpoints are cosigned.
     std::thread::sleep(Duration::from_millis(2500));
 
@@ -38,7 +87,7 @@ fn a_case_is_exported_from_a_node_and_verified_offline_and_tampering_is_named() 
         lintas()
             .args(["evidence", "export"])
             .args(connection(&dir, IDN, idn_port))
-            .args(["--case", case, "--out"])
+            .args(["--case", case, "--with-attachments", "--out"])
             .arg(&file)
             .stderr(Stdio::null()),
     ))
@@ -70,6 +119,14 @@ fn a_case_is_exported_from_a_node_and_verified_offline_and_tampering_is_named() 
         "{report}"
     );
     assert!(report.contains("witnessed by IDN.KEMLU.PWNI"), "{report}");
+    assert!(
+        report.contains("exactly the file the sender named"),
+        "{report}"
+    );
+    assert!(
+        report.contains("CUSTODY_EVENT_SERVED by IDN.KEMLU.PWNI (KHM.MOI.ATHP)"),
+        "{report}"
+    );
     assert!(report.contains("Result: every check passed"), "{report}");
     if std::env::var_os("LINTAS_SHOW_REPORT").is_some() {
         eprintln!("{report}");

@@ -77,6 +77,47 @@ pub struct NoticeFinding {
     pub logged: Vec<LogFinding>,
     /// Its receipts.
     pub receipts: Vec<ReceiptFinding>,
+    /// Its attachments.
+    pub attachments: Vec<AttachmentFinding>,
+}
+
+/// An attachment and what was established about it.
+#[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
+pub struct AttachmentFinding {
+    /// Where it is in the file.
+    pub path: String,
+    /// Its SHA-256 (hex), as the notice names it.
+    pub sha256: String,
+    /// Its media type and size, as the notice states them.
+    pub media_type: Option<String>,
+    /// Its size in bytes, as the notice states it.
+    pub size: Option<u64>,
+    /// Whether the file's bytes are in the bundle.
+    pub included: bool,
+    /// Whether the bytes (when included) are exactly the file the sender
+    /// named.
+    pub verified: bool,
+    /// Its chain of custody at the exporter.
+    pub custody: Vec<CustodyFinding>,
+}
+
+/// A verified custody entry.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct CustodyFinding {
+    /// Where it is in the file.
+    pub path: String,
+    /// What happened (protocol name).
+    pub event: String,
+    /// The node that held it (the signer).
+    pub holder: String,
+    /// From or to whom.
+    pub counterparty: String,
+    /// When.
+    pub at: String,
+    /// Nodes' logs holding the entry.
+    pub logged: Vec<LogFinding>,
 }
 
 /// A receipt and what was established about it.
@@ -245,6 +286,31 @@ impl Report {
                     }
                 );
                 logged_lines(&mut out, "    ", &r.logged);
+            }
+            for a in &n.attachments {
+                let _ = writeln!(
+                    out,
+                    "  {}: attachment {} ({}, {} bytes): {}",
+                    a.path,
+                    a.sha256,
+                    a.media_type.as_deref().unwrap_or("(unknown type)"),
+                    a.size.map_or_else(|| "?".to_owned(), |s| s.to_string()),
+                    match (a.included, a.verified) {
+                        (true, true) =>
+                            "the file in this bundle is exactly the file the sender named.",
+                        (true, false) =>
+                            "the file in this bundle is NOT the file the sender named: see the problems below.",
+                        (false, _) => "only its digest is in this bundle.",
+                    }
+                );
+                for c in &a.custody {
+                    let _ = writeln!(
+                        out,
+                        "    {}: {} by {} ({}) at {}, signed by {}",
+                        c.path, c.event, c.holder, c.counterparty, c.at, c.holder
+                    );
+                    logged_lines(&mut out, "      ", &c.logged);
+                }
             }
         }
         let _ = writeln!(out);

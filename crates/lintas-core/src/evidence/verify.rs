@@ -8,7 +8,10 @@ use prost::Message;
 
 use super::BUNDLE_FORMAT;
 use super::manifest::changed_ranges;
-use super::report::{LogFinding, NoticeFinding, Problem, ReceiptFinding, Report, RosterFinding};
+use super::report::{
+    AttachmentFinding, CustodyFinding, LogFinding, NoticeFinding, Problem, ReceiptFinding, Report,
+    RosterFinding,
+};
 use crate::ids::AgencyId;
 use crate::pb;
 use crate::receipt::{SignedReceipt, body_digest};
@@ -346,8 +349,10 @@ fn check_notice(
     finding.sender_name = rosters.name_of(signed.signer());
     // The id the content hashes to; if the body no longer decodes, the id
     // it claims (its receipts and proofs are still checked on their own).
+    let mut named: Vec<crate::notice::AttachmentRef> = Vec::new();
     let (id, body_ok) = match decode_notice_body(signed.body_bytes()) {
         Ok((id, body)) => {
+            named.clone_from(&body.attachments);
             finding.id = Some(id.to_string());
             finding.kind = Some(body.kind().wire_name().to_owned());
             finding.recipients = body.recipients.iter().map(ToString::to_string).collect();
@@ -412,15 +417,191 @@ fn check_notice(
         );
         finding.receipts.push(r);
     }
+    for (j, attachment) in notice.attachments.iter().enumerate() {
+        let a = check_attachment(
+            check,
+            rosters,
+            &path,
+            j,
+            attachment,
+            id,
+            &named,
+            body_ok,
+            exported_at,
+        );
+        finding.attachments.push(a);
+    }
     finding
 }
 
-/// Marks a notice's receipts as seen (for the manifest's completeness)
+/// An attachment: named by the notice, its bytes (if carried) exactly the
+/// file named, its custody entries signed and logged.
+#[allow(clippy::too_many_arguments)]
+fn check_attachment(
+    check: &mut Check,
+    rosters: &Rosters,
+    notice_path: &str,
+    j: usize,
+    attachment: &pb::EvidenceAttachment,
+    id: crate::ids::NoticeId,
+    named: &[crate::notice::AttachmentRef],
+    body_ok: bool,
+    exported_at: Option<Timestamp>,
+) -> AttachmentFinding {
+    use sha2::{Digest, Sha256};
+    let path = format!("{notice_path}.attachments[{j}]");
+    let mut finding = AttachmentFinding {
+        path: path.clone(),
+        sha256: hex::encode(&attachment.sha256),
+        included: !attachment.data.is_empty(),
+        ..AttachmentFinding::default()
+    };
+    let reference = named
+        .iter()
+        .find(|a| a.sha256.as_slice() == attachment.sha256.as_slice());
+    if let Some(r) = reference {
+        finding.media_type = Some(r.media_type.clone());
+        finding.size = Some(r.size);
+    } else if body_ok {
+        check.problem(
+            format!("{path}.sha256"),
+            "not an attachment the notice names",
+        );
+    }
+    if finding.included {
+        let changed = check.against_manifest(&path, &attachment.data);
+        let digest: [u8; 32] = Sha256::digest(&attachment.data).into();
+        if digest.as_slice() == attachment.sha256.as_slice() && reference.is_some() {
+            finding.verified = true;
+            check.report.verified += 1;
+        } else if reference.is_some() || !body_ok {
+            check.failed(
+                &path,
+                format!(
+                    "its bytes hash to {}, not to the digest the sender signed ({})",
+                    hex::encode(digest),
+                    hex::encode(&attachment.sha256)
+                ),
+                changed,
+            );
+        }
+    }
+    for (k, custody) in attachment.custody.iter().enumerate() {
+        let custody_path = format!("{path}.custody[{k}]");
+        if let Some(c) = check_custody(
+            check,
+            rosters,
+            &custody_path,
+            custody,
+            &attachment.sha256,
+            id,
+            exported_at,
+        ) {
+            finding.custody.push(c);
+        }
+    }
+    finding
+}
+
+/// One custody entry of an attachment: signed by its holder, of this file,
+/// in the holder's log.
+fn check_custody(
+    check: &mut Check,
+    rosters: &Rosters,
+    path: &str,
+    custody: &pb::EvidenceCustody,
+    sha256: &[u8],
+    id: crate::ids::NoticeId,
+    exported_at: Option<Timestamp>,
+) -> Option<CustodyFinding> {
+    use crate::custody::CustodyEntry;
+    let changed = check.against_manifest(path, &custody.signed_custody_entry);
+    let entry = match CustodyEntry::read(&custody.signed_custody_entry) {
+        Ok(e) => e,
+        Err(e) => {
+            check.failed(path, format!("not a custody entry: {e}"), changed);
+            return None;
+        }
+    };
+    if entry.sha256.as_slice() != sha256 {
+        check.failed(path, "an entry for another file".into(), changed);
+        return None;
+    }
+    if entry.notice_id.is_some_and(|n| n != id) {
+        check.problem(
+            path,
+            "an entry for the file as it travelled with another notice",
+        );
+    }
+    match rosters
+        .at(entry.at)
+        .map(|roster| CustodyEntry::verify(&custody.signed_custody_entry, roster, entry.at))
+    {
+        Some(Ok(_)) => check.report.verified += 1,
+        Some(Err(e)) => {
+            check.failed(
+                path,
+                format!("does not verify ({}): {e}", e.reason()),
+                changed,
+            );
+            return None;
+        }
+        None => {
+            check.failed(path, "no roster to check it with".into(), changed);
+            return None;
+        }
+    }
+    let logged_id = entry
+        .notice_id
+        .unwrap_or(crate::ids::NoticeId::from_bytes([0; 32]));
+    let leaf = LogEntry::of(
+        LogEntryKind::Custody,
+        logged_id,
+        &custody.signed_custody_entry,
+    )
+    .encode();
+    let mut logged = Vec::new();
+    for (p, proof) in custody.proofs.iter().enumerate() {
+        let proof_path = format!("{path}.proofs[{p}]");
+        if LogEntryKind::from_wire(proof.kind) != Some(LogEntryKind::Custody) {
+            check.problem(
+                format!("{proof_path}.kind"),
+                "a custody entry is logged as CUSTODY",
+            );
+            continue;
+        }
+        if let Some(l) = check_proof(check, rosters, &proof_path, proof, &leaf, exported_at) {
+            logged.push(l);
+        }
+    }
+    Some(CustodyFinding {
+        path: path.to_owned(),
+        event: entry.event.wire_name().to_owned(),
+        holder: entry.holder.to_string(),
+        counterparty: entry.counterparty,
+        at: entry.at.to_string(),
+        logged,
+    })
+}
+
+/// Marks a notice's receipts and attachments as seen (for the manifest's completeness)
 /// when the notice is too damaged to check them against.
 fn list_receipts(check: &mut Check, path: &str, notice: &pb::EvidenceNotice) {
     for (k, r) in notice.receipts.iter().enumerate() {
         let receipt_path = format!("{path}.receipts[{k}]");
         check.against_manifest(&receipt_path, &r.signed_receipt);
+    }
+    for (j, a) in notice.attachments.iter().enumerate() {
+        let attachment_path = format!("{path}.attachments[{j}]");
+        if !a.data.is_empty() {
+            check.against_manifest(&attachment_path, &a.data);
+        }
+        for (k, c) in a.custody.iter().enumerate() {
+            check.against_manifest(
+                &format!("{attachment_path}.custody[{k}]"),
+                &c.signed_custody_entry,
+            );
+        }
     }
 }
 

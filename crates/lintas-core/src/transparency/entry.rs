@@ -21,6 +21,8 @@ pub enum LogEntryKind {
     NoticeReceived,
     /// A receipt this node signed or received and stored.
     Receipt,
+    /// A custody entry this node signed.
+    Custody,
 }
 
 impl LogEntryKind {
@@ -31,6 +33,7 @@ impl LogEntryKind {
             Ok(pb::LogEntryKind::NoticeSent) => Some(LogEntryKind::NoticeSent),
             Ok(pb::LogEntryKind::NoticeReceived) => Some(LogEntryKind::NoticeReceived),
             Ok(pb::LogEntryKind::Receipt) => Some(LogEntryKind::Receipt),
+            Ok(pb::LogEntryKind::Custody) => Some(LogEntryKind::Custody),
             _ => None,
         }
     }
@@ -70,6 +73,7 @@ impl LogEntry {
             LogEntryKind::NoticeSent => pb::LogEntryKind::NoticeSent,
             LogEntryKind::NoticeReceived => pb::LogEntryKind::NoticeReceived,
             LogEntryKind::Receipt => pb::LogEntryKind::Receipt,
+            LogEntryKind::Custody => pb::LogEntryKind::Custody,
         };
         pb::LogEntry {
             kind: kind as i32,
@@ -90,7 +94,7 @@ impl LogEntry {
             None => {
                 return Err(ValidationError::invalid(
                     "kind",
-                    "NOTICE_SENT, NOTICE_RECEIVED or RECEIPT",
+                    "NOTICE_SENT, NOTICE_RECEIVED, RECEIPT or CUSTODY",
                     wire.kind.to_string(),
                 ));
             }

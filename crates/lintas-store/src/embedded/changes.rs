@@ -10,11 +10,12 @@ use redb::{Key, ReadableTable, Table, TableDefinition, Value, WriteTransaction};
 use sha2::{Digest, Sha256};
 
 use super::{
-    COSIGNED, COUNTERS, INBOX, LOG_ALARMS, LOG_ENTRIES, LOG_ENTRY_INDEX, LOG_NODES, META, NOTICES,
-    OUTBOX, PEERS, QUOTAS, RECEIPTS, ROSTER_HISTORY_END, ROSTER_HISTORY_PREFIX, WITNESSED,
-    case_key, log_node_key, receipt_key, split_cosigned,
+    ATTACHMENT_CHUNKS, ATTACHMENTS, COSIGNED, COUNTERS, CUSTODY, INBOX, LOG_ALARMS, LOG_ENTRIES,
+    LOG_ENTRY_INDEX, LOG_NODES, META, NOTICES, OUTBOX, PEERS, QUOTAS, RECEIPTS, ROSTER_HISTORY_END,
+    ROSTER_HISTORY_PREFIX, WITNESSED, case_key, chunk_key, log_node_key, receipt_key,
+    split_cosigned,
 };
-use crate::records::{OutboxEntry, PeerQuota, PeerRetry, StoredNotice, decode};
+use crate::records::{AttachmentRecord, OutboxEntry, PeerQuota, PeerRetry, StoredNotice, decode};
 use crate::store::ReceiveOutcome;
 use crate::transaction::Changes;
 use crate::{StoreError, db};
@@ -504,6 +505,59 @@ impl Changes for EmbeddedChanges<'_> {
         let mut value = size.to_be_bytes().to_vec();
         value.extend_from_slice(cosigned);
         table.insert(witness, value.as_slice()).map_err(db)?;
+        Ok(())
+    }
+
+    fn attachment(&self, sha256: &[u8; 32]) -> Result<Option<AttachmentRecord>, StoreError> {
+        let table = self.txn.open_table(ATTACHMENTS).map_err(db)?;
+        match table.get(sha256.as_slice()).map_err(db)? {
+            Some(v) => Ok(Some(decode(v.value(), "attachment")?)),
+            None => Ok(None),
+        }
+    }
+
+    fn put_attachment(
+        &self,
+        sha256: &[u8; 32],
+        record: &AttachmentRecord,
+    ) -> Result<(), StoreError> {
+        let mut table = self.txn.open_table(ATTACHMENTS).map_err(db)?;
+        table
+            .insert(sha256.as_slice(), record.encode_to_vec().as_slice())
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn put_attachment_chunk(
+        &self,
+        sha256: &[u8; 32],
+        index: u32,
+        data: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut table = self.txn.open_table(ATTACHMENT_CHUNKS).map_err(db)?;
+        table
+            .insert(chunk_key(sha256, index).as_slice(), data)
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn remove_attachment(&self, sha256: &[u8; 32]) -> Result<(), StoreError> {
+        let mut records = self.txn.open_table(ATTACHMENTS).map_err(db)?;
+        records.remove(sha256.as_slice()).map_err(db)?;
+        let mut chunks = self.txn.open_table(ATTACHMENT_CHUNKS).map_err(db)?;
+        let (start, end) = (chunk_key(sha256, 0), chunk_key(sha256, u32::MAX));
+        chunks
+            .retain_in(start.as_slice()..=end.as_slice(), |_, _| false)
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn add_custody(&self, sha256: &[u8; 32], signed_entry: &[u8]) -> Result<(), StoreError> {
+        let n = self.next("custody")?;
+        let mut key = sha256.to_vec();
+        key.extend_from_slice(&n.to_be_bytes());
+        let mut table = self.txn.open_table(CUSTODY).map_err(db)?;
+        table.insert(key.as_slice(), signed_entry).map_err(db)?;
         Ok(())
     }
 

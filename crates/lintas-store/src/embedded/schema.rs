@@ -10,9 +10,9 @@
 use redb::{Database, ReadableTable, Table, WriteTransaction};
 
 use super::{
-    CASE_TIMELINE, CASES, COSIGNED, COUNTERS, DEAD_LETTERS, DEADLINES, INBOX, LOG_ALARMS,
-    LOG_ENTRIES, LOG_ENTRY_INDEX, LOG_NODES, META, NOTICES, OUTBOX, PEERS, QUOTAS, RECEIPTS,
-    SUBMISSIONS, WITHHELD, WITNESSED, case_key,
+    ATTACHMENT_CHUNKS, ATTACHMENTS, CASE_TIMELINE, CASES, COSIGNED, COUNTERS, CUSTODY,
+    DEAD_LETTERS, DEADLINES, INBOX, LOG_ALARMS, LOG_ENTRIES, LOG_ENTRY_INDEX, LOG_NODES, META,
+    NOTICES, OUTBOX, PEERS, QUOTAS, RECEIPTS, SUBMISSIONS, WITHHELD, WITNESSED, case_key,
 };
 use crate::records::{StoredNotice, decode};
 use crate::{StoreError, db};
@@ -80,7 +80,16 @@ const MIGRATIONS: &[Migration] = &[
     v5_quotas,
     v6_log,
     v7_witness,
+    v8_attachments,
 ];
+
+/// Version 8: attachments (records and pieces) and their custody entries.
+fn v8_attachments(txn: &WriteTransaction) -> Result<(), StoreError> {
+    txn.open_table(ATTACHMENTS).map_err(db)?;
+    txn.open_table(ATTACHMENT_CHUNKS).map_err(db)?;
+    txn.open_table(CUSTODY).map_err(db)?;
+    Ok(())
+}
 
 /// Version 7: witnessing (the checkpoints cosigned from peers' logs, the
 /// cosignatures gathered for this node's, alarms) and the log's entries

@@ -12,7 +12,7 @@ use super::connection::Prepared;
 
 use super::{block, to_i64, to_u64};
 use crate::StoreError;
-use crate::records::{OutboxEntry, PeerQuota, PeerRetry, StoredNotice, decode};
+use crate::records::{AttachmentRecord, OutboxEntry, PeerQuota, PeerRetry, StoredNotice, decode};
 use crate::store::ReceiveOutcome;
 use crate::transaction::Changes;
 
@@ -406,6 +406,68 @@ impl Changes for PgChanges<'_, '_> {
              SET size = EXCLUDED.size, cosigned = EXCLUDED.cosigned
              WHERE lintas_cosigned.size <= EXCLUDED.size",
             &[&witness, &to_i64(size, "log size")?, &cosigned],
+        )?;
+        Ok(())
+    }
+
+    fn attachment(&self, sha256: &[u8; 32]) -> Result<Option<AttachmentRecord>, StoreError> {
+        let row = self.query_opt(
+            "SELECT record FROM lintas_attachments WHERE sha256 = $1 FOR UPDATE",
+            &[&sha256.as_slice()],
+        )?;
+        match row {
+            Some(r) => Ok(Some(decode(r.try_get(0)?, "attachment")?)),
+            None => Ok(None),
+        }
+    }
+
+    fn put_attachment(
+        &self,
+        sha256: &[u8; 32],
+        record: &AttachmentRecord,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO lintas_attachments (sha256, record) VALUES ($1, $2)
+             ON CONFLICT (sha256) DO UPDATE SET record = EXCLUDED.record",
+            &[&sha256.as_slice(), &record.encode_to_vec()],
+        )?;
+        Ok(())
+    }
+
+    fn put_attachment_chunk(
+        &self,
+        sha256: &[u8; 32],
+        index: u32,
+        data: &[u8],
+    ) -> Result<(), StoreError> {
+        let idx = i32::try_from(index).map_err(|_| StoreError::Corrupt {
+            what: "attachment piece".into(),
+            detail: format!("index {index} too large"),
+        })?;
+        self.execute(
+            "INSERT INTO lintas_attachment_chunks (sha256, idx, data) VALUES ($1, $2, $3)
+             ON CONFLICT (sha256, idx) DO UPDATE SET data = EXCLUDED.data",
+            &[&sha256.as_slice(), &idx, &data],
+        )?;
+        Ok(())
+    }
+
+    fn remove_attachment(&self, sha256: &[u8; 32]) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM lintas_attachment_chunks WHERE sha256 = $1",
+            &[&sha256.as_slice()],
+        )?;
+        self.execute(
+            "DELETE FROM lintas_attachments WHERE sha256 = $1",
+            &[&sha256.as_slice()],
+        )?;
+        Ok(())
+    }
+
+    fn add_custody(&self, sha256: &[u8; 32], signed_entry: &[u8]) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO lintas_custody (sha256, entry) VALUES ($1, $2)",
+            &[&sha256.as_slice(), &signed_entry],
         )?;
         Ok(())
     }

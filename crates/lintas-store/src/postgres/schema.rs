@@ -90,7 +90,27 @@ CREATE TABLE lintas_submissions (
 
 /// The migrations, in order: after applying the first n, a database is at
 /// version n.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+
+/// Version 5: attachments (records and pieces) and their custody entries.
+const V5: &str = r#"
+CREATE TABLE lintas_attachments (
+    sha256 bytea PRIMARY KEY,
+    record bytea NOT NULL
+);
+CREATE TABLE lintas_attachment_chunks (
+    sha256 bytea NOT NULL,
+    idx integer NOT NULL,
+    data bytea NOT NULL,
+    PRIMARY KEY (sha256, idx)
+);
+CREATE TABLE lintas_custody (
+    seq bigserial PRIMARY KEY,
+    sha256 bytea NOT NULL,
+    entry bytea NOT NULL
+);
+CREATE INDEX lintas_custody_by_attachment ON lintas_custody (sha256, seq);
+"#;
 
 /// Version 4: witnessing (the checkpoints cosigned from peers' logs, the
 /// cosignatures gathered for this node's, alarms), and the log's entries
