@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "processes/attachments.rs"]
+mod attachments;
 #[path = "processes/evidence.rs"]
 mod evidence;
 #[path = "processes/faults.rs"]

@@ -35,7 +35,7 @@ pub(crate) async fn upload(
         if (file.len() + piece.data.len()) as u64 > limit {
             return Err(status::exhausted(
                 format!("a file of more than {limit} bytes"),
-                "message_too_large",
+                "resource_exhausted",
             ));
         }
         file.extend_from_slice(&piece.data);

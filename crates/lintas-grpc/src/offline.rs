@@ -76,7 +76,7 @@ pub(crate) async fn import(
         if file.len() + piece.data.len() > limit {
             return Err(status::exhausted(
                 format!("an offline bundle of more than {limit} bytes"),
-                "message_too_large",
+                "resource_exhausted",
             ));
         }
         file.extend_from_slice(&piece.data);

@@ -1,0 +1,98 @@
+//! A 50 MB attachment between two node processes whose link is cut again
+//! and again (a proxy in front of the sender's node cuts every connection
+//! after 0.5 to 2 s): the recipient's case system gets it intact.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use lintas_testkit::proxy::{FaultyProxy, ProxyFaults};
+
+use super::{IDN, KHM, NodeProcess, connection, lintas, rescue_template, run_ok, two_nodes};
+
+#[test]
+fn a_50_mb_attachment_arrives_intact_through_a_link_that_keeps_breaking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir: PathBuf = tmp.path().to_path_buf();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (idn_port, khm_port) = two_nodes(&dir, "");
+    // Cambodia reaches Indonesia only through the proxy.
+    let proxy = runtime
+        .block_on(FaultyProxy::start(
+            vec![format!("127.0.0.1:{idn_port}").parse().unwrap()],
+            ProxyFaults::cutting(500, 2_000),
+        ))
+        .unwrap();
+    let path = dir.join(KHM).join("lintas.toml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        &format!("\"{IDN}\" = \"https://127.0.0.1:{idn_port}\""),
+        &format!("\"{IDN}\" = \"https://{}\"", proxy.addr()),
+    );
+    std::fs::write(&path, text).unwrap();
+    let _indonesia = NodeProcess::start(&dir, IDN);
+    let _cambodia = NodeProcess::start(&dir, KHM);
+
+    let photo_path = dir.join("scan.bin");
+    let mut rng = fastrand::Rng::with_seed(50);
+    let scan: Vec<u8> = (0..50 * 1024 * 1024).map(|_| rng.u8(..)).collect();
+    std::fs::write(&photo_path, &scan).unwrap();
+    let uploaded: serde_json::Value = serde_json::from_str(&run_ok(
+        lintas()
+            .args(["attachment", "upload"])
+            .args(connection(&dir, IDN, idn_port))
+            .arg(&photo_path)
+            .args(["--media-type", "application/octet-stream"])
+            .stderr(Stdio::null()),
+    ))
+    .unwrap();
+    let notice = rescue_template(&dir);
+    let mut template: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&notice).unwrap()).unwrap();
+    let created = template["created_at"].clone();
+    template["attachments"] = serde_json::json!([{
+        "sha256": uploaded["sha256"],
+        "media_type": "application/octet-stream",
+        "size": uploaded["size"],
+        "captured_at": created,
+        "captured_by": IDN,
+    }]);
+    std::fs::write(&notice, template.to_string()).unwrap();
+    run_ok(
+        lintas()
+            .arg("submit")
+            .args(connection(&dir, IDN, idn_port))
+            .arg("--notice")
+            .arg(&notice)
+            .arg("--rebase-times"),
+    );
+
+    let got = dir.join("got.bin");
+    let sha = uploaded["sha256"].as_str().unwrap().to_owned();
+    let start = Instant::now();
+    loop {
+        let output = lintas()
+            .args(["attachment", "get"])
+            .args(connection(&dir, KHM, khm_port))
+            .args(["--sha256", &sha, "--out"])
+            .arg(&got)
+            .stderr(Stdio::null())
+            .output()
+            .unwrap();
+        if output.status.success() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(240),
+            "the scan never arrived ({} cuts)",
+            proxy.cuts()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(std::fs::read(&got).unwrap() == scan, "intact");
+    assert!(proxy.cuts() >= 1, "the link was cut while it travelled");
+    eprintln!(
+        "50 MB across {} cuts in {:.1} s",
+        proxy.cuts(),
+        start.elapsed().as_secs_f64()
+    );
+}
