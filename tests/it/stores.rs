@@ -532,7 +532,13 @@ fn the_transparency_log_appends_and_proves(f: Fresh) -> Result {
     }
     let never: [u8; 32] = Sha256::digest(b"never").into();
     assert_eq!(f.store.log_index_of(&never)?, None);
-    for size in 0..=21u64 {
+    // An entry appended after a lookup is found as well.
+    f.store.write(|t| t.append_log(b"later"))?;
+    let later: [u8; 32] = Sha256::digest(b"later").into();
+    assert_eq!(f.store.log_index_of(&later)?, Some(21));
+    memory.push(b"later");
+    let entries: Vec<Vec<u8>> = entries.into_iter().chain([b"later".to_vec()]).collect();
+    for size in 0..=22u64 {
         let root = merkle::root(&f.store, size)?;
         assert_eq!(root, merkle::root(&memory, size)?, "size {size}");
         for index in 0..size {

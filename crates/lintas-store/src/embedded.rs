@@ -175,6 +175,48 @@ fn notice_id(bytes: &[u8], what: &str) -> Result<NoticeId, StoreError> {
 }
 
 impl Embedded {
+    /// Indexes, by digest, the log entries appended since the last time
+    /// (the `log_indexed` counter), at most 65,536 per transaction.
+    fn catch_up_log_index(&self) -> Result<(), StoreError> {
+        use sha2::{Digest, Sha256};
+        loop {
+            let txn = self.db()?.begin_write().map_err(db)?;
+            let done = {
+                let mut counters = txn.open_table(COUNTERS).map_err(db)?;
+                let indexed = counters
+                    .get("log_indexed")
+                    .map_err(db)?
+                    .map_or(0, |v| v.value());
+                let size = counters.get("log").map_err(db)?.map_or(0, |v| v.value());
+                if indexed >= size {
+                    true
+                } else {
+                    let end = size.min(indexed + 65_536);
+                    let entries = txn.open_table(LOG_ENTRIES).map_err(db)?;
+                    let mut index = txn.open_table(LOG_ENTRY_INDEX).map_err(db)?;
+                    for i in indexed..end {
+                        let entry =
+                            entries
+                                .get(i)
+                                .map_err(db)?
+                                .ok_or_else(|| StoreError::Corrupt {
+                                    what: format!("log entry {i}"),
+                                    detail: "missing".into(),
+                                })?;
+                        let digest: [u8; 32] = Sha256::digest(entry.value()).into();
+                        index.insert(digest.as_slice(), i).map_err(db)?;
+                    }
+                    counters.insert("log_indexed", end).map_err(db)?;
+                    end == size
+                }
+            };
+            txn.commit().map_err(db)?;
+            if done {
+                return Ok(());
+            }
+        }
+    }
+
     /// Opens the store at `path` with a page cache of `cache_bytes`,
     /// refusing a file that is not a Lintas store (see
     /// [`crate::Store::open`]).
@@ -461,12 +503,21 @@ impl Backend for Embedded {
     }
 
     fn log_index_of(&self, entry_sha256: &[u8; 32]) -> Result<Option<u64>, StoreError> {
-        let txn = self.db()?.begin_read().map_err(db)?;
-        let index = txn.open_table(LOG_ENTRY_INDEX).map_err(db)?;
-        Ok(index
-            .get(entry_sha256.as_slice())
-            .map_err(db)?
-            .map(|v| v.value()))
+        let find = || -> Result<Option<u64>, StoreError> {
+            let txn = self.db()?.begin_read().map_err(db)?;
+            let index = txn.open_table(LOG_ENTRY_INDEX).map_err(db)?;
+            Ok(index
+                .get(entry_sha256.as_slice())
+                .map_err(db)?
+                .map(|v| v.value()))
+        };
+        if let Some(found) = find()? {
+            return Ok(Some(found));
+        }
+        // The index is brought up to date only when asked, so that storing
+        // a notice or receipt pays nothing for it.
+        self.catch_up_log_index()?;
+        find()
     }
 
     fn witnessed_logs(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {

@@ -431,7 +431,10 @@ impl Store {
         self.guarded("log_entry", |b| b.log_entry(index))
     }
 
-    /// The index of the log entry whose exact bytes have this SHA-256.
+    /// The index of the log entry whose exact bytes have this SHA-256. The
+    /// embedded store indexes entries by digest only when asked (appending
+    /// pays nothing for it), so a lookup may first index what was appended
+    /// since the last one, in its own write transactions.
     ///
     /// # Errors
     /// Database failure.

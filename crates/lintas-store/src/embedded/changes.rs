@@ -7,11 +7,9 @@ use lintas_core::ids::NoticeId;
 use prost::Message;
 use redb::{Key, ReadableTable, Table, TableDefinition, Value, WriteTransaction};
 
-use sha2::{Digest, Sha256};
-
 use super::{
     ATTACHMENT_CHUNKS, ATTACHMENTS, COSIGNED, COUNTERS, CUSTODY, INBOX, LOG_ALARMS, LOG_ENTRIES,
-    LOG_ENTRY_INDEX, LOG_NODES, META, NOTICES, OUTBOX, PEERS, QUOTAS, RECEIPTS, ROSTER_HISTORY_END,
+    LOG_NODES, META, NOTICES, OUTBOX, PEERS, QUOTAS, RECEIPTS, ROSTER_HISTORY_END,
     ROSTER_HISTORY_PREFIX, WITNESSED, case_key, chunk_key, log_node_key, receipt_key,
     split_cosigned,
 };
@@ -40,7 +38,6 @@ pub(crate) struct EmbeddedChanges<'t> {
     quotas: Lazy<'t, &'static str, &'static [u8]>,
     log_entries: Lazy<'t, u64, &'static [u8]>,
     log_nodes: Lazy<'t, &'static [u8], &'static [u8]>,
-    log_index: Lazy<'t, &'static [u8], u64>,
     withheld: Lazy<'t, &'static [u8], &'static str>,
     submissions: Lazy<'t, &'static str, &'static [u8]>,
     dead_letters: Lazy<'t, u64, &'static [u8]>,
@@ -108,7 +105,6 @@ impl<'t> EmbeddedChanges<'t> {
             quotas: RefCell::new(None),
             log_entries: RefCell::new(None),
             log_nodes: RefCell::new(None),
-            log_index: RefCell::new(None),
             withheld: RefCell::new(None),
             submissions: RefCell::new(None),
             dead_letters: RefCell::new(None),
@@ -452,11 +448,7 @@ impl Changes for EmbeddedChanges<'_> {
             entries.insert(index, entry).map_err(db)?;
             Ok(())
         })?;
-        with(self.txn, &self.log_index, LOG_ENTRY_INDEX, |by_hash| {
-            let digest: [u8; 32] = Sha256::digest(entry).into();
-            by_hash.insert(digest.as_slice(), index).map_err(db)?;
-            Ok(())
-        })?;
+
         with(self.txn, &self.log_nodes, LOG_NODES, |nodes| {
             let leaf = merkle::leaf_hash(entry);
             nodes

@@ -92,20 +92,14 @@ fn v8_attachments(txn: &WriteTransaction) -> Result<(), StoreError> {
 }
 
 /// Version 7: witnessing (the checkpoints cosigned from peers' logs, the
-/// cosignatures gathered for this node's, alarms) and the log's entries
-/// indexed by digest, built from the entries stored.
+/// cosignatures gathered for this node's, alarms) and the index of the
+/// log's entries by digest (filled when first asked, from the entries
+/// stored).
 fn v7_witness(txn: &WriteTransaction) -> Result<(), StoreError> {
-    use sha2::{Digest, Sha256};
     txn.open_table(WITNESSED).map_err(db)?;
     txn.open_table(COSIGNED).map_err(db)?;
     txn.open_table(LOG_ALARMS).map_err(db)?;
-    let mut index = txn.open_table(LOG_ENTRY_INDEX).map_err(db)?;
-    let entries = txn.open_table(LOG_ENTRIES).map_err(db)?;
-    for row in entries.iter().map_err(db)? {
-        let (i, entry) = row.map_err(db)?;
-        let digest: [u8; 32] = Sha256::digest(entry.value()).into();
-        index.insert(digest.as_slice(), i.value()).map_err(db)?;
-    }
+    txn.open_table(LOG_ENTRY_INDEX).map_err(db)?;
     Ok(())
 }
 
