@@ -249,6 +249,24 @@ async fn only_the_notices_sender_and_recipients_can_fetch_its_attachments() {
         .unwrap()
         .unwrap();
     assert_eq!(data, original);
+    // Served whole to Cambodia once more: the log records it once.
+    let served = || {
+        idn.store()
+            .custody(&digests[0])
+            .unwrap()
+            .iter()
+            .filter(|e| CustodyEntry::read(e).unwrap().event == CustodyEvent::Served)
+            .count()
+    };
+    let before = idn.store().log_size().unwrap();
+    network
+        .transport(khm.agency())
+        .fetch_attachment(idn.agency(), id, digests[0], 0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(served(), 1);
+    assert_eq!(idn.store().log_size().unwrap(), before);
     // A notice naming a file never uploaded is refused at submission.
     let mut body = update(IDN_KEMLU, &[KHM_POLICE], "CASE-B", 2, Priority::Routine);
     body.attachments.push(AttachmentRef::new(

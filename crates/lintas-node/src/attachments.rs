@@ -225,7 +225,9 @@ impl Engine {
             })?;
         let start = usize::try_from(offset % PIECE_BYTES as u64).unwrap_or(0);
         let data = piece.get(start..).unwrap_or_default().to_vec();
-        if offset + data.len() as u64 >= record.size {
+        if offset + data.len() as u64 >= record.size
+            && !self.served_before(peer, notice_id, &sha256)?
+        {
             let entry = CustodyEntry::new(
                 sha256,
                 Some(notice_id),
@@ -242,6 +244,24 @@ impl Engine {
                 .await?;
         }
         Ok(data)
+    }
+
+    /// Whether this node already recorded serving this file with this
+    /// notice to `peer` (a peer asking for the last piece again and again
+    /// must not grow the log).
+    fn served_before(
+        &self,
+        peer: &AgencyId,
+        notice_id: NoticeId,
+        sha256: &[u8; 32],
+    ) -> Result<bool, Refusal> {
+        Ok(self.store().custody(sha256)?.iter().any(|bytes| {
+            CustodyEntry::read(bytes).is_ok_and(|e| {
+                e.event == CustodyEvent::Served
+                    && e.counterparty == peer.as_str()
+                    && e.notice_id == Some(notice_id)
+            })
+        }))
     }
 
     /// Records the attachments a notice just accepted names, to be fetched
