@@ -232,6 +232,39 @@ fn rescue_template(dir: &Path) -> PathBuf {
     notice
 }
 
+/// Hands `file` to Indonesia's node with `lintas attachment upload` and
+/// names it in the notice template `notice`; returns the upload's answer
+/// (`sha256`, `size`).
+fn attach(
+    dir: &Path,
+    idn_port: u16,
+    file: &Path,
+    media_type: &str,
+    notice: &Path,
+) -> serde_json::Value {
+    let uploaded: serde_json::Value = serde_json::from_str(&run_ok(
+        lintas()
+            .args(["attachment", "upload"])
+            .args(connection(dir, IDN, idn_port))
+            .arg(file)
+            .args(["--media-type", media_type])
+            .stderr(Stdio::null()),
+    ))
+    .unwrap();
+    let mut template: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(notice).unwrap()).unwrap();
+    let created = template["created_at"].clone();
+    template["attachments"] = serde_json::json!([{
+        "sha256": uploaded["sha256"],
+        "media_type": media_type,
+        "size": uploaded["size"],
+        "captured_at": created,
+        "captured_by": IDN,
+    }]);
+    std::fs::write(notice, template.to_string()).unwrap();
+    uploaded
+}
+
 /// Polls Indonesia's case timeline until Cambodia's receipt is in it (20 s
 /// at most) and returns it.
 fn wait_for_cambodias_receipt(dir: &Path, idn_port: u16) -> String {

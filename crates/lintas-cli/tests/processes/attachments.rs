@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use lintas_testkit::proxy::{FaultyProxy, ProxyFaults};
 
-use super::{IDN, KHM, NodeProcess, connection, lintas, rescue_template, run_ok, two_nodes};
+use super::{
+    IDN, KHM, NodeProcess, attach, connection, lintas, rescue_template, run_ok, two_nodes,
+};
 
 #[test]
 fn a_50_mb_attachment_arrives_intact_through_a_link_that_keeps_breaking() {
@@ -36,27 +38,14 @@ fn a_50_mb_attachment_arrives_intact_through_a_link_that_keeps_breaking() {
     let mut rng = fastrand::Rng::with_seed(50);
     let scan: Vec<u8> = (0..50 * 1024 * 1024).map(|_| rng.u8(..)).collect();
     std::fs::write(&photo_path, &scan).unwrap();
-    let uploaded: serde_json::Value = serde_json::from_str(&run_ok(
-        lintas()
-            .args(["attachment", "upload"])
-            .args(connection(&dir, IDN, idn_port))
-            .arg(&photo_path)
-            .args(["--media-type", "application/octet-stream"])
-            .stderr(Stdio::null()),
-    ))
-    .unwrap();
     let notice = rescue_template(&dir);
-    let mut template: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&notice).unwrap()).unwrap();
-    let created = template["created_at"].clone();
-    template["attachments"] = serde_json::json!([{
-        "sha256": uploaded["sha256"],
-        "media_type": "application/octet-stream",
-        "size": uploaded["size"],
-        "captured_at": created,
-        "captured_by": IDN,
-    }]);
-    std::fs::write(&notice, template.to_string()).unwrap();
+    let uploaded = attach(
+        &dir,
+        idn_port,
+        &photo_path,
+        "application/octet-stream",
+        &notice,
+    );
     run_ok(
         lintas()
             .arg("submit")

@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use super::{
-    IDN, KHM, NodeProcess, connection, lintas, rescue_template, run_ok, two_nodes,
+    IDN, KHM, NodeProcess, attach, connection, lintas, rescue_template, run_ok, two_nodes,
     wait_for_cambodias_receipt,
 };
 
@@ -26,26 +26,7 @@ fn a_case_is_exported_from_a_node_and_verified_offline_and_tampering_is_named() 
     let photo_path = dir.join("photo.jpg");
     let photo: Vec<u8> = (0..700_000u32).map(|i| (i * 7 % 251) as u8).collect();
     std::fs::write(&photo_path, &photo).unwrap();
-    let uploaded: serde_json::Value = serde_json::from_str(&run_ok(
-        lintas()
-            .args(["attachment", "upload"])
-            .args(connection(&dir, IDN, idn_port))
-            .arg(&photo_path)
-            .args(["--media-type", "image/jpeg"])
-            .stderr(Stdio::null()),
-    ))
-    .unwrap();
-    let mut template: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&notice).unwrap()).unwrap();
-    let created = template["created_at"].clone();
-    template["attachments"] = serde_json::json!([{
-        "sha256": uploaded["sha256"],
-        "media_type": "image/jpeg",
-        "size": uploaded["size"],
-        "captured_at": created,
-        "captured_by": IDN,
-    }]);
-    std::fs::write(&notice, template.to_string()).unwrap();
+    let uploaded = attach(&dir, idn_port, &photo_path, "image/jpeg", &notice);
     run_ok(
         lintas()
             .arg("submit")
