@@ -311,4 +311,31 @@ async fn a_peer_cannot_make_a_node_fetch_more_than_its_daily_quota() {
     stop_delivery.cancel();
     stop_fetch.cancel();
     delivery.await.unwrap();
+
+    // Restarted, Cambodia's node still counts what Indonesia used today: a
+    // third file waits too.
+    network.detach(khm.agency());
+    khm.shutdown().await;
+    drop(khm);
+    let khm = open_with(
+        dir.path(),
+        KHM_POLICE,
+        quick(AttachmentConfig::default().with_limits(64 * 1024 * 1024, 1024)),
+    );
+    network.attach(&khm);
+    let c = file(700 * 1024, 3);
+    let (_, third) = send_with(&idn, &[&c]).await;
+    let (stop_delivery, delivery) = deliver(&idn, &network);
+    let stop_fetch = fetching(&khm, &network);
+    until("the third held by the quota after the restart", || {
+        khm.store()
+            .attachment(&third[0])
+            .unwrap()
+            .is_some_and(|r| r.last_error.contains("daily attachment quota"))
+    })
+    .await;
+    assert!(!complete(&khm, &third[0]));
+    stop_delivery.cancel();
+    stop_fetch.cancel();
+    delivery.await.unwrap();
 }

@@ -22,6 +22,9 @@ use tokio_util::sync::CancellationToken;
 use crate::transport::Transport;
 use crate::{Engine, Refusal};
 
+/// How the attachment quota is kept in the store: this, then the peer's id.
+pub(crate) const QUOTA_KIND: &str = "attachments/";
+
 /// The pieces a file is stored, served and fetched in.
 pub const PIECE_BYTES: usize = 256 * 1024;
 
@@ -431,16 +434,31 @@ impl Engine {
                 record.size, self.inner.attachments.max_bytes
             ));
         }
-        if record.received == 0
-            && !self.inner.attachment_quota.charge(
-                &from,
-                record.size.div_ceil(1024),
-                Timestamp::now(),
-            )
-        {
-            return Fetched::Later(format!(
-                "{from} used its daily attachment quota on this node"
-            ));
+        if record.received == 0 {
+            let now = Timestamp::now();
+            if !self
+                .inner
+                .attachment_quota
+                .charge(&from, record.size.div_ceil(1024), now)
+            {
+                return Fetched::Later(format!(
+                    "{from} used its daily attachment quota on this node"
+                ));
+            }
+            // Kept at once (charges are rare): a restart does not hand the
+            // peer a new day's worth, and replicas share one quota.
+            let engine = self.clone();
+            let shared = self.store().is_shared();
+            let settled = tokio::task::spawn_blocking(move || {
+                engine
+                    .inner
+                    .attachment_quota
+                    .settle(engine.store(), now, shared)
+            })
+            .await;
+            if let Ok(Err(e)) = settled {
+                tracing::warn!(error = %e, "attachment quota not settled; settled with the next charge");
+            }
         }
         while record.received < record.size {
             let offset = record.received;

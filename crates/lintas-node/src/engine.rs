@@ -121,6 +121,11 @@ impl Engine {
             .set(i64::try_from(scheduler.len()).unwrap_or(i64::MAX));
         let (inbox, _) = watch::channel(newest);
         let commit = GroupCommit::start(Arc::clone(&store), Arc::clone(&metrics))?;
+        let attachment_quota = crate::quota::PeerQuotas::of_kind(
+            delivery.attachments.kib_per_peer_per_day,
+            crate::attachments::QUOTA_KIND,
+        );
+        attachment_quota.load(&store)?;
         Ok(Engine {
             inner: Arc::new(Inner {
                 agency,
@@ -138,9 +143,7 @@ impl Engine {
                 roster_install: tokio::sync::Mutex::new(()),
                 witnessing: Mutex::new(crate::witness::Witnessing::default()),
                 attachments: delivery.attachments,
-                attachment_quota: crate::quota::PeerQuotas::new(
-                    delivery.attachments.kib_per_peer_per_day,
-                ),
+                attachment_quota,
                 attachment_wake: Notify::new(),
             }),
         })

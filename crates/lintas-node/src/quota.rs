@@ -35,17 +35,34 @@ pub struct PeerQuotas {
     capacity_kib: f64,
     refill_kib_per_ms: f64,
     buckets: Mutex<BTreeMap<AgencyId, Bucket>>,
+    /// Prefixed to each peer's id in the store, so that quotas of several
+    /// kinds (messages, attachments) keep apart.
+    kind: &'static str,
 }
 
 impl PeerQuotas {
-    /// A quota of `kib_per_day` (at least 1) for each peer.
+    /// A quota of `kib_per_day` (at least 1) for each peer: what it may
+    /// hand over in messages.
     pub fn new(kib_per_day: u32) -> Self {
+        Self::of_kind(kib_per_day, "")
+    }
+
+    /// A quota of another kind, kept in the store under `kind` followed by
+    /// each peer's id (`kind` ends in a character no agency id has, such as
+    /// `/`).
+    pub(crate) fn of_kind(kib_per_day: u32, kind: &'static str) -> Self {
         let capacity = f64::from(kib_per_day.max(1));
         PeerQuotas {
             capacity_kib: capacity,
             refill_kib_per_ms: capacity / 86_400_000.0,
             buckets: Mutex::new(BTreeMap::new()),
+            kind,
         }
+    }
+
+    /// The peer a stored row is of, if it is of this kind.
+    fn peer_of(&self, row: &str) -> Option<AgencyId> {
+        AgencyId::parse(row.strip_prefix(self.kind)?).ok()
     }
 
     /// The configured quota, KiB per day.
@@ -62,8 +79,9 @@ impl PeerQuotas {
         let stored = store.quotas()?;
         let mut buckets = self.lock();
         for (peer, quota) in stored {
-            // A row for an id that is no longer valid is left alone.
-            let Ok(peer) = AgencyId::parse(&peer) else {
+            // A row of another kind, or for an id that is no longer valid,
+            // is left alone.
+            let Some(peer) = self.peer_of(&peer) else {
                 continue;
             };
             buckets.insert(
@@ -120,7 +138,7 @@ impl PeerQuotas {
             let stored = store.quotas()?;
             let mut buckets = self.lock();
             for (peer, quota) in stored {
-                let Ok(peer) = AgencyId::parse(&peer) else {
+                let Some(peer) = self.peer_of(&peer) else {
                     continue;
                 };
                 if pending.iter().any(|(p, _)| *p == peer) {
@@ -145,7 +163,7 @@ impl PeerQuotas {
                 .iter()
                 .map(|(peer, used)| {
                     t.settle_quota(
-                        peer.as_str(),
+                        &format!("{}{peer}", self.kind),
                         *used,
                         self.capacity_kib,
                         self.refill_kib_per_ms,
