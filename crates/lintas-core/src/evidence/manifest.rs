@@ -94,5 +94,38 @@ mod tests {
         let mut longer = original.clone();
         longer.extend_from_slice(b"more");
         assert_eq!(changed_ranges(&digest, &longer), Some(vec![(768, 1004)]));
+        // Changes in pieces apart stay apart.
+        let mut apart = original.clone();
+        apart[10] ^= 1;
+        apart[600] ^= 1;
+        assert_eq!(
+            changed_ranges(&digest, &apart),
+            Some(vec![(0, 256), (512, 768)])
+        );
+    }
+
+    #[test]
+    fn the_manifest_is_signed_by_the_exporter_over_its_exact_bytes() {
+        let key_id = crate::ids::KeyId::parse("IDN.KEMLU.PWNI#1").unwrap_or_else(|e| panic!("{e}"));
+        let key = SigningKey::from_seed(key_id, &zeroize::Zeroizing::new([7; 32]))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let exporter = AgencyId::parse("IDN.KEMLU.PWNI").unwrap_or_else(|e| panic!("{e}"));
+        let manifest = pb::EvidenceManifest {
+            case_id: "IDN-2026-0001".into(),
+            exported_by: exporter.to_string(),
+            exported_at: None,
+            items: vec![digest_of("notices[0]".into(), b"a notice")],
+        };
+        let signed = sign(&manifest, &exporter, &key);
+        assert_eq!(signed.manifest, manifest.encode_to_vec());
+        assert_eq!(signed.signer, "IDN.KEMLU.PWNI");
+        assert_eq!(signed.key_id, "IDN.KEMLU.PWNI#1");
+        let message = crate::signing::pae(
+            MANIFEST_PAYLOAD_TYPE,
+            &signed.signer,
+            &signed.key_id,
+            &signed.manifest,
+        );
+        assert!(key.public_key().verify_strict(&message, &signed.signature));
     }
 }
