@@ -265,6 +265,35 @@ fn attach(
     uploaded
 }
 
+/// Runs `lintas attachment get` against Cambodia's node until it hands the
+/// file over (its node has fetched and verified it) or `wait` passes;
+/// returns the file's bytes, or `None` if it never came.
+fn get_attachment_from_cambodia(
+    dir: &Path,
+    khm_port: u16,
+    sha256: &str,
+    wait: Duration,
+) -> Option<Vec<u8>> {
+    let out = dir.join(format!("{sha256}.got"));
+    let start = Instant::now();
+    while start.elapsed() < wait {
+        let status = lintas()
+            .args(["attachment", "get"])
+            .args(connection(dir, KHM, khm_port))
+            .args(["--sha256", sha256, "--out"])
+            .arg(&out)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        if status.success() {
+            return Some(std::fs::read(&out).unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    None
+}
+
 /// Polls Indonesia's case timeline until Cambodia's receipt is in it (20 s
 /// at most) and returns it.
 fn wait_for_cambodias_receipt(dir: &Path, idn_port: u16) -> String {

@@ -3,13 +3,13 @@
 //! after 0.5 to 2 s): the recipient's case system gets it intact.
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use lintas_testkit::proxy::{FaultyProxy, ProxyFaults};
 
 use super::{
-    IDN, KHM, NodeProcess, attach, connection, lintas, rescue_template, run_ok, two_nodes,
+    IDN, KHM, NodeProcess, attach, connection, get_attachment_from_cambodia, lintas,
+    rescue_template, run_ok, two_nodes,
 };
 
 #[test]
@@ -55,29 +55,11 @@ fn a_50_mb_attachment_arrives_intact_through_a_link_that_keeps_breaking() {
             .arg("--rebase-times"),
     );
 
-    let got = dir.join("got.bin");
-    let sha = uploaded["sha256"].as_str().unwrap().to_owned();
     let start = Instant::now();
-    loop {
-        let output = lintas()
-            .args(["attachment", "get"])
-            .args(connection(&dir, KHM, khm_port))
-            .args(["--sha256", &sha, "--out"])
-            .arg(&got)
-            .stderr(Stdio::null())
-            .output()
-            .unwrap();
-        if output.status.success() {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(240),
-            "the scan never arrived ({} cuts)",
-            proxy.cuts()
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    assert!(std::fs::read(&got).unwrap() == scan, "intact");
+    let sha = uploaded["sha256"].as_str().unwrap().to_owned();
+    let got = get_attachment_from_cambodia(&dir, khm_port, &sha, Duration::from_secs(240));
+    let got = got.unwrap_or_else(|| panic!("the scan never arrived ({} cuts)", proxy.cuts()));
+    assert!(got == scan, "intact");
     assert!(proxy.cuts() >= 1, "the link was cut while it travelled");
     eprintln!(
         "50 MB across {} cuts in {:.1} s",

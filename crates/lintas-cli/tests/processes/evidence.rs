@@ -7,8 +7,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use super::{
-    IDN, KHM, NodeProcess, attach, connection, lintas, rescue_template, run_ok, two_nodes,
-    wait_for_cambodias_receipt,
+    IDN, KHM, NodeProcess, attach, connection, get_attachment_from_cambodia, lintas,
+    rescue_template, run_ok, two_nodes, wait_for_cambodias_receipt,
 };
 
 #[test]
@@ -38,28 +38,13 @@ fn a_case_is_exported_from_a_node_and_verified_offline_and_tampering_is_named() 
     let case = lintas_testkit::scenario::CASE_ID;
     wait_for_cambodias_receipt(&dir, idn_port);
     // Cambodia's case system gets the photo once its node verified it.
-    let got = dir.join("got.jpg");
     let sha = uploaded["sha256"].as_str().unwrap().to_owned();
-    let start = std::time::Instant::now();
-    loop {
-        let output = lintas()
-            .args(["attachment", "get"])
-            .args(connection(&dir, KHM, khm_port))
-            .args(["--sha256", &sha, "--out"])
-            .arg(&got)
-            .stderr(Stdio::null())
-            .output()
-            .unwrap();
-        if output.status.success() {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the photo never arrived"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    assert_eq!(std::fs::read(&got).unwrap(), photo);
+    let got = get_attachment_from_cambodia(&dir, khm_port, &sha, Duration::from_secs(20));
+    assert_eq!(
+        got.as_deref(),
+        Some(photo.as_slice()),
+        "the photo arrived intact"
+    );
     // Two witnessing rounds: both logs' latest checkpoints are cosigned.
     std::thread::sleep(Duration::from_millis(2500));
 
