@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use ed25519_dalek::{Signature, SigningKey, Verifier};
 use lintas_core::ids::AgencyId;
 use lintas_core::pb;
-use lintas_core::roster::{SignedRoster, TrustedRoster};
 use lintas_core::signing::{CHECKPOINT_PAYLOAD_TYPE, COSIGNATURE_PAYLOAD_TYPE};
 use lintas_core::time::Timestamp;
 use lintas_core::transparency::checkpoint::{
@@ -25,7 +24,7 @@ use prost::Message;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::vectors::{bytes, check_current, load, spec_pae};
+use crate::vectors::{bytes, check_current, load, published_roster_at, spec_pae};
 
 fn path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors/lintas-v1-log.json")
@@ -424,13 +423,8 @@ fn the_log_vectors_follow_the_document() {
 #[test]
 fn lintas_core_agrees_with_the_log_vectors() {
     let v = published();
-    let main = load();
     let at = Timestamp::parse(v["verify_at"].as_str().unwrap()).unwrap();
-    let roster = TrustedRoster::bootstrap(
-        SignedRoster::decode(&bytes(&main["roster"], "signed_roster_hex")).unwrap(),
-        at,
-    )
-    .unwrap();
+    let roster = published_roster_at(at);
     let entries = hexes(&v["entries_hex"]);
     let roots = hexes(&v["roots_hex"]);
     let root = |n: u64| -> [u8; 32] { roots[n as usize].as_slice().try_into().unwrap() };

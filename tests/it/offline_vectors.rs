@@ -13,7 +13,6 @@ use ed25519_dalek::{Signature, SigningKey, Verifier};
 use lintas_core::offline::{OfflineAnswer, OfflineBundle, OfflineItem};
 use lintas_core::pb;
 use lintas_core::receipt::{Receipt, SignedReceipt};
-use lintas_core::roster::{SignedRoster, TrustedRoster};
 use lintas_core::signing::{OFFLINE_BUNDLE_PAYLOAD_TYPE, SignedNotice};
 use lintas_core::time::Timestamp;
 use lintas_core::vocab::ReceiptStage;
@@ -21,7 +20,7 @@ use lintas_testkit::world;
 use prost::Message;
 use serde_json::{Value, json};
 
-use crate::vectors::{bytes, check_current, load, spec_pae};
+use crate::vectors::{bytes, check_current, load, published_roster_at, spec_pae};
 
 fn path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors/lintas-v1-offline.json")
@@ -142,13 +141,8 @@ fn the_offline_vectors_follow_the_document() {
 #[test]
 fn lintas_core_opens_the_offline_vectors() {
     let v = published();
-    let main = load();
     let at = Timestamp::parse(v["verify_at"].as_str().unwrap()).unwrap();
-    let roster = TrustedRoster::bootstrap(
-        SignedRoster::decode(&bytes(&main["roster"], "signed_roster_hex")).unwrap(),
-        at,
-    )
-    .unwrap();
+    let roster = published_roster_at(at);
     let to = lintas_core::ids::AgencyId::parse(v["bundle"]["to"].as_str().unwrap()).unwrap();
     let from = lintas_core::ids::AgencyId::parse(v["bundle"]["from"].as_str().unwrap()).unwrap();
     let bundle = OfflineBundle::open(

@@ -36,6 +36,19 @@ pub(crate) fn load() -> Value {
     serde_json::from_str(&text).expect("vectors are JSON")
 }
 
+/// The roster of `tests/vectors/lintas-v1.json`, trusted at `at` (how the
+/// log, evidence and offline vectors are checked).
+pub(crate) fn published_roster_at(
+    at: lintas_core::time::Timestamp,
+) -> lintas_core::roster::TrustedRoster {
+    lintas_core::roster::TrustedRoster::bootstrap(
+        lintas_core::roster::SignedRoster::decode(&bytes(&load()["roster"], "signed_roster_hex"))
+            .unwrap(),
+        at,
+    )
+    .unwrap()
+}
+
 pub(crate) fn bytes(v: &Value, field: &str) -> Vec<u8> {
     hex::decode(
         v[field]
