@@ -6,6 +6,8 @@
 
 mod attachment_nodes;
 mod attachments;
+mod disclosure_nodes;
+mod disclosure_vectors;
 mod ed25519;
 mod engine;
 mod evidence;

@@ -216,6 +216,7 @@ const FORMS: &[&str] = &[
     "IdentityDocument.issuing_state",
     "PersonIdentity.nationalities",
     "PersonIdentity.phone_numbers",
+    "Contact.phone_numbers",
     "Suspect.suspect_id",
     "Suspect.linked_compounds",
     "ScamCompound.compound_id",

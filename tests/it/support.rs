@@ -71,5 +71,6 @@ pub(crate) fn raw_envelope(
         key_id: key_id.into(),
         body,
         signature: dalek.sign(&message).to_bytes().to_vec(),
+        disclosures: Vec::new(),
     }
 }

@@ -1147,12 +1147,16 @@ fn cases() -> Vec<(NoticeKind, Mutation, &'static str, Expect)> {
         (
             VictimIdentified,
             |b| {
-                let identity = content!(b, VictimIdentified).identity.as_mut().unwrap();
+                let identity = content!(b, VictimIdentified)
+                    .identity
+                    .as_mut()
+                    .and_then(|p| p.value.as_mut())
+                    .unwrap();
                 identity.names.clear();
                 identity.documents.clear();
                 identity.phone_numbers.clear();
             },
-            "victim_identified.identity.names",
+            "victim_identified.identity.value.names",
             Rule,
         ),
         (
@@ -1161,6 +1165,7 @@ fn cases() -> Vec<(NoticeKind, Mutation, &'static str, Expect)> {
                 content!(b, VictimIdentified)
                     .identity
                     .as_mut()
+                    .and_then(|p| p.value.as_mut())
                     .unwrap()
                     .birth_date = Some(pb::Date {
                     year: 1998,
@@ -1168,7 +1173,7 @@ fn cases() -> Vec<(NoticeKind, Mutation, &'static str, Expect)> {
                     day: 30,
                 })
             },
-            "victim_identified.identity.birth_date.day",
+            "victim_identified.identity.value.birth_date.day",
             Invalid,
         ),
         (
@@ -1177,11 +1182,12 @@ fn cases() -> Vec<(NoticeKind, Mutation, &'static str, Expect)> {
                 content!(b, VictimIdentified)
                     .identity
                     .as_mut()
+                    .and_then(|p| p.value.as_mut())
                     .unwrap()
                     .documents[0]
                     .issuing_state = "Indonesia".into()
             },
-            "victim_identified.identity.documents[0].issuing_state",
+            "victim_identified.identity.value.documents[0].issuing_state",
             Invalid,
         ),
         // Nationality verification.

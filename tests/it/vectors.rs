@@ -309,7 +309,9 @@ fn generate() -> Value {
                 "pae_hex": hex::encode(signed.signed_message()),
                 "signature_hex": hex::encode(signed.signature()),
                 "signed_notice_hex": hex::encode(signed.encode()),
-                "body_json": serde_json::to_value(&body).unwrap(),
+                // As a holder of every disclosure reads it: sealed parts
+                // show their commitments beside their values.
+                "body_json": serde_json::to_value(signed.open_body().unwrap().1).unwrap(),
             })
         })
         .collect();

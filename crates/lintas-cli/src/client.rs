@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use lintas_core::notice::NoticeBody;
 use lintas_core::pb;
-use lintas_core::signing::{SignedNotice, decode_notice_body};
+use lintas_core::signing::SignedNotice;
 use lintas_grpc::pb::agency_api_client::AgencyApiClient;
 use lintas_grpc::pki::PemPair;
 use lintas_grpc::tls::TlsMaterial;
@@ -170,7 +170,7 @@ pub(crate) async fn tail(conn: &Connection, after: u64, limit: Option<usize>) ->
         let item = item.map_err(status)?;
         let envelope = SignedNotice::try_from(item.notice.ok_or("inbox item without notice")?)?;
         // The node verified it on arrival; decoding here is for display.
-        let (id, body) = decode_notice_body(envelope.body_bytes())?;
+        let (id, body) = envelope.open_body()?;
         println!(
             "{}",
             serde_json::json!({ "cursor": item.cursor, "notice_id": id, "body": body })

@@ -60,6 +60,55 @@ pub(crate) struct NodeConfig {
     /// Attachment limits.
     #[serde(default)]
     pub(crate) attachments: AttachmentLimits,
+    /// Changes to the default disclosure rules.
+    #[serde(default)]
+    pub(crate) disclosure: DisclosureConfig,
+}
+
+/// `[disclosure]`: which protected parts of this agency's notices each
+/// recipient is given (docs/PROTOCOL.md section 14.3). Each
+/// `[[disclosure.rule]]` replaces one cell of the default table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DisclosureConfig {
+    #[serde(default)]
+    pub(crate) rule: Vec<DisclosureRule>,
+}
+
+/// One `[[disclosure.rule]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DisclosureRule {
+    /// `origin`, `transit`, `destination` or `uninvolved`.
+    pub(crate) role: String,
+    /// An agency kind, e.g. `immigration`.
+    pub(crate) agency_kind: lintas_core::vocab::AgencyKind,
+    /// The parts given: any of `identity`, `medical`, `contacts` (empty:
+    /// none).
+    pub(crate) parts: Vec<lintas_core::disclosure::PartKind>,
+}
+
+impl DisclosureConfig {
+    /// The default rules with these changes.
+    pub(crate) fn rules(&self) -> Result<lintas_grpc::DisclosureRules, Error> {
+        let mut rules = lintas_grpc::DisclosureRules::default();
+        for (i, rule) in self.rule.iter().enumerate() {
+            let role = lintas_grpc::Role::parse(&rule.role).ok_or_else(|| {
+                format!(
+                    "disclosure.rule[{i}].role: expected origin, transit, destination or uninvolved, found {:?}",
+                    rule.role
+                )
+            })?;
+            if let lintas_core::vocab::AgencyKind::Unrecognized(n) = rule.agency_kind {
+                return Err(format!(
+                    "disclosure.rule[{i}].agency_kind: expected an agency kind name such as \"immigration\", found {n}"
+                )
+                .into());
+            }
+            rules = rules.allow(role, rule.agency_kind, &rule.parts);
+        }
+        Ok(rules)
+    }
 }
 
 /// `[attachments]`: files that travel beside notices.
@@ -239,5 +288,54 @@ mod tests {
         ));
         let error = NodeConfig::load(&path).map(|_| ()).unwrap_err().to_string();
         assert!(error.contains("replica"), "{error}");
+    }
+
+    #[test]
+    fn disclosure_rules_change_cells_of_the_defaults_and_bad_names_are_errors() {
+        use lintas_core::disclosure::PartKind;
+        use lintas_core::vocab::AgencyKind;
+        let (_dir, path) = write(&format!(
+            "{BASE}[tls]\nca = \"ca.pem\"\ncert = \"c.pem\"\nkey = \"c.key\"\n\
+             [[disclosure.rule]]\nrole = \"transit\"\nagency_kind = \"immigration\"\nparts = [\"identity\"]\n\
+             [[disclosure.rule]]\nrole = \"origin\"\nagency_kind = \"police\"\nparts = []\n"
+        ));
+        let config = NodeConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let rules = config.disclosure.rules().unwrap_or_else(|e| panic!("{e}"));
+        let role = |r| lintas_grpc::Role::parse(r).unwrap_or_else(|| panic!("{r}"));
+        assert_eq!(
+            rules.parts(role("transit"), AgencyKind::Immigration),
+            vec![PartKind::Identity]
+        );
+        assert!(rules.parts(role("origin"), AgencyKind::Police).is_empty());
+        // Untouched cells keep their defaults.
+        assert_eq!(
+            rules.parts(role("origin"), AgencyKind::ForeignMinistry),
+            PartKind::ALL.to_vec()
+        );
+        for (bad, named) in [
+            (
+                "role = \"sideways\"\nagency_kind = \"police\"\nparts = []",
+                "role",
+            ),
+            (
+                "role = \"origin\"\nagency_kind = \"navy\"\nparts = []",
+                "navy",
+            ),
+            (
+                "role = \"origin\"\nagency_kind = \"police\"\nparts = [\"dna\"]",
+                "dna",
+            ),
+        ] {
+            let (_dir, path) = write(&format!(
+                "{BASE}[tls]\nca = \"ca.pem\"\ncert = \"c.pem\"\nkey = \"c.key\"\n\
+                 [[disclosure.rule]]\n{bad}\n"
+            ));
+            let error = NodeConfig::load(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|c| c.disclosure.rules().map_err(|e| e.to_string()))
+                .map(|_| ())
+                .unwrap_err();
+            assert!(error.contains(named), "{error}");
+        }
     }
 }

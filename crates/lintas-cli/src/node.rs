@@ -84,6 +84,7 @@ pub(crate) async fn run(config_path: &Path) -> Result<(), Error> {
                 .map_or(defaults.kib_per_peer_per_day, |m| m.saturating_mul(1024)),
         ),
     );
+    delivery = delivery.with_disclosure(config.disclosure.rules()?);
     let witness_every = match config.witness_every_s {
         Some(0) => None,
         Some(s) => Some(std::time::Duration::from_secs(s)),

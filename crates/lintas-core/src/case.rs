@@ -5,6 +5,7 @@ mod compound;
 mod finance;
 mod identity;
 mod people;
+mod personal;
 mod recruitment;
 
 use std::collections::BTreeSet;
@@ -15,6 +16,7 @@ pub use compound::ScamCompound;
 pub use finance::{FinancialIndicator, Instrument};
 pub use identity::{IdentityDocument, PersonIdentity, PersonName, PhotoReference};
 pub use people::{ConsentRecord, Referral, Suspect, Victim};
+pub use personal::{Contact, Contacts, MAX_CONTACTS, MedicalDetails};
 pub use recruitment::RecruitmentChannel;
 
 use crate::error::{At, ValidationError};

@@ -30,7 +30,7 @@
 //! use lintas_core::signing::{SignedNotice, decode_notice_body};
 //! use lintas_core::keys::SigningKey;
 //! use lintas_core::time::Timestamp;
-//! use lintas_core::vocab::{Priority, RescueAction, StateRole, Tlp};
+//! use lintas_core::vocab::{LegalBasis, Priority, Purpose, RescueAction, StateRole, Tlp};
 //! use zeroize::Zeroizing;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -45,7 +45,10 @@
 //!     now,
 //!     now.plus_seconds(86_400),
 //!     vec![AgencyId::parse("KHM.MOI.ATHP")?],
-//!     Handling::new(Tlp::AmberStrict, Priority::Urgent).with_deadline(now.plus_seconds(3_600)),
+//!     Handling::new(Tlp::AmberStrict, Priority::Urgent)
+//!         .with_deadline(now.plus_seconds(3_600))
+//!         // A victim record is personal data: say why it is shared.
+//!         .for_purpose(Purpose::Rescue, LegalBasis::VitalInterest),
 //!     NoticeContent::RescueRequest(request),
 //! )
 //! .about_case(CaseId::parse("IDN-2026-0001")?);
@@ -60,6 +63,7 @@
 
 pub mod case;
 pub mod custody;
+pub mod disclosure;
 pub mod error;
 pub mod evidence;
 pub mod ids;

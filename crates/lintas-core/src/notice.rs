@@ -28,7 +28,9 @@ use crate::ids::{AgencyId, CaseId, NoticeId};
 use crate::pb;
 use crate::pb::notice_body::Kind as PbKind;
 use crate::time::Timestamp;
-use crate::vocab::{NoticeKind, Priority, Tlp};
+use crate::vocab::{
+    ConsentDecision, ConsentPurpose, LegalBasis, NoticeKind, Priority, Purpose, Tlp,
+};
 use crate::wire;
 
 /// Most recipients of one notice (docs/PROTOCOL.md section 3.1).
@@ -47,6 +49,13 @@ pub struct Handling {
     pub response_deadline: Option<Timestamp>,
     /// Whether recipients may forward to agencies not listed.
     pub may_forward: bool,
+    /// What the personal data in the notice may be used for: required when
+    /// it carries any (docs/PROTOCOL.md section 14.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<Purpose>,
+    /// The legal ground for sharing it: set exactly when `purpose` is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_basis: Option<LegalBasis>,
 }
 
 impl Handling {
@@ -57,7 +66,18 @@ impl Handling {
             priority,
             response_deadline: None,
             may_forward: false,
+            purpose: None,
+            legal_basis: None,
         }
+    }
+
+    /// The same handling, stating why personal data is shared and on what
+    /// legal ground.
+    #[must_use]
+    pub fn for_purpose(mut self, purpose: Purpose, legal_basis: LegalBasis) -> Self {
+        self.purpose = Some(purpose);
+        self.legal_basis = Some(legal_basis);
+        self
     }
 
     /// The same handling, letting recipients forward the notice (refused
@@ -85,6 +105,12 @@ impl TryFrom<pb::Handling> for Handling {
             response_deadline: Timestamp::optional_from_wire(h.response_deadline.as_ref())
                 .at("response_deadline")?,
             may_forward: h.may_forward,
+            purpose: crate::wire::optional_enum(h.purpose, "purpose", Purpose::from_wire)?,
+            legal_basis: crate::wire::optional_enum(
+                h.legal_basis,
+                "legal_basis",
+                LegalBasis::from_wire,
+            )?,
         })
     }
 }
@@ -96,6 +122,8 @@ impl From<Handling> for pb::Handling {
             priority: h.priority.to_wire(),
             response_deadline: h.response_deadline.map(Into::into),
             may_forward: h.may_forward,
+            purpose: h.purpose.map_or(0, Purpose::to_wire),
+            legal_basis: h.legal_basis.map_or(0, LegalBasis::to_wire),
         }
     }
 }
@@ -211,6 +239,23 @@ impl NoticeContent {
             NoticeContent::VictimIdentified(v) => vec![&v.victim],
             _ => Vec::new(),
         }
+    }
+
+    /// Whether this content carries personal data: a victim record, a
+    /// person's identity (a victim's or a suspect's) or a protected part.
+    pub fn carries_personal_data(&self) -> bool {
+        let identified =
+            |suspects: &[crate::case::Suspect]| suspects.iter().any(|s| s.identity.is_some());
+        !self.victims().is_empty()
+            || match self {
+                NoticeContent::RescueRequest(r) => identified(&r.case.suspects),
+                NoticeContent::CaseUpdate(u) => identified(&u.case.suspects),
+                NoticeContent::SuspectAlert(a) => identified(&a.suspects),
+                NoticeContent::TransitWatchRequest(t) => identified(&t.suspects),
+                NoticeContent::VictimIdentified(v) => v.identity.is_some(),
+                NoticeContent::NationalityVerificationRequest(_) => true,
+                _ => false,
+            }
     }
 
     /// Whether a notice of this kind must name a case.
@@ -442,6 +487,7 @@ impl NoticeBody {
                 "must be false under TLP_RED and TLP_AMBER_STRICT",
             ));
         }
+        self.check_purpose()?;
         wire::unique(&self.references, "references", |r| &r.agency)?;
         if let Some(i) = self.references.iter().position(|r| r.agency == self.sender) {
             return Err(ValidationError::rule(
@@ -493,6 +539,53 @@ impl NoticeBody {
         self.check_content_times()
             .and_then(|()| self.check_content_against_body())
             .map_err(|e| e.within(self.content.field()))
+    }
+
+    /// Purpose limitation (docs/PROTOCOL.md section 14.1): personal data
+    /// travels with a stated purpose and legal basis, never as TLP:CLEAR,
+    /// and on consent only when every victim carried consented.
+    fn check_purpose(&self) -> Result<(), ValidationError> {
+        let handling = &self.handling;
+        match (handling.purpose, handling.legal_basis) {
+            (Some(_), None) => {
+                return Err(ValidationError::rule(
+                    "handling.legal_basis",
+                    "required when handling.purpose is set",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ValidationError::rule(
+                    "handling.purpose",
+                    "required when handling.legal_basis is set",
+                ));
+            }
+            _ => {}
+        }
+        if self.content.carries_personal_data() {
+            if handling.purpose.is_none() {
+                return Err(ValidationError::rule(
+                    "handling.purpose",
+                    "required when the notice carries personal data (a victim record, a person's identity or a protected part), with handling.legal_basis",
+                ));
+            }
+            if handling.tlp == Tlp::Clear {
+                return Err(ValidationError::rule(
+                    "handling.tlp",
+                    "a notice carrying personal data cannot be TLP_CLEAR",
+                ));
+            }
+        }
+        if handling.legal_basis == Some(LegalBasis::Consent)
+            && self.content.victims().iter().any(|v| {
+                v.consent(ConsentPurpose::ShareWithAgencies) != Some(ConsentDecision::Given)
+            })
+        {
+            return Err(ValidationError::rule(
+                "handling.legal_basis",
+                "LEGAL_BASIS_CONSENT needs every victim carried to have consented to CONSENT_PURPOSE_SHARE_WITH_AGENCIES",
+            ));
+        }
+        Ok(())
     }
 
     /// Refuses a notice that carries a victim's record to a state the victim

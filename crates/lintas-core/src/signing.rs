@@ -15,6 +15,7 @@
 use prost::Message;
 use sha2::{Digest, Sha256};
 
+use crate::disclosure::{Commitment, Disclosure};
 use crate::error::{Problem, ValidationError};
 use crate::ids::{AgencyId, KeyId, NoticeId};
 use crate::keys::SigningKey;
@@ -42,6 +43,9 @@ pub const MANIFEST_PAYLOAD_TYPE: &str = "lintas.v1.EvidenceManifest";
 pub const CUSTODY_PAYLOAD_TYPE: &str = "lintas.v1.CustodyEntry";
 /// The payload type of an offline bundle (docs/PROTOCOL.md section 12).
 pub const OFFLINE_BUNDLE_PAYLOAD_TYPE: &str = "lintas.v1.OfflineBundle";
+/// Domain-separation prefix of the messages whose signatures give a
+/// notice's disclosure salts (see [`SignedNotice::sign`]).
+pub const SALT_DOMAIN: &str = "lintas.v1.disclosure-salt";
 /// Domain-separation prefix of the notice-id hash (followed by one 0x00).
 pub const NOTICE_ID_DOMAIN: &str = "lintas.v1.notice-id";
 /// The first two bytes of every notice body: tag of field 1
@@ -98,6 +102,7 @@ pub fn notice_id_of(rest: &[u8]) -> NoticeId {
 /// When the body breaks any rule a receiver would check: a signer must
 /// never sign what every receiver refuses.
 pub fn encode_notice_body(body: &NoticeBody) -> Result<(NoticeId, Vec<u8>), ValidationError> {
+    crate::disclosure::check_sealed(body)?;
     let wire = body.to_wire();
     // Run the receiver's own checks on exactly what will be sent.
     let mut probe = wire.clone();
@@ -157,6 +162,7 @@ pub fn decode_notice_body(bytes: &[u8]) -> Result<(NoticeId, NoticeBody), BodyEr
         )));
     }
     let (id, body) = NoticeBody::from_wire(wire).map_err(BodyError::Invalid)?;
+    crate::disclosure::check_sealed(&body).map_err(BodyError::Invalid)?;
     Ok((id, body))
 }
 
@@ -173,6 +179,22 @@ pub fn check_body_encoding(bytes: &[u8]) -> Result<(), BodyError> {
         crate::encoding::EncodingError::UnknownKind(field) => BodyError::UnsupportedKind(field),
         crate::encoding::EncodingError::Invalid(v) => BodyError::Invalid(v),
     })
+}
+
+/// The bytes a node's transparency log commits to for a stored notice
+/// envelope (docs/PROTOCOL.md section 10.2): the `SignedNotice` encoding
+/// with its disclosures removed, fields 1-5 in field order. Every holder of
+/// a notice logs the same bytes whatever it was disclosed, and removing
+/// disclosures later (retention, erasure) leaves the log entry true. Bytes
+/// that are not a `SignedNotice` are returned unchanged.
+pub fn logged_bytes(envelope: &[u8]) -> Vec<u8> {
+    match pb::SignedNotice::decode(envelope) {
+        Ok(mut notice) => {
+            notice.disclosures.clear();
+            notice.encode_to_vec()
+        }
+        Err(_) => envelope.to_vec(),
+    }
 }
 
 /// Why signed body bytes could not be read.
@@ -205,10 +227,21 @@ pub struct SignedNotice {
     key_id: KeyId,
     body: Vec<u8>,
     signature: [u8; 64],
+    disclosures: Vec<Disclosure>,
 }
 
 impl SignedNotice {
-    /// Signs `body` with `key` as the body's sender.
+    /// Signs `body` with `key` as the body's sender. Its protected parts
+    /// are sealed first (docs/PROTOCOL.md section 14): the signed bytes
+    /// carry their commitments, and the returned envelope carries every
+    /// disclosure (the sender holds the whole notice; see [`Self::view`]).
+    ///
+    /// Salts are derived from the key and the draft, so signing the same
+    /// draft twice gives the same notice: salt `i` is the first 16 bytes of
+    /// SHA-256 over the key's Ed25519 signature of
+    /// `"lintas.v1.disclosure-salt" || 0x00 || draft || i (8 bytes BE)`,
+    /// where `draft` is the encoded draft body. Nobody without the key can
+    /// predict them.
     ///
     /// # Errors
     /// When the body breaks a rule a receiver would check.
@@ -216,6 +249,26 @@ impl SignedNotice {
         body: &NoticeBody,
         key: &SigningKey,
     ) -> Result<(NoticeId, SignedNotice), ValidationError> {
+        let mut sealed = body.clone();
+        let disclosures = if crate::disclosure::parts(body).is_empty() {
+            Vec::new()
+        } else {
+            let draft = body.to_wire().encode_to_vec();
+            let mut counter = 0u64;
+            crate::disclosure::seal(&mut sealed, &mut || {
+                let mut message = Vec::with_capacity(draft.len() + 40);
+                message.extend_from_slice(SALT_DOMAIN.as_bytes());
+                message.push(0);
+                message.extend_from_slice(&draft);
+                message.extend_from_slice(&counter.to_be_bytes());
+                counter += 1;
+                let digest = Sha256::digest(key.sign(&message));
+                let mut salt = [0u8; crate::disclosure::SALT_BYTES];
+                salt.copy_from_slice(&digest[..crate::disclosure::SALT_BYTES]);
+                salt
+            })
+        };
+        let body = &sealed;
         let (id, bytes) = encode_notice_body(body)?;
         let signer = body.sender.clone();
         let message = pae(
@@ -232,8 +285,53 @@ impl SignedNotice {
                 key_id: key.key_id().clone(),
                 body: bytes,
                 signature,
+                disclosures,
             },
         ))
+    }
+
+    /// The disclosures carried beside the signature.
+    pub fn disclosures(&self) -> &[Disclosure] {
+        &self.disclosures
+    }
+
+    /// The same signed notice carrying only the disclosures of `keep`: the
+    /// view of a holder given those parts. Its signature still verifies.
+    pub fn view(&self, keep: &[Commitment]) -> SignedNotice {
+        let mut view = self.clone();
+        view.disclosures.retain(|d| keep.contains(&d.commitment()));
+        view
+    }
+
+    /// The same signed notice with `disclosures` beside it instead (checked
+    /// when the body is opened).
+    #[must_use]
+    pub fn with_disclosures(mut self, disclosures: Vec<Disclosure>) -> SignedNotice {
+        self.disclosures = disclosures;
+        self
+    }
+
+    /// Whether `other` is the same signed notice (body, signer, key and
+    /// signature), whatever disclosures each carries.
+    pub fn same_signed(&self, other: &SignedNotice) -> bool {
+        self.body == other.body
+            && self.signature == other.signature
+            && self.signer == other.signer
+            && self.key_id == other.key_id
+    }
+
+    /// Decodes the body (as [`decode_notice_body`]) and opens the protected
+    /// parts this envelope's disclosures disclose. Does not check the
+    /// signature: see [`crate::roster::TrustedRoster::verify_notice`].
+    ///
+    /// # Errors
+    /// As [`decode_notice_body`]; a disclosure that does not open a
+    /// commitment of the body, or whose value is invalid, is
+    /// [`BodyError::Invalid`] at `disclosures[i]`.
+    pub fn open_body(&self) -> Result<(NoticeId, NoticeBody), BodyError> {
+        let (id, mut body) = decode_notice_body(&self.body)?;
+        crate::disclosure::open(&mut body, &self.disclosures).map_err(BodyError::Invalid)?;
+        Ok((id, body))
     }
 
     /// The agency that says it signed.
@@ -297,6 +395,7 @@ impl std::fmt::Debug for SignedNotice {
             .field("signer", &self.signer)
             .field("key_id", &self.key_id)
             .field("body_len", &self.body.len())
+            .field("disclosures", &self.disclosures.len())
             .finish_non_exhaustive()
     }
 }
@@ -321,6 +420,12 @@ impl TryFrom<pb::SignedNotice> for SignedNotice {
             key_id: KeyId::from_wire(&s.key_id).at("key_id")?,
             body: s.body,
             signature,
+            disclosures: crate::wire::at_most(
+                &s.disclosures,
+                "disclosures",
+                crate::disclosure::MAX_DISCLOSURES,
+            )
+            .and_then(|()| crate::wire::convert_list(s.disclosures, "disclosures"))?,
         })
     }
 }
@@ -333,6 +438,7 @@ impl From<SignedNotice> for pb::SignedNotice {
             key_id: s.key_id.to_string(),
             body: s.body,
             signature: s.signature.to_vec(),
+            disclosures: s.disclosures.into_iter().map(Into::into).collect(),
         }
     }
 }

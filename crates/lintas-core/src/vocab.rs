@@ -121,6 +121,56 @@ macro_rules! open_enum {
 }
 
 open_enum! {
+    /// How a contact relates to the person it reaches.
+    ContactRelation => ContactRelation {
+        /// The person themself.
+        Myself = Self_,
+        /// Family.
+        Family = Family,
+        /// Legal guardian of a child.
+        Guardian = Guardian,
+        /// Lawyer.
+        Lawyer = Lawyer,
+        /// An NGO or shelter worker assisting the person.
+        CaseWorker = CaseWorker,
+        /// Anyone else.
+        Other = Other,
+    }
+}
+
+open_enum! {
+    /// What the personal data in a notice may be used for.
+    Purpose => Purpose {
+        /// Locating and rescuing victims.
+        Rescue = Rescue,
+        /// Investigating and prosecuting the crime.
+        Investigation = Investigation,
+        /// Protecting and assisting a victim.
+        VictimAssistance = VictimAssistance,
+        /// Verifying nationality and returning the person home.
+        Repatriation = Repatriation,
+        /// Stopping people on their way to a compound.
+        Prevention = Prevention,
+    }
+}
+
+open_enum! {
+    /// The legal ground on which a notice's personal data is shared.
+    LegalBasis => LegalBasis {
+        /// Prevention, investigation or prosecution of crime.
+        LawEnforcement = LawEnforcement,
+        /// The vital interest (life, safety) of the person.
+        VitalInterest = VitalInterest,
+        /// The person's consent to sharing.
+        Consent = Consent,
+        /// A task in the public interest or an official authority.
+        PublicTask = PublicTask,
+        /// A legal obligation of the sender.
+        LegalObligation = LegalObligation,
+    }
+}
+
+open_enum! {
     /// The kind of government body an agency is.
     AgencyKind => AgencyKind {
         /// Police, including cybercrime and anti-trafficking units.

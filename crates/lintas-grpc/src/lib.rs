@@ -47,6 +47,7 @@ pub mod pb {
         include_bytes!(concat!(env!("OUT_DIR"), "/lintas_descriptor.bin"));
 }
 
+pub use lintas_node::disclosure::{DisclosureRules, Role};
 pub use lintas_node::{
     AttachmentConfig, DeliveryConfig, HistoryError, InboxError, ReceivedNotice, Refusal,
 };

@@ -13,7 +13,7 @@ use lintas_core::ValidationError;
 use lintas_core::custody::{CustodyEntry, CustodyEvent};
 use lintas_core::ids::{AgencyId, NoticeId};
 use lintas_core::notice::{AttachmentRef, NoticeBody};
-use lintas_core::signing::{SignedNotice, decode_notice_body};
+use lintas_core::signing::SignedNotice;
 use lintas_core::time::Timestamp;
 use lintas_store::{AttachmentRecord, StoreError};
 use sha2::{Digest, Sha256};
@@ -203,7 +203,7 @@ impl Engine {
                 n.sender == peer.as_str() || n.recipients.iter().any(|r| r == peer.as_str())
             })
             .and_then(|n| SignedNotice::decode(&n.envelope).ok())
-            .and_then(|n| decode_notice_body(n.body_bytes()).ok())
+            .and_then(|n| n.open_body().ok())
             .is_some_and(|(_, body)| body.attachments.iter().any(|a| a.sha256 == sha256));
         let record = self.store().attachment(&sha256)?;
         let Some(record) = record.filter(|r| named && r.complete) else {

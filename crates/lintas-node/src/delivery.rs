@@ -68,7 +68,7 @@ pub(crate) fn prepare(
         Some(OutboxPayload::Notice(id)) => <[u8; 32]>::try_from(id.as_slice())
             .ok()
             .map(NoticeId::from_bytes)
-            .and_then(|id| notices.get(&id).map(|n| (id, n.clone())))
+            .and_then(|id| notices.get(&id).map(|n| (id, view_for(n, entry))))
             .map(|(id, n)| {
                 let size = n.body_bytes().len() + 256;
                 let digest = body_digest(&n);
@@ -79,6 +79,21 @@ pub(crate) fn prepare(
             .map(|r| (Outbound::Receipt(r), None, bytes.len() + 64)),
         None => None,
     }
+}
+
+/// The copy of a stored notice `entry`'s recipient gets: the signed notice
+/// with only the disclosures chosen for it (docs/PROTOCOL.md section 14.3).
+fn view_for(notice: &SignedNotice, entry: &OutboxEntry) -> SignedNotice {
+    notice.view(&commitments(&entry.disclosed))
+}
+
+/// Stored commitments (32 bytes each; anything else is ignored).
+pub(crate) fn commitments(stored: &[Vec<u8>]) -> Vec<lintas_core::disclosure::Commitment> {
+    stored
+        .iter()
+        .filter_map(|c| <[u8; 32]>::try_from(c.as_slice()).ok())
+        .map(lintas_core::disclosure::Commitment::from_bytes)
+        .collect()
 }
 
 /// What a peer's answer means for its entry: a receipt to verify (into

@@ -71,6 +71,8 @@ pub(crate) struct Inner {
     pub(crate) attachment_quota: crate::quota::PeerQuotas,
     /// Wakes the attachment fetch loop.
     pub(crate) attachment_wake: Notify,
+    /// Which protected parts each recipient is given.
+    pub(crate) disclosure: crate::disclosure::DisclosureRules,
 }
 
 impl std::fmt::Debug for Inner {
@@ -143,6 +145,7 @@ impl Engine {
                 roster_install: tokio::sync::Mutex::new(()),
                 witnessing: Mutex::new(crate::witness::Witnessing::default()),
                 attachments: delivery.attachments,
+                disclosure: delivery.disclosure,
                 attachment_quota,
                 attachment_wake: Notify::new(),
             }),
@@ -337,6 +340,39 @@ pub(crate) fn stored(
         inbox_cursor: 0,
         delivered_by: delivered_by.to_string(),
         created_at_nanos: body.created_at.subsec_nanos(),
+        given: Vec::new(),
+    }
+}
+
+impl Engine {
+    /// What each of `recipients` is given of the protected parts of
+    /// `body` (opened: this node holds the values), by this node's rules.
+    pub(crate) fn views(
+        &self,
+        body: &lintas_core::notice::NoticeBody,
+        recipients: &[AgencyId],
+    ) -> Vec<lintas_store::GivenParts> {
+        let roster = self.roster();
+        recipients
+            .iter()
+            .map(|r| {
+                let kind = roster
+                    .roster()
+                    .agency(r)
+                    .map(|a| a.kind)
+                    .unwrap_or(lintas_core::vocab::AgencyKind::Unrecognized(0));
+                lintas_store::GivenParts {
+                    recipient: r.to_string(),
+                    commitments: self
+                        .inner
+                        .disclosure
+                        .view(body, r, kind)
+                        .iter()
+                        .map(|c| c.as_bytes().to_vec())
+                        .collect(),
+                }
+            })
+            .collect()
     }
 }
 

@@ -10,7 +10,7 @@ use lintas_core::evidence::{
     Bundle, EvidenceAttachment, EvidenceCustody, EvidenceNotice, EvidenceReceipt, LogProof,
 };
 use lintas_core::ids::{AgencyId, NoticeId};
-use lintas_core::signing::{SignedNotice, decode_notice_body};
+use lintas_core::signing::SignedNotice;
 use lintas_core::time::Timestamp;
 use lintas_core::transparency::entry::{LogEntry, LogEntryKind};
 
@@ -63,7 +63,9 @@ impl Engine {
         let mut missing = Vec::new();
         for (i, (id, notice)) in stored.into_iter().enumerate() {
             let sent = notice.sender == self.agency().as_str();
-            let bytes = notice.envelope;
+            // Logs commit to the signed part only (what every holder logs).
+            let bytes = lintas_core::signing::logged_bytes(&notice.envelope);
+            let envelope = notice.envelope;
             let mut proofs = Vec::new();
             let (own, theirs) = if sent {
                 (LogEntryKind::NoticeSent, LogEntryKind::NoticeReceived)
@@ -128,9 +130,9 @@ impl Engine {
                     proofs: receipt_proofs,
                 });
             }
-            let attachments = self.attachments_of(id, &bytes, with_attachments, now)?;
+            let attachments = self.attachments_of(id, &envelope, with_attachments, now)?;
             bundle.notices.push(EvidenceNotice {
-                signed_notice: bytes,
+                signed_notice: envelope,
                 proofs,
                 receipts,
                 attachments,
@@ -163,7 +165,7 @@ impl Engine {
     ) -> Result<Vec<EvidenceAttachment>, Refusal> {
         let named = SignedNotice::decode(notice)
             .ok()
-            .and_then(|n| decode_notice_body(n.body_bytes()).ok())
+            .and_then(|n| n.open_body().ok())
             .map(|(_, body)| body.attachments)
             .unwrap_or_default();
         let mut out = Vec::with_capacity(named.len());

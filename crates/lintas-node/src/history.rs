@@ -10,7 +10,7 @@
 
 use lintas_core::ids::NoticeId;
 use lintas_core::notice::{NoticeBody, NoticeContent};
-use lintas_core::signing::{SignedNotice, decode_notice_body};
+use lintas_core::signing::SignedNotice;
 use lintas_core::vocab::NoticeKind;
 use lintas_store::StoreError;
 
@@ -235,7 +235,7 @@ impl Engine {
         }
         let body = SignedNotice::decode(&stored.envelope)
             .ok()
-            .and_then(|n| decode_notice_body(n.body_bytes()).ok())
+            .and_then(|n| n.open_body().ok())
             .ok_or(HistoryError::Unreadable(*target))?;
         Ok(Some(body.1.content))
     }

@@ -9,7 +9,7 @@
 
 use lintas_core::ids::NoticeId;
 use lintas_core::notice::NoticeBody;
-use lintas_core::signing::{SignedNotice, decode_notice_body};
+use lintas_core::signing::SignedNotice;
 use lintas_core::time::Timestamp;
 use lintas_store::StoreError;
 use tokio_stream::Stream;
@@ -127,8 +127,7 @@ fn follow(engine: Engine, after: u64) -> impl Stream<Item = Result<ReceivedNotic
                 let item = SignedNotice::decode(&entry.notice.envelope)
                     .map_err(|e| e.to_string())
                     .and_then(|envelope| {
-                        let (_, body) =
-                            decode_notice_body(envelope.body_bytes()).map_err(|e| e.to_string())?;
+                        let (_, body) = envelope.open_body().map_err(|e| e.to_string())?;
                         Ok(ReceivedNotice {
                             cursor: entry.cursor,
                             id: entry.id,

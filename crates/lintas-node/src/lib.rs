@@ -68,6 +68,7 @@ mod attachments;
 mod commit;
 mod dead_letters;
 mod delivery;
+pub mod disclosure;
 mod engine;
 mod evidence;
 mod history;

@@ -6,7 +6,7 @@ use lintas_core::ValidationError;
 use lintas_core::ids::{AgencyId, NoticeId};
 use lintas_core::notice::{AssistanceResponse, Handling, NoticeBody, NoticeContent};
 use lintas_core::receipt::{Receipt, SignedReceipt};
-use lintas_core::signing::{SignedNotice, decode_notice_body};
+use lintas_core::signing::SignedNotice;
 use lintas_core::text::Text;
 use lintas_core::time::Timestamp;
 use lintas_core::vocab::{AssistanceOutcome, NoticeKind, Priority, ReceiptStage, Tlp};
@@ -88,7 +88,8 @@ impl Engine {
             .check_own_notice(&signed, &self.inner.key, now)?;
         self.check_history(&verified.body)?;
         let priority = priority_rank(body.handling.priority);
-        let record = stored(&verified, Direction::Sent, self.agency(), now);
+        let mut record = stored(&verified, Direction::Sent, self.agency(), now);
+        record.given = self.views(&verified.body, &verified.body.recipients);
         let withheld = crate::withheld::carried(&verified.body);
         let outcome = self
             .inner
@@ -159,8 +160,9 @@ impl Engine {
         };
         let envelope =
             SignedNotice::decode(&notice.envelope).map_err(|e| unreadable(e.to_string()))?;
-        let (_, body) =
-            decode_notice_body(envelope.body_bytes()).map_err(|e| unreadable(e.to_string()))?;
+        let (_, body) = envelope
+            .open_body()
+            .map_err(|e| unreadable(e.to_string()))?;
         Ok((notice, envelope, body))
     }
 
@@ -223,6 +225,7 @@ impl Engine {
             last_error: String::new(),
             expires_at: body.expires_at.unix_seconds(),
             payload: Some(OutboxPayload::Receipt(bytes.clone())),
+            disclosed: Vec::new(),
         };
         let receiver = self.agency().to_string();
         let stage_byte = stage.to_wire() as u8;
@@ -358,13 +361,18 @@ impl Engine {
             last_error: String::new(),
             expires_at: body.expires_at.unix_seconds(),
             payload: Some(payload),
+            disclosed: Vec::new(),
         };
         let priority = priority_rank(body.handling.priority);
-        let copies: Vec<OutboxEntry> = to
-            .iter()
-            .map(|a| {
-                entry(
-                    a.to_string(),
+        // The forwarder passes on what its own rules allow, of what it was
+        // given.
+        let views = self.views(&body, &to);
+        let copies: Vec<OutboxEntry> = views
+            .into_iter()
+            .map(|view| OutboxEntry {
+                disclosed: view.commitments,
+                ..entry(
+                    view.recipient,
                     OutboxPayload::Notice(id.as_bytes().to_vec()),
                     priority,
                 )

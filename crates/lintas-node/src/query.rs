@@ -105,13 +105,40 @@ impl Engine {
             Some(n)
                 if n.sender == peer.as_str() || n.recipients.iter().any(|r| r == peer.as_str()) =>
             {
-                SignedNotice::decode(&n.envelope).map_err(|e| unreadable(&id, e))
+                // A peer gets the parts it was given, never more.
+                let given = crate::delivery::commitments(&n.given_to(peer.as_str()));
+                SignedNotice::decode(&n.envelope)
+                    .map(|envelope| envelope.view(&given))
+                    .map_err(|e| unreadable(&id, e))
             }
             _ => Err(Refusal::NotEntitled {
                 peer: peer.to_string(),
                 id: id.to_string(),
             }),
         }
+    }
+
+    /// What each recipient of notice `id`, which this node signed, was
+    /// given of its protected parts (docs/PROTOCOL.md section 14.3), as
+    /// recorded when it was queued: (recipient, commitments), in recipient
+    /// order. A recipient given nothing has an empty list.
+    ///
+    /// # Errors
+    /// No notice `id` sent by this node, or a store failure.
+    pub fn disclosed_to(
+        &self,
+        id: NoticeId,
+    ) -> Result<Vec<(String, Vec<lintas_core::disclosure::Commitment>)>, Refusal> {
+        let notice = self
+            .store()
+            .notice(&id)?
+            .filter(|n| n.direction == lintas_store::Direction::Sent as i32)
+            .ok_or_else(|| Refusal::NotFound(format!("no notice {id} sent by this node")))?;
+        Ok(notice
+            .recipients
+            .iter()
+            .map(|r| (r.clone(), crate::delivery::commitments(&notice.given_to(r))))
+            .collect())
     }
 
     /// Receipts stored for a notice: (stage, receiver, SignedReceipt bytes).

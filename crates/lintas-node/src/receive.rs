@@ -332,7 +332,7 @@ impl Engine {
                     attachments,
                 } => WriteItem::Notice(
                     *id,
-                    (**record).clone(),
+                    record.clone(),
                     receipt.encode(),
                     withheld.clone(),
                     attachments.clone(),
@@ -453,7 +453,7 @@ impl Engine {
 enum WriteItem {
     Notice(
         NoticeId,
-        StoredNotice,
+        Box<StoredNotice>,
         Vec<u8>,
         Withheld,
         Vec<AttachmentRef>,

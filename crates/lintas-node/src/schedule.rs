@@ -49,6 +49,9 @@ pub struct DeliveryConfig {
     pub replica_poll: Duration,
     /// Attachments: size limit, per-peer quota, retries.
     pub attachments: crate::attachments::AttachmentConfig,
+    /// Which protected parts each recipient of this node's notices is
+    /// given.
+    pub disclosure: crate::disclosure::DisclosureRules,
 }
 
 impl Default for DeliveryConfig {
@@ -64,11 +67,18 @@ impl Default for DeliveryConfig {
             attempt_timeout: Duration::from_secs(10),
             replica_poll: Duration::from_secs(1),
             attachments: crate::attachments::AttachmentConfig::default(),
+            disclosure: crate::disclosure::DisclosureRules::default(),
         }
     }
 }
 
 impl DeliveryConfig {
+    /// The same with other disclosure rules.
+    pub fn with_disclosure(mut self, disclosure: crate::disclosure::DisclosureRules) -> Self {
+        self.disclosure = disclosure;
+        self
+    }
+
     /// The same with other attachment limits.
     pub fn with_attachments(mut self, attachments: crate::attachments::AttachmentConfig) -> Self {
         self.attachments = attachments;

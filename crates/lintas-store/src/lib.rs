@@ -59,7 +59,8 @@ mod transaction;
 pub use embedded::DEFAULT_CACHE_BYTES;
 pub use postgres::PostgresConfig;
 pub use records::{
-    AttachmentRecord, Direction, OutboxEntry, OutboxPayload, PeerQuota, PeerRetry, StoredNotice,
+    AttachmentRecord, Direction, GivenParts, OutboxEntry, OutboxPayload, PeerQuota, PeerRetry,
+    StoredNotice,
 };
 pub use store::{Claimed, InboxEntry, ReceiveOutcome, Store};
 pub use transaction::Transaction;

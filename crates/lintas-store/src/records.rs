@@ -59,6 +59,33 @@ pub struct StoredNotice {
     /// Nanoseconds of the creation time.
     #[prost(uint32, tag = "13")]
     pub created_at_nanos: u32,
+    /// For a notice this node signed: the protected parts each recipient
+    /// was given (docs/PROTOCOL.md section 14.3).
+    #[prost(message, repeated, tag = "14")]
+    pub given: Vec<GivenParts>,
+}
+
+/// The protected parts of a notice one recipient was given.
+#[derive(Clone, PartialEq, Message)]
+pub struct GivenParts {
+    /// The recipient's agency id.
+    #[prost(string, tag = "1")]
+    pub recipient: String,
+    /// The commitments disclosed to it (32 bytes each).
+    #[prost(bytes = "vec", repeated, tag = "2")]
+    pub commitments: Vec<Vec<u8>>,
+}
+
+impl StoredNotice {
+    /// The commitments `recipient` was given, as recorded (none if not
+    /// recorded).
+    pub fn given_to(&self, recipient: &str) -> Vec<Vec<u8>> {
+        self.given
+            .iter()
+            .find(|g| g.recipient == recipient)
+            .map(|g| g.commitments.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// What an outbox entry carries.
@@ -104,6 +131,10 @@ pub struct OutboxEntry {
     /// What to send.
     #[prost(oneof = "OutboxPayload", tags = "10, 11")]
     pub payload: Option<OutboxPayload>,
+    /// For a notice: the commitments of the protected parts to disclose to
+    /// this recipient (docs/PROTOCOL.md section 14.3); none when empty.
+    #[prost(bytes = "vec", repeated, tag = "12")]
+    pub disclosed: Vec<Vec<u8>>,
 }
 
 impl OutboxEntry {
@@ -125,6 +156,7 @@ impl OutboxEntry {
             last_error: String::new(),
             expires_at: notice.expires_at,
             payload: Some(OutboxPayload::Notice(id.as_bytes().to_vec())),
+            disclosed: notice.given_to(recipient),
         }
     }
 }

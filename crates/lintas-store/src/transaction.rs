@@ -153,7 +153,11 @@ impl<'t> Transaction<'t> {
         if !self.changes.store_sent(id, notice)? {
             return Ok(Vec::new());
         }
-        self.log(LogEntryKind::NoticeSent, id, &notice.envelope)?;
+        self.log(
+            LogEntryKind::NoticeSent,
+            id,
+            &lintas_core::signing::logged_bytes(&notice.envelope),
+        )?;
         notice
             .recipients
             .iter()
@@ -182,7 +186,11 @@ impl<'t> Transaction<'t> {
             self.changes
                 .record_received(id, notice, receiver, accepted_stage, receipt)?;
         if matches!(outcome, ReceiveOutcome::New { .. }) {
-            self.log(LogEntryKind::NoticeReceived, id, &notice.envelope)?;
+            self.log(
+                LogEntryKind::NoticeReceived,
+                id,
+                &lintas_core::signing::logged_bytes(&notice.envelope),
+            )?;
             self.log(LogEntryKind::Receipt, id, receipt)?;
         }
         Ok(outcome)

@@ -10,9 +10,10 @@
 //! Names, numbers, handles and addresses are invented.
 
 use lintas_core::case::{
-    Case, CaseReference, FinancialIndicator, IdentityDocument, Instrument, PersonIdentity,
-    PersonName, RecruitmentChannel, ScamCompound, Suspect, Victim,
+    Case, CaseReference, Contact, Contacts, FinancialIndicator, IdentityDocument, Instrument,
+    MedicalDetails, PersonIdentity, PersonName, RecruitmentChannel, ScamCompound, Suspect, Victim,
 };
+use lintas_core::disclosure::Protected;
 use lintas_core::ids::{
     AgencyId, CaseId, Country, Currency, Language, Nationality, PhoneNumber, RecordId,
 };
@@ -25,7 +26,7 @@ use lintas_core::notice::{
     VictimIdentified, VictimStatusUpdate, Withdrawal,
 };
 use lintas_core::place::{GeoPoint, Handle, Location, Money};
-use lintas_core::signing::encode_notice_body;
+use lintas_core::signing::SignedNotice;
 use lintas_core::text::Text;
 use lintas_core::time::{Date, Timestamp};
 use lintas_core::vocab::*;
@@ -277,7 +278,25 @@ fn body(
     ) {
         body.case_id = Some(CaseId::parse(CASE_ID).unwrap_or_else(|e| panic!("case id: {e}")));
     }
+    if body.content.carries_personal_data() && body.handling.purpose.is_none() {
+        body.handling = body
+            .handling
+            .for_purpose(purpose_of(body.kind()), LegalBasis::LawEnforcement);
+    }
     body
+}
+
+/// Why each kind of notice in the scenario shares personal data.
+pub fn purpose_of(kind: NoticeKind) -> Purpose {
+    match kind {
+        NoticeKind::RescueRequest | NoticeKind::VictimStatusUpdate => Purpose::Rescue,
+        NoticeKind::NationalityVerificationRequest
+        | NoticeKind::RepatriationPlan
+        | NoticeKind::RepatriationStepReport => Purpose::Repatriation,
+        NoticeKind::VictimIdentified => Purpose::VictimAssistance,
+        NoticeKind::TransitWatchRequest => Purpose::Prevention,
+        _ => Purpose::Investigation,
+    }
 }
 
 /// The urgent rescue request from Indonesia's foreign ministry to the
@@ -689,7 +708,15 @@ pub fn victim_identified(now: Timestamp) -> VictimIdentified {
         IdentificationBasis::RescueOperation,
         now,
     );
-    identified.identity = Some(victim_identity());
+    identified.identity = Some(Protected::new(victim_identity()));
+    identified.victim.medical = Some(Protected::new(MedicalDetails::new(Text::en(
+        "Bruises on both forearms; untreated fever for a week; no medication known.",
+    ))));
+    identified.victim.contacts = Some(Protected::new(Contacts(vec![Contact::by_phone(
+        ContactRelation::Family,
+        Some("Mother (name withheld by the victim)".to_owned()),
+        phone("+6281234567890"),
+    )])));
     identified.location = Some(place("KHM", "Preah Sihanouk", "Sihanoukville", None));
     identified
 }
@@ -713,8 +740,14 @@ pub fn freeze_request(now: Timestamp) -> ActionRequest {
     )
 }
 
+/// The id `body` gets when its sender's development key signs it (the
+/// key matters: it derives the salts of the protected parts).
 fn notice_id(body: &NoticeBody) -> lintas_core::ids::NoticeId {
-    encode_notice_body(body)
+    SignedNotice::sign(body, &crate::world::agency_key(body.sender.as_str()))
         .unwrap_or_else(|e| panic!("fixture notice invalid: {e}"))
         .0
+}
+
+fn phone(number: &str) -> PhoneNumber {
+    PhoneNumber::parse(number).unwrap_or_else(|e| panic!("fixture phone {number}: {e}"))
 }

@@ -113,6 +113,7 @@ fn signed_raw(rest: &[u8], signer: &str, key_id: &str, seed: &[u8; 32]) -> pb::S
         key_id: key_id.into(),
         body,
         signature: signature.to_bytes().to_vec(),
+        disclosures: Vec::new(),
     }
 }
 

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::identity::PersonIdentity;
+use super::personal::{Contacts, MedicalDetails};
+use crate::disclosure::Protected;
 use crate::error::{At, ValidationError};
 use crate::ids::{Country, Language, Nationality, RecordId};
 use crate::pb;
@@ -175,6 +177,12 @@ pub struct Victim {
     /// Referrals to services.
     #[serde(default)]
     pub referrals: Vec<Referral>,
+    /// Medical details: protected (docs/PROTOCOL.md section 14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medical: Option<Protected<MedicalDetails>>,
+    /// Contacts: protected (docs/PROTOCOL.md section 14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contacts: Option<Protected<Contacts>>,
 }
 
 impl Victim {
@@ -205,6 +213,8 @@ impl Victim {
             control_methods: Vec::new(),
             forced_scam_types: Vec::new(),
             referrals: Vec::new(),
+            medical: None,
+            contacts: None,
         }
     }
 
@@ -321,6 +331,8 @@ impl TryFrom<pb::Victim> for Victim {
                 ScamType::from_wire,
             )?,
             referrals: wire::convert_list(v.referrals, "referrals")?,
+            medical: wire::optional(v.medical, "medical")?,
+            contacts: wire::optional(v.contacts, "contacts")?,
         };
         victim.validate()?;
         Ok(victim)
@@ -357,6 +369,8 @@ impl From<Victim> for pb::Victim {
             control_methods: v.control_methods.iter().map(|x| x.to_wire()).collect(),
             forced_scam_types: v.forced_scam_types.iter().map(|x| x.to_wire()).collect(),
             referrals: wire::to_wire_list(v.referrals),
+            medical: v.medical.map(Into::into),
+            contacts: v.contacts.map(Into::into),
         }
     }
 }

@@ -79,6 +79,13 @@ pub struct NoticeFinding {
     pub receipts: Vec<ReceiptFinding>,
     /// Its attachments.
     pub attachments: Vec<AttachmentFinding>,
+    /// Protected parts whose values the bundle discloses, each checked
+    /// against the commitment the sender signed (docs/PROTOCOL.md section
+    /// 14.4): their paths in the body.
+    pub disclosed: Vec<String>,
+    /// Protected parts the bundle does not disclose (the exporter was not
+    /// given them, or left them out): their paths.
+    pub withheld: Vec<String>,
 }
 
 /// An attachment and what was established about it.
@@ -270,6 +277,20 @@ impl Report {
                     "The notice does NOT verify: see the problems below."
                 }
             );
+            if !n.disclosed.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  Protected parts disclosed, each exactly what the sender committed to: {}.",
+                    n.disclosed.join(", ")
+                );
+            }
+            if !n.withheld.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  Protected parts not disclosed in this bundle: {}.",
+                    n.withheld.join(", ")
+                );
+            }
             logged_lines(&mut out, "  ", &n.logged);
             for r in &n.receipts {
                 let _ = writeln!(

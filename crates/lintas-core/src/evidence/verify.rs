@@ -16,7 +16,7 @@ use crate::ids::AgencyId;
 use crate::pb;
 use crate::receipt::{SignedReceipt, body_digest};
 use crate::roster::{SignedRoster, TrustedRoster};
-use crate::signing::{MANIFEST_PAYLOAD_TYPE, SignedNotice, decode_notice_body};
+use crate::signing::{MANIFEST_PAYLOAD_TYPE, SignedNotice};
 use crate::time::Timestamp;
 use crate::transparency::checkpoint::Signed;
 use crate::transparency::entry::{LogEntry, LogEntryKind};
@@ -350,13 +350,20 @@ fn check_notice(
     // The id the content hashes to; if the body no longer decodes, the id
     // it claims (its receipts and proofs are still checked on their own).
     let mut named: Vec<crate::notice::AttachmentRef> = Vec::new();
-    let (id, body_ok) = match decode_notice_body(signed.body_bytes()) {
+    let (id, body_ok) = match signed.open_body() {
         Ok((id, body)) => {
             named.clone_from(&body.attachments);
             finding.id = Some(id.to_string());
             finding.kind = Some(body.kind().wire_name().to_owned());
             finding.recipients = body.recipients.iter().map(ToString::to_string).collect();
             finding.created_at = Some(body.created_at.to_string());
+            for part in crate::disclosure::parts(&body) {
+                if part.disclosed {
+                    finding.disclosed.push(part.path);
+                } else {
+                    finding.withheld.push(part.path);
+                }
+            }
             check_case(check, &path, &body);
             verify_signed_notice(
                 check,
@@ -388,7 +395,12 @@ fn check_notice(
         let proof_path = format!("{path}.proofs[{j}]");
         match entry_kind(proof) {
             Some(kind @ (LogEntryKind::NoticeSent | LogEntryKind::NoticeReceived)) => {
-                let entry = LogEntry::of(kind, id, &notice.signed_notice).encode();
+                let entry = LogEntry::of(
+                    kind,
+                    id,
+                    &crate::signing::logged_bytes(&notice.signed_notice),
+                )
+                .encode();
                 if let Some(l) =
                     check_proof(check, rosters, &proof_path, proof, &entry, exported_at)
                 {

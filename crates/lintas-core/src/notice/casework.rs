@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::case::{Case, IdentityDocument, PersonIdentity, Victim};
+use crate::disclosure::Protected;
 use crate::error::{At, ValidationError};
 use crate::ids::{AgencyId, Country, NoticeId, RecordId};
 use crate::pb;
@@ -43,7 +44,7 @@ pub struct VictimIdentified {
     pub victim: Victim,
     /// Who the person is, for the agencies that need it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity: Option<PersonIdentity>,
+    pub identity: Option<Protected<PersonIdentity>>,
     /// The agency that identified the person.
     pub identifying_agency: AgencyId,
     /// How.
@@ -127,8 +128,8 @@ impl From<VictimIdentified> for pb::VictimIdentified {
 pub struct PersonToVerify {
     /// The victim, in the notice's case.
     pub victim_id: RecordId,
-    /// What the verifying state needs to find the person.
-    pub identity: PersonIdentity,
+    /// What the verifying state needs to find the person (protected).
+    pub identity: Protected<PersonIdentity>,
     /// The nationality to verify.
     pub claimed_nationality: Country,
 }
@@ -142,7 +143,7 @@ impl PersonToVerify {
     ) -> Self {
         PersonToVerify {
             victim_id,
-            identity,
+            identity: Protected::new(identity),
             claimed_nationality,
         }
     }

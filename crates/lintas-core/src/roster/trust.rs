@@ -7,7 +7,7 @@ use crate::ids::{AgencyId, KeyId, NoticeId};
 use crate::keys::PublicKey;
 use crate::notice::NoticeBody;
 use crate::receipt::{Receipt, SignedReceipt};
-use crate::signing::{BodyError, SignedNotice, decode_notice_body};
+use crate::signing::{BodyError, SignedNotice};
 use crate::time::Timestamp;
 use crate::vocab::NoticeKind;
 
@@ -400,7 +400,7 @@ impl TrustedRoster {
     ) -> Result<VerifiedNotice, VerifyError> {
         let roster = &self.roster;
         // Only now, with the bytes authenticated, are they decoded.
-        let (id, body) = decode_notice_body(notice.body_bytes()).map_err(|e| match e {
+        let (id, body) = notice.open_body().map_err(|e| match e {
             BodyError::IdMismatch { claimed, computed } => {
                 VerifyError::IdMismatch { claimed, computed }
             }
