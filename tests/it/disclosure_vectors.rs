@@ -113,3 +113,61 @@ fn the_vectors_protected_parts_follow_the_document() {
     // victim_identified (3 parts) and nationality_verification_request (1).
     assert!(opened >= 4, "{opened}");
 }
+
+/// A body signed with a protected part's value inside (or two parts with
+/// one commitment) is refused, naming the part: signers seal, receivers
+/// check.
+#[test]
+fn a_signed_body_with_an_unsealed_or_repeated_part_is_refused() {
+    use lintas_core::signing::{NOTICE_BODY_PREFIX, notice_id_of};
+    let now = lintas_testkit::world::fixed_now();
+    let roster = lintas_testkit::world::trusted_roster();
+    let body = lintas_testkit::scenario::one_of_each_kind(now)
+        .into_iter()
+        .find(|b| b.kind() == lintas_core::vocab::NoticeKind::VictimIdentified)
+        .unwrap();
+    let sender = body.sender.to_string();
+    let key = lintas_testkit::world::agency_key(&sender);
+    let signed_over = |wire: pb::NoticeBody| {
+        let rest = wire.encode_to_vec();
+        let mut bytes = NOTICE_BODY_PREFIX.to_vec();
+        bytes.extend_from_slice(notice_id_of(&rest).as_bytes());
+        bytes.extend_from_slice(&rest);
+        let envelope = crate::support::raw_envelope(&sender, &format!("{sender}#1"), bytes, &key);
+        roster
+            .verify_notice(&SignedNotice::try_from(envelope).unwrap(), now)
+            .unwrap_err()
+    };
+    // The draft's wire form: values, no commitments.
+    let error = signed_over(body.to_wire());
+    assert_eq!(error.reason(), "invalid_body");
+    assert!(
+        error
+            .to_string()
+            .contains("victim_identified.victim.medical"),
+        "{error}"
+    );
+    // Sealed properly but with the same commitment twice.
+    let (_, signed) = SignedNotice::sign(&body, &key).unwrap();
+    let mut wire = pb::NoticeBody::decode(signed.body_bytes()).unwrap();
+    wire.notice_id.clear();
+    let Some(pb::notice_body::Kind::VictimIdentified(v)) = wire.kind.as_mut() else {
+        panic!("not a victim identification");
+    };
+    let medical = v
+        .victim
+        .as_ref()
+        .unwrap()
+        .medical
+        .clone()
+        .unwrap()
+        .commitment;
+    v.identity.as_mut().unwrap().commitment = medical;
+    let error = signed_over(wire);
+    assert!(
+        error
+            .to_string()
+            .contains("victim_identified.identity.commitment"),
+        "{error}"
+    );
+}

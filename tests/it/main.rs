@@ -20,6 +20,7 @@ mod offline_vectors;
 mod properties;
 mod protocol_doc;
 mod replicas;
+mod retention;
 mod roster;
 mod round_trip;
 mod stores;

@@ -232,6 +232,7 @@ const FORMS: &[&str] = &[
     "SignedNotice.signer",
     "SignedNotice.key_id",
     "NoticeBody.sender",
+    "Tombstone.sender",
     "NoticeBody.recipients",
     "NoticeBody.case_id",
     "RescueRequest.victims",

@@ -107,7 +107,55 @@ suite!(
     a_failed_change_writes_nothing,
     the_outbox_reads_in_pages,
     an_injected_disk_fault_fails_writes_until_recovered,
+    a_purged_notice_keeps_its_indexes_and_logs_its_tombstone,
 );
+
+fn a_purged_notice_keeps_its_indexes_and_logs_its_tombstone(f: Fresh) -> Result {
+    use lintas_core::transparency::entry::{LogEntry, LogEntryKind};
+    for n in 1..=3 {
+        f.store
+            .record_sent(&id(n), &notice("C1", &["KHM.A"], i64::from(n), 0), 3)?;
+    }
+    // Walked a page at a time, in id order.
+    let first: Vec<NoticeId> = f
+        .store
+        .notices_after(None, 2)?
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(first, vec![id(1), id(2)]);
+    let rest: Vec<NoticeId> = f
+        .store
+        .notices_after(Some(&id(2)), 2)?
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(rest, vec![id(3)]);
+    assert!(f.store.notices_after(Some(&id(3)), 2)?.is_empty());
+
+    let before = f.store.log_size()?;
+    let mut purged = f.store.notice(&id(2))?.ok_or("stored")?;
+    purged.envelope.clear();
+    purged.tombstone = b"tombstone".to_vec();
+    f.store.write(|t| t.purge(&id(2), &purged))?;
+    let read = f.store.notice(&id(2))?.ok_or("still indexed")?;
+    assert!(read.is_purged() && read.envelope.is_empty());
+    assert_eq!(read.case_id, "C1");
+    assert_eq!(f.store.case_notices("C1")?.len(), 3, "the case index stays");
+    assert_eq!(f.store.log_size()?, before + 1);
+    let entry = f.store.log_entry(before)?.ok_or("logged")?;
+    assert_eq!(
+        LogEntry::decode(&entry)?,
+        LogEntry::of(LogEntryKind::Purged, id(2), b"tombstone")
+    );
+    f.store.compact()?;
+    assert!(f.store.notice(&id(2))?.ok_or("kept")?.is_purged());
+    assert_eq!(
+        f.store.notice(&id(1))?.ok_or("kept")?.envelope,
+        vec![1, 2, 3]
+    );
+    Ok(())
+}
 
 fn a_new_store_is_at_the_current_schema_version(f: Fresh) -> Result {
     let expected = if f.url.is_some() {

@@ -231,6 +231,45 @@ fn cases() -> Vec<(NoticeKind, Mutation, &'static str, Expect)> {
             "handling.may_forward",
             Rule,
         ),
+        // Purpose and legal basis (section 14.1).
+        (
+            RescueRequest,
+            |b| b.handling.as_mut().unwrap().purpose = 0,
+            "handling.purpose",
+            Rule,
+        ),
+        (
+            RescueRequest,
+            |b| b.handling.as_mut().unwrap().legal_basis = 0,
+            "handling.legal_basis",
+            Rule,
+        ),
+        (
+            RescueRequest,
+            |b| {
+                let h = b.handling.as_mut().unwrap();
+                h.purpose = 0;
+                h.legal_basis = 0;
+            },
+            "handling.purpose",
+            Rule,
+        ),
+        (
+            RescueRequest,
+            |b| b.handling.as_mut().unwrap().tlp = pb::Tlp::Clear as i32,
+            "handling.tlp",
+            Rule,
+        ),
+        (
+            RescueRequest,
+            |b| {
+                b.handling.as_mut().unwrap().legal_basis = pb::LegalBasis::Consent as i32;
+                victim(b).consents.clear();
+                victim(b).sharing_basis = pb::SharingBasis::VitalInterest as i32;
+            },
+            "handling.legal_basis",
+            Rule,
+        ),
         (RescueRequest, |b| b.case_id.clear(), "case_id", Rule),
         (
             RescueRequest,
@@ -1189,6 +1228,105 @@ fn cases() -> Vec<(NoticeKind, Mutation, &'static str, Expect)> {
             },
             "victim_identified.identity.value.documents[0].issuing_state",
             Invalid,
+        ),
+        // Protected parts (sections 3.3 and 14.2).
+        (
+            VictimIdentified,
+            |b| {
+                let medical = content!(b, VictimIdentified)
+                    .victim
+                    .as_mut()
+                    .unwrap()
+                    .medical
+                    .as_mut()
+                    .unwrap();
+                medical.commitment = vec![1; 32];
+            },
+            "victim_identified.victim.medical.value",
+            Rule,
+        ),
+        (
+            VictimIdentified,
+            |b| {
+                content!(b, VictimIdentified).identity = Some(pb::ProtectedIdentity::default());
+            },
+            "victim_identified.identity",
+            Rule,
+        ),
+        (
+            VictimIdentified,
+            |b| {
+                content!(b, VictimIdentified)
+                    .victim
+                    .as_mut()
+                    .unwrap()
+                    .medical
+                    .as_mut()
+                    .unwrap()
+                    .commitment = vec![1; 31];
+                content!(b, VictimIdentified)
+                    .victim
+                    .as_mut()
+                    .unwrap()
+                    .medical
+                    .as_mut()
+                    .unwrap()
+                    .value = None;
+            },
+            "victim_identified.victim.medical.commitment",
+            Invalid,
+        ),
+        (
+            VictimIdentified,
+            |b| {
+                content!(b, VictimIdentified)
+                    .victim
+                    .as_mut()
+                    .unwrap()
+                    .contacts
+                    .as_mut()
+                    .unwrap()
+                    .value[0]
+                    .name
+                    .clear()
+            },
+            "victim_identified.victim.contacts.value[0].name",
+            Rule,
+        ),
+        (
+            VictimIdentified,
+            |b| {
+                let contact = &mut content!(b, VictimIdentified)
+                    .victim
+                    .as_mut()
+                    .unwrap()
+                    .contacts
+                    .as_mut()
+                    .unwrap()
+                    .value[0];
+                contact.phone_numbers.clear();
+                contact.handles.clear();
+            },
+            "victim_identified.victim.contacts.value[0].phone_numbers",
+            Rule,
+        ),
+        (
+            VictimIdentified,
+            |b| {
+                content!(b, VictimIdentified)
+                    .victim
+                    .as_mut()
+                    .unwrap()
+                    .medical
+                    .as_mut()
+                    .unwrap()
+                    .value
+                    .as_mut()
+                    .unwrap()
+                    .history = None
+            },
+            "victim_identified.victim.medical.value.history",
+            Missing,
         ),
         // Nationality verification.
         (

@@ -63,6 +63,53 @@ pub(crate) struct NodeConfig {
     /// Changes to the default disclosure rules.
     #[serde(default)]
     pub(crate) disclosure: DisclosureConfig,
+    /// How long personal data is kept.
+    #[serde(default)]
+    pub(crate) retention: RetentionConfig,
+}
+
+/// `[retention]`: how long this node keeps the personal data of notices
+/// (docs/PROTOCOL.md section 14.6), within the protocol's 30 to 3650 days.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RetentionConfig {
+    /// Days for every kind not listed in `days` (730 by default).
+    pub(crate) default_days: Option<u32>,
+    /// Days per notice kind, by its name, e.g. `rescue_request = 365`.
+    #[serde(default)]
+    pub(crate) days: BTreeMap<String, u32>,
+    /// How often to look for notices past their period, seconds (3600 by
+    /// default; 0 never).
+    pub(crate) check_every_s: Option<u64>,
+}
+
+impl RetentionConfig {
+    /// The policy these settings give.
+    pub(crate) fn policy(&self) -> Result<lintas_core::retention::RetentionPolicy, Error> {
+        use lintas_core::vocab::NoticeKind;
+        let mut policy = lintas_core::retention::RetentionPolicy::default();
+        if let Some(days) = self.default_days {
+            for kind in NoticeKind::ALL {
+                policy = policy
+                    .with_days(*kind, days)
+                    .map_err(|e| format!("retention.default_days: {}", e.problem))?;
+            }
+        }
+        for (name, days) in &self.days {
+            let kind: NoticeKind = serde_json::from_value(serde_json::Value::String(name.clone()))
+                .ok()
+                .filter(|k| !matches!(k, NoticeKind::Unrecognized(_)))
+                .ok_or_else(|| {
+                    format!(
+                        "retention.days.{name}: expected a notice kind name such as rescue_request"
+                    )
+                })?;
+            policy = policy
+                .with_days(kind, *days)
+                .map_err(|e| format!("retention.days.{name}: {}", e.problem))?;
+        }
+        Ok(policy)
+    }
 }
 
 /// `[disclosure]`: which protected parts of this agency's notices each
@@ -334,6 +381,38 @@ mod tests {
                 .map_err(|e| e.to_string())
                 .and_then(|c| c.disclosure.rules().map_err(|e| e.to_string()))
                 .map(|_| ())
+                .unwrap_err();
+            assert!(error.contains(named), "{error}");
+        }
+    }
+
+    #[test]
+    fn retention_periods_are_read_within_the_protocols_limits() {
+        use lintas_core::vocab::NoticeKind;
+        let (_dir, path) = write(&format!(
+            "{BASE}[tls]\nca = \"ca.pem\"\ncert = \"c.pem\"\nkey = \"c.key\"\n\
+             [retention]\ndefault_days = 365\ncheck_every_s = 60\n\
+             [retention.days]\nrescue_request = 90\n"
+        ));
+        let config = NodeConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.retention.check_every_s, Some(60));
+        let policy = config.retention.policy().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(policy.days(NoticeKind::RescueRequest), 90);
+        assert_eq!(policy.days(NoticeKind::CaseUpdate), 365);
+        for (bad, named) in [
+            ("default_days = 10", "retention.default_days"),
+            (
+                "[retention.days]\ncase_update = 4000",
+                "retention.days.case_update",
+            ),
+            ("[retention.days]\nrescue = 100", "retention.days.rescue"),
+        ] {
+            let (_dir, path) = write(&format!(
+                "{BASE}[tls]\nca = \"ca.pem\"\ncert = \"c.pem\"\nkey = \"c.key\"\n[retention]\n{bad}\n"
+            ));
+            let error = NodeConfig::load(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|c| c.retention.policy().map(|_| ()).map_err(|e| e.to_string()))
                 .unwrap_err();
             assert!(error.contains(named), "{error}");
         }

@@ -84,7 +84,14 @@ pub(crate) async fn run(config_path: &Path) -> Result<(), Error> {
                 .map_or(defaults.kib_per_peer_per_day, |m| m.saturating_mul(1024)),
         ),
     );
-    delivery = delivery.with_disclosure(config.disclosure.rules()?);
+    delivery = delivery
+        .with_disclosure(config.disclosure.rules()?)
+        .with_retention(config.retention.policy()?);
+    let retention_every = match config.retention.check_every_s {
+        Some(0) => None,
+        Some(s) => Some(std::time::Duration::from_secs(s)),
+        None => Some(lintas_grpc::DEFAULT_RETENTION_EVERY),
+    };
     let witness_every = match config.witness_every_s {
         Some(0) => None,
         Some(s) => Some(std::time::Duration::from_secs(s)),
@@ -93,7 +100,8 @@ pub(crate) async fn run(config_path: &Path) -> Result<(), Error> {
     let mut builder = Node::builder(agency, key)
         .roster(roster)
         .delivery(delivery)
-        .witness_every(witness_every);
+        .witness_every(witness_every)
+        .retention_every(retention_every);
     if let Some(pg) = &config.postgres {
         let mut store = lintas_grpc::PostgresConfig::new(pg.url.clone(), pg.replica.clone());
         if let Some(secs) = pg.lease_seconds {

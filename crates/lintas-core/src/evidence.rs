@@ -115,6 +115,7 @@ fn kind_to_wire(kind: LogEntryKind) -> pb::LogEntryKind {
         LogEntryKind::NoticeReceived => pb::LogEntryKind::NoticeReceived,
         LogEntryKind::Receipt => pb::LogEntryKind::Receipt,
         LogEntryKind::Custody => pb::LogEntryKind::Custody,
+        LogEntryKind::Purged => pb::LogEntryKind::Purged,
     }
 }
 

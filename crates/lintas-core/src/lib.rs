@@ -73,6 +73,7 @@ pub mod offline;
 pub mod pb;
 pub mod place;
 pub mod receipt;
+pub mod retention;
 pub mod roster;
 pub mod signing;
 pub mod time;

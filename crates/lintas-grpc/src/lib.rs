@@ -52,4 +52,7 @@ pub use lintas_node::{
     AttachmentConfig, DeliveryConfig, HistoryError, InboxError, ReceivedNotice, Refusal,
 };
 pub use lintas_store::PostgresConfig;
-pub use node::{DEFAULT_WITNESS_EVERY, Limits, Node, NodeBuilder, NodeError, NodeHandle};
+pub use node::{
+    DEFAULT_RETENTION_EVERY, DEFAULT_WITNESS_EVERY, Limits, Node, NodeBuilder, NodeError,
+    NodeHandle,
+};

@@ -182,7 +182,12 @@ pub struct NodeBuilder {
     metrics: Option<TcpListener>,
     handler: Option<(u64, NoticeHandler)>,
     witness_every: Option<Duration>,
+    retention_every: Option<Duration>,
 }
+
+/// How often a node looks for personal data past its retention period,
+/// unless told otherwise ([`NodeBuilder::retention_every`]).
+pub const DEFAULT_RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
 /// A function the embedding agency gives to receive verified notices.
 type NoticeHandler = Box<dyn FnMut(crate::ReceivedNotice) + Send + 'static>;
@@ -217,6 +222,7 @@ impl Node {
             metrics: None,
             handler: None,
             witness_every: Some(DEFAULT_WITNESS_EVERY),
+            retention_every: Some(DEFAULT_RETENTION_EVERY),
         }
     }
 }
@@ -308,6 +314,14 @@ impl NodeBuilder {
     /// How deliveries to peers are paced (window, batch size, backoff).
     pub fn delivery(mut self, delivery: DeliveryConfig) -> Self {
         self.delivery = delivery;
+        self
+    }
+
+    /// How often the node removes the personal data of notices past their
+    /// retention period (docs/PROTOCOL.md section 14.6): every hour by
+    /// default, and once at start; `None` never (the operator then runs it).
+    pub fn retention_every(mut self, every: Option<Duration>) -> Self {
+        self.retention_every = every;
         self
     }
 
@@ -461,6 +475,10 @@ impl NodeBuilder {
                 Arc::clone(&transport),
             );
             tasks.spawn(async move { engine.run_attachment_fetch(transport, stop).await });
+        }
+        if let Some(every) = self.retention_every {
+            let (engine, stop) = (state.engine.clone(), shutdown.clone());
+            tasks.spawn(async move { engine.run_retention(every, stop).await });
         }
         let engine = state.engine.clone();
         let stop = shutdown.clone();

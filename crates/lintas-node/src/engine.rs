@@ -73,6 +73,8 @@ pub(crate) struct Inner {
     pub(crate) attachment_wake: Notify,
     /// Which protected parts each recipient is given.
     pub(crate) disclosure: crate::disclosure::DisclosureRules,
+    /// How long personal data is kept.
+    pub(crate) retention: lintas_core::retention::RetentionPolicy,
 }
 
 impl std::fmt::Debug for Inner {
@@ -146,6 +148,7 @@ impl Engine {
                 witnessing: Mutex::new(crate::witness::Witnessing::default()),
                 attachments: delivery.attachments,
                 disclosure: delivery.disclosure,
+                retention: delivery.retention,
                 attachment_quota,
                 attachment_wake: Notify::new(),
             }),
@@ -341,6 +344,7 @@ pub(crate) fn stored(
         delivered_by: delivered_by.to_string(),
         created_at_nanos: body.created_at.subsec_nanos(),
         given: Vec::new(),
+        tombstone: Vec::new(),
     }
 }
 

@@ -61,6 +61,13 @@ impl Engine {
             notices: Vec::with_capacity(stored.len()),
         };
         let mut missing = Vec::new();
+        let (purged, stored): (Vec<_>, Vec<_>) =
+            stored.into_iter().partition(|(_, n)| n.is_purged());
+        for (id, _) in purged {
+            missing.push(format!(
+                "notice {id}: its personal data was removed under the retention rules (its tombstone and PURGED log entry remain)"
+            ));
+        }
         for (i, (id, notice)) in stored.into_iter().enumerate() {
             let sent = notice.sender == self.agency().as_str();
             // Logs commit to the signed part only (what every holder logs).

@@ -124,6 +124,11 @@ fn follow(engine: Engine, after: u64) -> impl Stream<Item = Result<ReceivedNotic
             }
             for entry in batch {
                 cursor = entry.cursor;
+                if entry.notice.is_purged() {
+                    // Removed under retention before the case system read
+                    // it: nothing left to hand over.
+                    continue;
+                }
                 let item = SignedNotice::decode(&entry.notice.envelope)
                     .map_err(|e| e.to_string())
                     .and_then(|envelope| {

@@ -81,6 +81,7 @@ mod quota;
 mod receive;
 mod refusal;
 mod replicas;
+mod retention;
 pub mod schedule;
 mod transport;
 mod withheld;
@@ -99,6 +100,7 @@ pub use query::{Overdue, Page, TimelineEntry};
 pub use quota::PeerQuotas;
 pub use receive::{Accepted, Inbound};
 pub use refusal::{Refusal, RefusalClass};
+pub use retention::PurgeReport;
 pub use schedule::{DeliveryConfig, PeerStatus};
 pub use transport::{
     Answer, Fault, MemoryNetwork, MemoryTransport, Outbound, PeerCall, PeerRefused, Transport,

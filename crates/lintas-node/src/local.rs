@@ -152,6 +152,11 @@ impl Engine {
             .notice(&id)?
             .filter(|n| n.direction == Direction::Received as i32)
             .ok_or_else(|| Refusal::NotFound(format!("no received notice {id}")))?;
+        if notice.is_purged() {
+            return Err(Refusal::NotFound(format!(
+                "notice {id}: its personal data was removed under the retention rules"
+            )));
+        }
         let unreadable = |detail: String| {
             Refusal::Store(StoreError::Corrupt {
                 what: format!("notice {id}"),

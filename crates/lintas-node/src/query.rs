@@ -103,7 +103,9 @@ impl Engine {
         let notice = self.store().notice(&id)?;
         match notice {
             Some(n)
-                if n.sender == peer.as_str() || n.recipients.iter().any(|r| r == peer.as_str()) =>
+                if !n.is_purged()
+                    && (n.sender == peer.as_str()
+                        || n.recipients.iter().any(|r| r == peer.as_str())) =>
             {
                 // A peer gets the parts it was given, never more.
                 let given = crate::delivery::commitments(&n.given_to(peer.as_str()));
@@ -158,6 +160,9 @@ impl Engine {
         self.store()
             .case_notices(case.as_str())?
             .into_iter()
+            // A notice whose personal data was removed has no envelope
+            // left to show (its tombstone is in the store and the log).
+            .filter(|(_, notice)| !notice.is_purged())
             .map(|(id, notice)| self.timeline_entry(id, notice))
             .collect()
     }

@@ -52,6 +52,8 @@ pub struct DeliveryConfig {
     /// Which protected parts each recipient of this node's notices is
     /// given.
     pub disclosure: crate::disclosure::DisclosureRules,
+    /// How long personal data is kept (docs/PROTOCOL.md section 14.6).
+    pub retention: lintas_core::retention::RetentionPolicy,
 }
 
 impl Default for DeliveryConfig {
@@ -68,11 +70,18 @@ impl Default for DeliveryConfig {
             replica_poll: Duration::from_secs(1),
             attachments: crate::attachments::AttachmentConfig::default(),
             disclosure: crate::disclosure::DisclosureRules::default(),
+            retention: lintas_core::retention::RetentionPolicy::default(),
         }
     }
 }
 
 impl DeliveryConfig {
+    /// The same with other retention periods.
+    pub fn with_retention(mut self, retention: lintas_core::retention::RetentionPolicy) -> Self {
+        self.retention = retention;
+        self
+    }
+
     /// The same with other disclosure rules.
     pub fn with_disclosure(mut self, disclosure: crate::disclosure::DisclosureRules) -> Self {
         self.disclosure = disclosure;

@@ -699,6 +699,50 @@ impl Backend for Embedded {
     ///
     /// # Errors
     /// Database failure or a damaged record.
+    fn notices_after(
+        &self,
+        after: Option<&NoticeId>,
+        limit: usize,
+    ) -> Result<Vec<(NoticeId, StoredNotice)>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let notices = txn.open_table(NOTICES).map_err(db)?;
+        let rows = match after {
+            Some(id) => notices.range::<&[u8]>(id.as_bytes().as_slice()..),
+            None => notices.range::<&[u8]>(..),
+        }
+        .map_err(db)?;
+        let mut out = Vec::with_capacity(limit.min(1024));
+        for row in rows {
+            let (key, n) = row.map_err(db)?;
+            let id = notice_id(key.value(), "notice key")?;
+            if Some(&id) == after {
+                continue;
+            }
+            if out.len() == limit {
+                break;
+            }
+            out.push((id, decode(n.value(), "notice")?));
+        }
+        Ok(out)
+    }
+
+    fn compact(&self) -> Result<(), StoreError> {
+        let mut guard = self.db.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(database) = guard.as_mut() {
+            // Each call moves what it can; repeat until nothing moves.
+            for _ in 0..64 {
+                match database.compact() {
+                    Ok(true) => continue,
+                    Ok(false) => break,
+                    Err(e) => {
+                        return Err(StoreError::Database(e.into()));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn all_notices(&self) -> Result<Vec<(NoticeId, StoredNotice)>, StoreError> {
         let txn = self.db()?.begin_read().map_err(db)?;
         let notices = txn.open_table(NOTICES).map_err(db)?;

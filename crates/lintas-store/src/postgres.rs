@@ -900,6 +900,38 @@ impl Backend for Postgres {
         })
     }
 
+    fn notices_after(
+        &self,
+        after: Option<&NoticeId>,
+        limit: usize,
+    ) -> Result<Vec<(NoticeId, StoredNotice)>, StoreError> {
+        let after: Vec<u8> = after.map(|a| a.as_bytes().to_vec()).unwrap_or_default();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(async |c| {
+            let rows = c
+                .query(
+                    "SELECT id, record FROM lintas_notices WHERE id > $1 ORDER BY id LIMIT $2",
+                    &[&after, &limit],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        id_of(r.try_get(0)?, "notice key")?,
+                        decode(r.try_get::<_, &[u8]>(1)?, "notice")?,
+                    ))
+                })
+                .collect()
+        })
+    }
+
+    fn compact(&self) -> Result<(), StoreError> {
+        self.read(async |c| {
+            c.client.batch_execute("VACUUM lintas_notices").await?;
+            Ok(())
+        })
+    }
+
     fn all_notices(&self) -> Result<Vec<(NoticeId, StoredNotice)>, StoreError> {
         self.read(async |c| {
             let rows = c

@@ -63,6 +63,10 @@ pub struct StoredNotice {
     /// was given (docs/PROTOCOL.md section 14.3).
     #[prost(message, repeated, tag = "14")]
     pub given: Vec<GivenParts>,
+    /// Set once the notice's personal data was removed (docs/PROTOCOL.md
+    /// section 14.6): the encoded `Tombstone`; `envelope` is then empty.
+    #[prost(bytes = "vec", tag = "15")]
+    pub tombstone: Vec<u8>,
 }
 
 /// The protected parts of a notice one recipient was given.
@@ -77,6 +81,12 @@ pub struct GivenParts {
 }
 
 impl StoredNotice {
+    /// Whether the notice's personal data was removed: only the tombstone
+    /// and the index fields are left.
+    pub fn is_purged(&self) -> bool {
+        !self.tombstone.is_empty()
+    }
+
     /// The commitments `recipient` was given, as recorded (none if not
     /// recorded).
     pub fn given_to(&self, recipient: &str) -> Vec<Vec<u8>> {

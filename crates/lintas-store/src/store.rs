@@ -95,6 +95,12 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug {
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, NoticeId, StoredNotice)>, StoreError>;
     fn all_notices(&self) -> Result<Vec<(NoticeId, StoredNotice)>, StoreError>;
+    fn notices_after(
+        &self,
+        after: Option<&NoticeId>,
+        limit: usize,
+    ) -> Result<Vec<(NoticeId, StoredNotice)>, StoreError>;
+    fn compact(&self) -> Result<(), StoreError>;
     fn deadlines_until(
         &self,
         until: i64,
@@ -557,6 +563,31 @@ impl Store {
     /// Database failure or a damaged record.
     pub fn all_notices(&self) -> Result<Vec<(NoticeId, StoredNotice)>, StoreError> {
         self.guarded("all_notices", |b| b.all_notices())
+    }
+
+    /// Up to `limit` stored notices in id order, after `after` (from the
+    /// first when `None`): a page of a walk over every notice.
+    ///
+    /// # Errors
+    /// Database failure or a damaged record.
+    pub fn notices_after(
+        &self,
+        after: Option<&NoticeId>,
+        limit: usize,
+    ) -> Result<Vec<(NoticeId, StoredNotice)>, StoreError> {
+        self.guarded("notices_after", |b| b.notices_after(after, limit))
+    }
+
+    /// Gives back the space of removed records, so that what was removed
+    /// (personal data past its retention) is no longer in the store's
+    /// files: the embedded file is compacted (reads and writes wait
+    /// meanwhile); PostgreSQL vacuums the notices table (its write-ahead
+    /// log and backups follow the database's own retention).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn compact(&self) -> Result<(), StoreError> {
+        self.guarded("compact", |b| b.compact())
     }
 
     /// Up to `limit` notices whose response deadline is at or before

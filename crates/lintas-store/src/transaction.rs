@@ -20,6 +20,7 @@ pub(crate) trait Changes {
     /// Stores a notice this node signed (with its case and deadline
     /// indexes); false, changing nothing, if the id is stored.
     fn store_sent(&self, id: &NoticeId, notice: &StoredNotice) -> Result<bool, StoreError>;
+    fn replace_notice(&self, id: &NoticeId, notice: &StoredNotice) -> Result<(), StoreError>;
     fn record_received(
         &self,
         id: &NoticeId,
@@ -166,6 +167,17 @@ impl<'t> Transaction<'t> {
                     .enqueue(OutboxEntry::delivery(id, notice, recipient, priority))
             })
             .collect()
+    }
+
+    /// Replaces a stored notice's record with `purged` (its envelope removed,
+    /// its tombstone set) and appends the PURGED log entry naming the
+    /// tombstone, in this transaction.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn purge(&self, id: &NoticeId, purged: &StoredNotice) -> Result<(), StoreError> {
+        self.changes.replace_notice(id, purged)?;
+        self.log(LogEntryKind::Purged, id, &purged.tombstone)
     }
 
     /// Stores a verified received notice, its inbox entry and the ACCEPTED

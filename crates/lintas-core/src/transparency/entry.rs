@@ -23,6 +23,9 @@ pub enum LogEntryKind {
     Receipt,
     /// A custody entry this node signed.
     Custody,
+    /// The personal data of a notice was removed: the entry names the
+    /// tombstone (docs/PROTOCOL.md section 14.6).
+    Purged,
 }
 
 impl LogEntryKind {
@@ -34,6 +37,7 @@ impl LogEntryKind {
             Ok(pb::LogEntryKind::NoticeReceived) => Some(LogEntryKind::NoticeReceived),
             Ok(pb::LogEntryKind::Receipt) => Some(LogEntryKind::Receipt),
             Ok(pb::LogEntryKind::Custody) => Some(LogEntryKind::Custody),
+            Ok(pb::LogEntryKind::Purged) => Some(LogEntryKind::Purged),
             _ => None,
         }
     }
@@ -74,6 +78,7 @@ impl LogEntry {
             LogEntryKind::NoticeReceived => pb::LogEntryKind::NoticeReceived,
             LogEntryKind::Receipt => pb::LogEntryKind::Receipt,
             LogEntryKind::Custody => pb::LogEntryKind::Custody,
+            LogEntryKind::Purged => pb::LogEntryKind::Purged,
         };
         pb::LogEntry {
             kind: kind as i32,

@@ -251,6 +251,20 @@ impl Changes for EmbeddedChanges<'_> {
         Ok(true)
     }
 
+    /// Overwrites a stored notice's record (its indexes stay: case id,
+    /// times and deadline do not change).
+    ///
+    /// # Errors
+    /// Database failure.
+    fn replace_notice(&self, id: &NoticeId, notice: &StoredNotice) -> Result<(), StoreError> {
+        self.notices(|notices| {
+            notices
+                .insert(id.as_bytes().as_slice(), notice.encode_to_vec().as_slice())
+                .map_err(db)?;
+            Ok(())
+        })
+    }
+
     /// Stores a verified received notice, its inbox entry and the ACCEPTED
     /// receipt answering it, unless the id is already known: then nothing
     /// changes and the original receipt is returned.

@@ -227,6 +227,14 @@ impl Changes for PgChanges<'_, '_> {
         self.insert_notice(id, notice)
     }
 
+    fn replace_notice(&self, id: &NoticeId, notice: &StoredNotice) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE lintas_notices SET record = $2 WHERE id = $1",
+            &[&id.as_bytes().as_slice(), &notice.encode_to_vec()],
+        )?;
+        Ok(())
+    }
+
     fn record_received(
         &self,
         id: &NoticeId,
