@@ -10,6 +10,7 @@ mod disclosure_nodes;
 mod disclosure_vectors;
 mod ed25519;
 mod engine;
+mod erasure;
 mod evidence;
 mod evidence_vectors;
 mod faults;

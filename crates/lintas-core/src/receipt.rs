@@ -85,6 +85,28 @@ impl Receipt {
         }
     }
 
+    /// A receipt for a notice known only by its body digest (a holder
+    /// that kept the notice's tombstone, not its envelope).
+    pub fn for_digest(
+        notice_id: NoticeId,
+        body_sha256: [u8; 32],
+        receiver: AgencyId,
+        stage: ReceiptStage,
+        at: Timestamp,
+    ) -> Self {
+        Receipt {
+            notice_id,
+            body_sha256,
+            receiver,
+            stage,
+            at,
+            note: None,
+            reason: None,
+            refer_to: None,
+            forwarded_to: Vec::new(),
+        }
+    }
+
     /// Checks the rules that tie the stage to the fields it needs.
     ///
     /// # Errors

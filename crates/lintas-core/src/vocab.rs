@@ -993,6 +993,9 @@ closed_enum! {
         NotCompetent = NotCompetent,
         /// Forwarded to other agencies.
         Forwarded = Forwarded,
+        /// The holder removed the notice's personal data after its sender
+        /// withdrew it.
+        Erased = Erased,
     }
 }
 
@@ -1010,9 +1013,12 @@ impl ReceiptStage {
     }
 
     /// Whether a case system may report this stage through its node
-    /// (ACCEPTED and FORWARDED are signed by the node itself).
+    /// (ACCEPTED, FORWARDED and ERASED are signed by the node itself).
     pub fn reported_by_case_system(self) -> bool {
-        !matches!(self, ReceiptStage::Accepted | ReceiptStage::Forwarded)
+        !matches!(
+            self,
+            ReceiptStage::Accepted | ReceiptStage::Forwarded | ReceiptStage::Erased
+        )
     }
 }
 

@@ -65,6 +65,7 @@ enum Plan {
         receipt: Box<SignedReceipt>,
         withheld: Withheld,
         attachments: Vec<AttachmentRef>,
+        erasure: Option<Box<crate::erasure::Erasure>>,
     },
     Receipt {
         id: NoticeId,
@@ -197,7 +198,10 @@ impl Engine {
         let me = self.agency();
         let body = &verified.body;
         let relayed = &body.sender != peer;
-        if relayed && !(body.handling.may_forward && body.recipients.contains(peer)) {
+        if relayed
+            && !(body.handling.may_forward && body.recipients.contains(peer))
+            && !self.relayed_withdrawal(peer, body)
+        {
             return Plan::Refused(Refusal::SenderNotPeer {
                 what: "notice",
                 signer: body.sender.to_string(),
@@ -238,6 +242,7 @@ impl Engine {
                 receipt: Box::new(receipt),
                 withheld: crate::withheld::carried(&verified.body),
                 attachments: verified.body.attachments.clone(),
+                erasure: self.erasure_for(verified.id, &verified.body, now),
             },
             Err(e) => Plan::Refused(Refusal::invalid(e, "receipt")),
         }
@@ -264,13 +269,24 @@ impl Engine {
             Ok(None) => return not_yours(),
             Err(e) => return Plan::Refused(e.into()),
         };
-        if notice.direction != Direction::Sent as i32
-            || !notice.recipients.iter().any(|r| r == peer.as_str())
-        {
+        let holder = notice.recipients.iter().any(|r| r == peer.as_str())
+            || self
+                .forwarded_holders(&id)
+                .is_ok_and(|h| h.iter().any(|a| a == peer.as_str()));
+        if notice.direction != Direction::Sent as i32 || !holder {
             return not_yours();
         }
-        match SignedNotice::decode(&notice.envelope) {
-            Ok(envelope) if body_digest(&envelope) == receipt.body_sha256 => Plan::Receipt {
+        let digest = if notice.is_purged() {
+            lintas_core::retention::Tombstone::decode(&notice.tombstone)
+                .map(|t| t.body_sha256)
+                .map_err(|e| e.to_string())
+        } else {
+            SignedNotice::decode(&notice.envelope)
+                .map(|e| body_digest(&e))
+                .map_err(|e| e.to_string())
+        };
+        match digest {
+            Ok(digest) if digest == receipt.body_sha256 => Plan::Receipt {
                 id,
                 stage: receipt.stage.to_wire() as u8,
                 receiver: peer.to_string(),
@@ -330,12 +346,14 @@ impl Engine {
                     receipt,
                     withheld,
                     attachments,
+                    erasure,
                 } => WriteItem::Notice(
                     *id,
                     record.clone(),
                     receipt.encode(),
                     withheld.clone(),
                     attachments.clone(),
+                    erasure.clone(),
                 ),
                 Plan::Receipt {
                     id,
@@ -351,14 +369,18 @@ impl Engine {
             .commit
             .write(move |txn| {
                 let mut outcomes = Vec::with_capacity(records.len());
+                let mut queued = Vec::new();
                 for record in &records {
                     outcomes.push(match record {
-                        WriteItem::Notice(id, notice, receipt, withheld, attachments) => {
+                        WriteItem::Notice(id, notice, receipt, withheld, attachments, erasure) => {
                             let outcome =
                                 txn.record_received(id, notice, &me, accepted_stage, receipt)?;
                             crate::withheld::record(txn, withheld)?;
                             if matches!(outcome, ReceiveOutcome::New { .. }) {
                                 Engine::want_attachments(txn, id, &notice.sender, attachments)?;
+                                if let Some(erasure) = erasure {
+                                    queued.extend(Engine::apply_erasure(txn, &me, erasure)?);
+                                }
                             }
                             Some(outcome)
                         }
@@ -369,14 +391,21 @@ impl Engine {
                         WriteItem::Nothing => None,
                     });
                 }
-                Ok(outcomes)
+                Ok((outcomes, queued))
             })
             .await;
         if wants_attachments && result.is_ok() {
             self.inner.attachment_wake.notify_one();
         }
         match result {
-            Ok(outcomes) => {
+            Ok((outcomes, queued)) => {
+                if !queued.is_empty() {
+                    info!(
+                        entries = queued.len(),
+                        "withdrawn notice erased; its sender is told"
+                    );
+                    self.queue(&queued);
+                }
                 let mut newest = None;
                 for ((i, plan), outcome) in writes.into_iter().zip(outcomes) {
                     answers[i] = Some(match (plan, outcome) {
@@ -457,6 +486,7 @@ enum WriteItem {
         Vec<u8>,
         Withheld,
         Vec<AttachmentRef>,
+        Option<Box<crate::erasure::Erasure>>,
     ),
     Receipt(NoticeId, u8, String, Vec<u8>),
     Nothing,

@@ -115,6 +115,19 @@ pub(crate) fn split_cosigned(value: &[u8]) -> Result<(u64, &[u8]), StoreError> {
     Ok((u64::from_be_bytes(size), &value[8..]))
 }
 
+/// Compacts until nothing more moves.
+fn compact_fully(database: &mut Database) -> Result<(), StoreError> {
+    for _ in 0..64 {
+        if !database
+            .compact()
+            .map_err(|e| StoreError::Database(e.into()))?
+        {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// The page cache a store keeps in memory unless told otherwise.
 pub const DEFAULT_CACHE_BYTES: usize = 32 * 1024 * 1024;
 
@@ -728,19 +741,12 @@ impl Backend for Embedded {
 
     fn compact(&self) -> Result<(), StoreError> {
         let mut guard = self.db.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(database) = guard.as_mut() {
-            // Each call moves what it can; repeat until nothing moves.
-            for _ in 0..64 {
-                match database.compact() {
-                    Ok(true) => continue,
-                    Ok(false) => break,
-                    Err(e) => {
-                        return Err(StoreError::Database(e.into()));
-                    }
-                }
-            }
-        }
-        Ok(())
+        let Some(database) = guard.as_mut() else {
+            return Err(StoreError::Closed);
+        };
+        // Pages freed by the purge move out of the file: compaction fills
+        // free space with pages from the end and truncates it.
+        compact_fully(database)
     }
 
     fn all_notices(&self) -> Result<Vec<(NoticeId, StoredNotice)>, StoreError> {

@@ -21,6 +21,7 @@ pub(crate) trait Changes {
     /// indexes); false, changing nothing, if the id is stored.
     fn store_sent(&self, id: &NoticeId, notice: &StoredNotice) -> Result<bool, StoreError>;
     fn replace_notice(&self, id: &NoticeId, notice: &StoredNotice) -> Result<(), StoreError>;
+    fn notice(&self, id: &NoticeId) -> Result<Option<StoredNotice>, StoreError>;
     fn record_received(
         &self,
         id: &NoticeId,
@@ -176,6 +177,14 @@ impl<'t> Transaction<'t> {
     /// # Errors
     /// Database failure.
     pub fn purge(&self, id: &NoticeId, purged: &StoredNotice) -> Result<(), StoreError> {
+        // First the same record with every envelope byte zeroed, then the
+        // purged one: a database that rewrites a page in place leaves what
+        // follows a shrunk record in the page's slack, and those bytes are
+        // then zeros, not the notice.
+        if let Some(mut zeroed) = self.changes.notice(id)? {
+            zeroed.envelope.iter_mut().for_each(|b| *b = 0);
+            self.changes.replace_notice(id, &zeroed)?;
+        }
         self.changes.replace_notice(id, purged)?;
         self.log(LogEntryKind::Purged, id, &purged.tombstone)
     }

@@ -227,6 +227,16 @@ impl Changes for EmbeddedChanges<'_> {
     ///
     /// # Errors
     /// Database failure.
+    fn notice(&self, id: &NoticeId) -> Result<Option<StoredNotice>, StoreError> {
+        self.notices(|notices| {
+            notices
+                .get(id.as_bytes().as_slice())
+                .map_err(db)?
+                .map(|v| crate::embedded::decode(v.value(), &format!("notice {id}")))
+                .transpose()
+        })
+    }
+
     fn has_notice(&self, id: &NoticeId) -> Result<bool, StoreError> {
         self.notices(|notices| Ok(notices.get(id.as_bytes().as_slice()).map_err(db)?.is_some()))
     }

@@ -215,6 +215,21 @@ impl Changes for PgChanges<'_, '_> {
         Ok(())
     }
 
+    fn notice(&self, id: &NoticeId) -> Result<Option<StoredNotice>, StoreError> {
+        let row = self.query_opt(
+            "SELECT record FROM lintas_notices WHERE id = $1",
+            &[&id.as_bytes().as_slice()],
+        )?;
+        row.map(|r| {
+            let bytes: Vec<u8> = r.try_get(0)?;
+            StoredNotice::decode(bytes.as_slice()).map_err(|e| StoreError::Corrupt {
+                what: format!("notice {id}"),
+                detail: e.to_string(),
+            })
+        })
+        .transpose()
+    }
+
     fn has_notice(&self, id: &NoticeId) -> Result<bool, StoreError> {
         let row = self.query_opt(
             "SELECT 1 FROM lintas_notices WHERE id = $1",

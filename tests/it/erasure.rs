@@ -1,0 +1,228 @@
+//! Erasure on withdrawal (docs/PROTOCOL.md section 14.7): when Indonesia
+//! withdraws a notice, Cambodia (a recipient) and the Indonesian police (to
+//! which Cambodia forwarded it, and which is offline at the time) remove its
+//! personal data and confirm with signed ERASED receipts; Indonesia lists
+//! who has and has not confirmed.
+
+use lintas_core::case::{Contact, Contacts, MedicalDetails};
+use lintas_core::disclosure::Protected;
+use lintas_core::ids::PhoneNumber;
+use lintas_core::ids::{AgencyId, NoticeId};
+use lintas_core::notice::{CaseUpdate, Handling, NoticeBody, NoticeContent, Withdrawal};
+use lintas_core::pb;
+use lintas_core::receipt::SignedReceipt;
+use lintas_core::text::Text;
+use lintas_core::time::Timestamp;
+use lintas_core::vocab::ContactRelation;
+use lintas_core::vocab::{LegalBasis, Priority, Purpose, ReceiptStage, Tlp};
+use lintas_testkit::devnet::DevNet;
+use lintas_testkit::scenario;
+use lintas_testkit::world::{self, IDN_KEMLU, IDN_POLRI, KHM_POLICE};
+
+use crate::nodes::{draft, eventually};
+
+const MEDICAL: &str = "Dengue fever, discharged from hospital on Monday";
+const PHONE: &str = "+6281277776666";
+
+fn agency(id: &str) -> AgencyId {
+    AgencyId::parse(id).unwrap()
+}
+
+async fn submit(net: &DevNet, body: &NoticeBody) -> NoticeId {
+    let submitted = net
+        .case_system(IDN_KEMLU)
+        .await
+        .unwrap()
+        .submit_notice(pb::SubmitNoticeRequest {
+            draft: Some(draft(body)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    NoticeId::from_bytes(submitted.notice_id.as_slice().try_into().unwrap())
+}
+
+/// The stages `holder` reported to Indonesia for `id`.
+async fn reported(net: &DevNet, id: NoticeId, holder: &str) -> Vec<i32> {
+    net.node(IDN_KEMLU)
+        .receipts(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(_, receiver, _)| receiver == holder)
+        .map(|(stage, _, _)| i32::from(stage))
+        .collect()
+}
+
+fn confirmed(net: &DevNet, id: NoticeId) -> Vec<(String, bool)> {
+    net.node(IDN_KEMLU)
+        .engine()
+        .erasure_status(id)
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.holder, c.confirmed))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawal_erases_the_notice_at_every_holder_who_confirms_even_after_being_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = DevNet::start(&[IDN_KEMLU, KHM_POLICE, IDN_POLRI], dir.path())
+        .await
+        .unwrap();
+    let now = Timestamp::now();
+    let mut case = scenario::scam_case(now);
+    case.victims[0].medical = Some(Protected::new(MedicalDetails::new(Text::en(MEDICAL))));
+    case.victims[0].contacts = Some(Protected::new(Contacts(vec![Contact::by_phone(
+        ContactRelation::Family,
+        Some("Her brother".to_owned()),
+        PhoneNumber::parse(PHONE).unwrap(),
+    )])));
+    let case_id = case.case_id.clone();
+    let update = NoticeBody::new(
+        agency(IDN_KEMLU),
+        1,
+        now,
+        now.plus_seconds(30 * 86_400),
+        vec![agency(KHM_POLICE)],
+        Handling::new(Tlp::Amber, Priority::High)
+            .forwardable()
+            .for_purpose(Purpose::Rescue, LegalBasis::VitalInterest),
+        NoticeContent::CaseUpdate(CaseUpdate::new(case, Text::en("V-001 is in hospital."))),
+    )
+    .about_case(case_id.clone());
+    let id = submit(&net, &update).await;
+    let accepted = ReceiptStage::Accepted.to_wire();
+    eventually("Cambodia accepted", || async {
+        reported(&net, id, KHM_POLICE).await.contains(&accepted)
+    })
+    .await;
+    // Cambodia forwards it to the Indonesian police, which its rules give
+    // the contacts (origin police) but not the medical details.
+    net.node(KHM_POLICE)
+        .engine()
+        .forward(id, vec![agency(IDN_POLRI)], Timestamp::now())
+        .await
+        .unwrap();
+    let forwarded = ReceiptStage::Forwarded.to_wire();
+    eventually("Indonesia heard of the forward", || async {
+        reported(&net, id, KHM_POLICE).await.contains(&forwarded)
+    })
+    .await;
+    eventually("the Indonesian police hold the notice", || async {
+        net.node(IDN_POLRI)
+            .engine()
+            .store()
+            .notice(&id)
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    assert_eq!(
+        confirmed(&net, id),
+        vec![
+            (KHM_POLICE.to_owned(), false),
+            (IDN_POLRI.to_owned(), false)
+        ]
+    );
+
+    // The Indonesian police go offline; Indonesia's foreign ministry
+    // withdraws the notice.
+    net.stop(IDN_POLRI).await.unwrap();
+    let mut withdrawal = NoticeBody::new(
+        agency(IDN_KEMLU),
+        2,
+        Timestamp::now(),
+        Timestamp::now().plus_seconds(30 * 86_400),
+        vec![agency(KHM_POLICE)],
+        Handling::new(Tlp::Amber, Priority::High),
+        NoticeContent::Withdrawal(Withdrawal::new(
+            id,
+            Text::en("Sent about the wrong person: erase it."),
+        )),
+    );
+    withdrawal.case_id = Some(case_id);
+    let withdrawal_id = submit(&net, &withdrawal).await;
+    let erased = ReceiptStage::Erased.to_wire();
+    eventually("Cambodia confirmed", || async {
+        reported(&net, id, KHM_POLICE).await.contains(&erased)
+    })
+    .await;
+    assert_eq!(
+        confirmed(&net, id),
+        vec![(KHM_POLICE.to_owned(), true), (IDN_POLRI.to_owned(), false)]
+    );
+    let cambodia = net.node(KHM_POLICE).engine();
+    let tombstone = cambodia.tombstone(id).unwrap().unwrap();
+    assert_eq!(tombstone.retention_days, 0, "an erasure, not retention");
+
+    // Back online, the police get the withdrawal from Cambodia and confirm.
+    net.restart(IDN_POLRI).await.unwrap();
+    eventually("the Indonesian police confirmed", || async {
+        reported(&net, id, IDN_POLRI).await.contains(&erased)
+    })
+    .await;
+    assert!(confirmed(&net, id).iter().all(|(_, c)| *c));
+    assert!(
+        net.node(IDN_POLRI)
+            .engine()
+            .tombstone(id)
+            .unwrap()
+            .is_some()
+    );
+
+    // Each confirmation is signed by the holder and names the notice's body.
+    let roster = world::trusted_roster();
+    for (stage, receiver, bytes) in net.node(IDN_KEMLU).receipts(id).await.unwrap() {
+        if i32::from(stage) != erased {
+            continue;
+        }
+        let receipt = roster
+            .verify_receipt(&SignedReceipt::decode(&bytes).unwrap(), Timestamp::now())
+            .unwrap();
+        assert_eq!(receipt.receiver.as_str(), receiver);
+        assert_eq!(receipt.body_sha256, tombstone.body_sha256);
+    }
+    // A second delivery of the withdrawal changes nothing (no new receipt).
+    let before = net.node(IDN_KEMLU).receipts(id).await.unwrap().len();
+    let envelope = lintas_core::signing::SignedNotice::decode(
+        &net.node(IDN_KEMLU)
+            .engine()
+            .store()
+            .notice(&withdrawal_id)
+            .unwrap()
+            .unwrap()
+            .envelope,
+    )
+    .unwrap();
+    let again = net
+        .peer(IDN_KEMLU, KHM_POLICE)
+        .await
+        .unwrap()
+        .deliver(pb::DeliverRequest {
+            notice: Some(envelope.into()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(again.duplicate);
+
+    // The bytes are gone from both holders' files once compacted.
+    for at in [KHM_POLICE, IDN_POLRI] {
+        net.node(at).engine().store().compact().unwrap();
+        net.stop(at).await.unwrap();
+        let bytes = std::fs::read(net.store_path(&agency(at))).unwrap();
+        for secret in [MEDICAL, PHONE] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{secret} still in {at}'s store"
+            );
+        }
+    }
+    assert_eq!(
+        net.node(IDN_KEMLU).receipts(id).await.unwrap().len(),
+        before
+    );
+    net.shutdown().await;
+}
