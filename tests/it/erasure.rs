@@ -164,6 +164,19 @@ async fn a_withdrawal_erases_the_notice_at_every_holder_who_confirms_even_after_
     })
     .await;
     assert!(confirmed(&net, id).iter().all(|(_, c)| *c));
+    // The case system asks the same through the agency API.
+    let status = net
+        .case_system(IDN_KEMLU)
+        .await
+        .unwrap()
+        .get_erasure_status(pb::GetErasureStatusRequest {
+            notice_id: id.as_bytes().to_vec(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(status.holders.len(), 2);
+    assert!(status.holders.iter().all(|h| h.confirmed));
     assert!(
         net.node(IDN_POLRI)
             .engine()

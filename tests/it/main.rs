@@ -4,6 +4,7 @@
 //! engine on an in-memory network, and multi-node tests over gRPC.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod access_log;
 mod attachment_nodes;
 mod attachments;
 mod disclosure_nodes;

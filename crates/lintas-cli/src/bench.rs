@@ -19,14 +19,14 @@ use lintas_core::notice::{Handling, NoticeBody, NoticeContent, VictimStatusUpdat
 use lintas_core::pb;
 use lintas_core::time::Timestamp;
 use lintas_core::vocab::{AgencyKind, LegalTreatment, Priority, ReceiptStage, Tlp, VictimStatus};
-use lintas_grpc::pb::agency_api_client::AgencyApiClient;
+
 use lintas_grpc::pki::PemPair;
 use lintas_grpc::tls::TlsMaterial;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 use tokio::sync::Notify;
 use tokio_stream::StreamExt;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 
 use crate::Error;
 use crate::setup::{case_system_name, create, dns_name};
@@ -80,7 +80,7 @@ static WINDOW: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
 /// One node process and how to reach its agency API.
 struct Running {
     child: Child,
-    client: AgencyApiClient<Channel>,
+    client: lintas_grpc::AgencyClient,
 }
 
 /// A development network of node processes.
@@ -182,13 +182,13 @@ impl Net {
             id,
             Running {
                 child,
-                client: AgencyApiClient::new(channel),
+                client: lintas_grpc::agency_client(channel, bench_officer()?),
             },
         );
         Ok(())
     }
 
-    fn client(&self, i: usize) -> Result<AgencyApiClient<Channel>, Error> {
+    fn client(&self, i: usize) -> Result<lintas_grpc::AgencyClient, Error> {
         Ok(self
             .nodes
             .get(&self.agencies[i].0)
@@ -302,7 +302,7 @@ struct Receipts {
 impl Receipts {
     /// Follows `client`'s ACCEPTED receipts until the returned handle is
     /// aborted.
-    async fn follow(client: &mut AgencyApiClient<Channel>) -> Result<Arc<Receipts>, Error> {
+    async fn follow(client: &mut lintas_grpc::AgencyClient) -> Result<Arc<Receipts>, Error> {
         let receipts = Arc::new(Receipts::default());
         let mut stream = client
             .subscribe_receipts(pb::SubscribeReceiptsRequest {})
@@ -362,7 +362,7 @@ impl Receipts {
 /// Submits `bodies` through up to `concurrency` calls at once; returns the
 /// id and start time of each.
 async fn submit_all(
-    client: &AgencyApiClient<Channel>,
+    client: &lintas_grpc::AgencyClient,
     bodies: Vec<pb::NoticeBody>,
     concurrency: usize,
 ) -> Result<Vec<(Vec<u8>, Instant)>, Error> {
@@ -947,4 +947,9 @@ async fn growth(dir: &Path, quick: bool) -> Result<Value, Error> {
         }));
     }
     finish(net, json!({ "levels": rows })).await
+}
+
+/// The officer the load generator's case systems call as.
+fn bench_officer() -> Result<lintas_grpc::Officer, Error> {
+    lintas_grpc::Officer::new("lintas.bench").map_err(|e| e.to_string().into())
 }

@@ -7,11 +7,10 @@ use clap::Args;
 use lintas_core::notice::NoticeBody;
 use lintas_core::pb;
 use lintas_core::signing::SignedNotice;
-use lintas_grpc::pb::agency_api_client::AgencyApiClient;
 use lintas_grpc::pki::PemPair;
 use lintas_grpc::tls::TlsMaterial;
 use tokio_stream::StreamExt;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 
 use crate::Error;
 
@@ -33,6 +32,11 @@ pub(crate) struct Connection {
     /// This case system's key (PEM).
     #[arg(long)]
     key: PathBuf,
+    /// The officer on whose behalf this runs (a case-system user id,
+    /// logged by the node for every read of personal data); otherwise
+    /// LINTAS_OFFICER, otherwise the login name.
+    #[arg(long)]
+    officer: Option<String>,
 }
 
 fn read(path: &Path) -> Result<String, Error> {
@@ -87,7 +91,15 @@ pub(crate) async fn download<P>(
     Ok((file, count))
 }
 
-pub(crate) async fn connect(conn: &Connection) -> Result<AgencyApiClient<Channel>, Error> {
+pub(crate) async fn connect(conn: &Connection) -> Result<lintas_grpc::AgencyClient, Error> {
+    let officer = conn
+        .officer
+        .clone()
+        .or_else(|| std::env::var("LINTAS_OFFICER").ok())
+        .or_else(|| std::env::var("USER").ok())
+        .ok_or("--officer is required (or LINTAS_OFFICER, or a login name in USER)")?;
+    let officer =
+        lintas_grpc::Officer::new(&officer).map_err(|e| format!("--officer: {}", e.problem))?;
     let tls = TlsMaterial {
         ca_pem: read(&conn.ca)?,
         identity: PemPair {
@@ -100,7 +112,7 @@ pub(crate) async fn connect(conn: &Connection) -> Result<AgencyApiClient<Channel
         .connect()
         .await
         .map_err(|e| format!("cannot connect to {}: {e}", conn.node))?;
-    Ok(AgencyApiClient::new(channel))
+    Ok(lintas_grpc::agency_client(channel, officer))
 }
 
 pub(crate) fn status(e: tonic::Status) -> Error {
@@ -305,6 +317,64 @@ pub(crate) async fn dead_letters(conn: &Connection) -> Result<(), Error> {
         }
         page_token = page.next_page_token;
     }
+}
+
+pub(crate) async fn access_log(conn: &Connection, mut after: u64) -> Result<(), Error> {
+    let mut client = connect(conn).await?;
+    loop {
+        let records = client
+            .list_access_log(pb::ListAccessLogRequest {
+                after,
+                page_size: 1000,
+            })
+            .await
+            .map_err(status)?
+            .into_inner()
+            .records;
+        let Some(last) = records.last() else {
+            return Ok(());
+        };
+        after = last.number;
+        for r in records {
+            let at =
+                r.at.and_then(|t| lintas_core::time::Timestamp::from_unix(t.seconds).ok())
+                    .map(|t| t.to_string());
+            println!(
+                "{}",
+                serde_json::json!({
+                    "number": r.number,
+                    "at": at,
+                    "officer": r.officer,
+                    "case_system": r.case_system,
+                    "call": r.call,
+                    "case_id": r.case_id,
+                    "notices": r.notice_ids.iter().map(hex::encode).collect::<Vec<_>>(),
+                    "attachments": r.attachments.iter().map(hex::encode).collect::<Vec<_>>(),
+                })
+            );
+        }
+    }
+}
+
+pub(crate) async fn erasure_status(conn: &Connection, notice: &str) -> Result<(), Error> {
+    let id = lintas_core::ids::NoticeId::parse(notice)
+        .map_err(|e| format!("--notice: {}", e.problem))?;
+    let mut client = connect(conn).await?;
+    let holders = client
+        .get_erasure_status(pb::GetErasureStatusRequest {
+            notice_id: id.as_bytes().to_vec(),
+        })
+        .await
+        .map_err(status)?
+        .into_inner()
+        .holders;
+    for h in holders {
+        println!(
+            "{}",
+            serde_json::json!({ "holder": h.holder, "confirmed": h.confirmed })
+        );
+    }
+    Ok(())
 }
 
 pub(crate) async fn log_alarms(conn: &Connection) -> Result<(), Error> {

@@ -108,6 +108,26 @@ enum Command {
         #[command(flatten)]
         conn: client::Connection,
     },
+    /// The node's access log, for a data-protection officer: every read of
+    /// personal data through the agency API (who, when, which call, which
+    /// notices), one JSON object each, oldest first.
+    AccessLog {
+        #[command(flatten)]
+        conn: client::Connection,
+        /// Only records numbered after this one.
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+    },
+    /// For a notice this agency withdrew: each holder (recipients and the
+    /// agencies they forwarded it to) and whether it confirmed erasing it,
+    /// one JSON object each.
+    ErasureStatus {
+        #[command(flatten)]
+        conn: client::Connection,
+        /// The withdrawn notice's id (64 hex digits).
+        #[arg(long)]
+        notice: String,
+    },
     /// Files that travel beside notices: hand one to the node (its digest
     /// goes in a notice's `attachments`), or get a verified one.
     #[command(subcommand)]
@@ -278,6 +298,8 @@ fn main() -> ExitCode {
             Command::Timeline { conn, case } => client::timeline(&conn, &case).await,
             Command::InstallRoster { conn, roster } => client::install_roster(&conn, &roster).await,
             Command::LogAlarms { conn } => client::log_alarms(&conn).await,
+            Command::AccessLog { conn, after } => client::access_log(&conn, after).await,
+            Command::ErasureStatus { conn, notice } => client::erasure_status(&conn, &notice).await,
             Command::Attachment(AttachmentCommand::Upload {
                 conn,
                 file,

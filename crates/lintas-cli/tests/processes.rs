@@ -143,6 +143,8 @@ fn connection(dir: &Path, agency: &str, port: u16) -> Vec<String> {
         pki.join(format!("{client}.pem")).display().to_string(),
         "--key".into(),
         pki.join(format!("{client}.key")).display().to_string(),
+        "--officer".into(),
+        "process.test".into(),
     ]
 }
 

@@ -2,6 +2,7 @@
 //! node. Each method checks the caller's certificate, converts the request
 //! and hands it to the engine.
 
+use lintas_node::access::AccessRecord;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -34,6 +35,9 @@ pub struct AgencyService {
     state: Arc<NodeState>,
 }
 
+/// The metadata key naming the officer of an agency API call.
+pub const OFFICER_HEADER: &str = "lintas-officer";
+
 impl AgencyService {
     pub(crate) fn new(state: Arc<NodeState>) -> Self {
         AgencyService { state }
@@ -42,6 +46,42 @@ impl AgencyService {
     /// Only the agency's configured case-system clients may call.
     fn authorise<T>(&self, request: &Request<T>) -> Result<(), Status> {
         self.case_system(request).map(drop)
+    }
+
+    /// The case-system client and the officer of a call that reads
+    /// personal data: the officer's case-system user id is required in the
+    /// `lintas-officer` metadata (docs/PROTOCOL.md section 14.8).
+    fn reader<T>(&self, request: &Request<T>) -> Result<(String, String), Status> {
+        let case_system = self.case_system(request)?;
+        let officer = request
+            .metadata()
+            .get(OFFICER_HEADER)
+            .ok_or_else(|| status::missing(OFFICER_HEADER))?
+            .to_str()
+            .map_err(|_| {
+                status::invalid(
+                    &lintas_core::ValidationError::invalid(
+                        OFFICER_HEADER,
+                        "visible ASCII",
+                        "bytes that are not",
+                    ),
+                    "",
+                )
+            })?
+            .to_owned();
+        lintas_node::access::check_officer(&officer).map_err(|e| status::invalid(&e, ""))?;
+        Ok((case_system, officer))
+    }
+
+    /// Records a read of personal data; nothing is handed out unless the
+    /// record is on disk.
+    async fn record(&self, record: AccessRecord) -> Result<(), Status> {
+        self.state
+            .engine
+            .record_access(record)
+            .await
+            .map(drop)
+            .map_err(|r| status::refused(&r))
     }
 
     /// The configured case-system client calling (its TLS name), for the
@@ -156,17 +196,42 @@ impl AgencyApi for AgencyService {
         &self,
         request: Request<wire::SubscribeInboxRequest>,
     ) -> Result<Response<Self::SubscribeInboxStream>, Status> {
-        self.authorise(&request)?;
+        let (case_system, officer) = self.reader(&request)?;
         let after = request.into_inner().after_cursor;
-        let stream = self.state.engine.inbox(after).map(|item| match item {
-            Ok(n) => Ok(wire::InboxItem {
-                cursor: n.cursor,
-                notice_id: n.id.as_bytes().to_vec(),
-                notice: Some(n.envelope.into()),
-                received_at: Some(n.received_at.into()),
-            }),
-            Err(InboxError::Store(e)) => Err(status::refused(&lintas_node::Refusal::Store(e))),
-            Err(e) => Err(Status::internal(e.to_string())),
+        let engine = self.state.engine.clone();
+        let stream = self.state.engine.inbox(after).then(move |item| {
+            let (engine, case_system, officer) =
+                (engine.clone(), case_system.clone(), officer.clone());
+            async move {
+                match item {
+                    Ok(n) => {
+                        if n.body.content.carries_personal_data() {
+                            let mut record = AccessRecord::new(
+                                Timestamp::now(),
+                                &officer,
+                                &case_system,
+                                "SubscribeInbox",
+                            );
+                            record.case_id = n.body.case_id.as_ref().map(ToString::to_string);
+                            record.notices = vec![n.id];
+                            engine
+                                .record_access(record)
+                                .await
+                                .map_err(|r| status::refused(&r))?;
+                        }
+                        Ok(wire::InboxItem {
+                            cursor: n.cursor,
+                            notice_id: n.id.as_bytes().to_vec(),
+                            notice: Some(n.envelope.into()),
+                            received_at: Some(n.received_at.into()),
+                        })
+                    }
+                    Err(InboxError::Store(e)) => {
+                        Err(status::refused(&lintas_node::Refusal::Store(e)))
+                    }
+                    Err(e) => Err(Status::internal(e.to_string())),
+                }
+            }
         });
         Ok(Response::new(Box::pin(stream)))
     }
@@ -176,7 +241,7 @@ impl AgencyApi for AgencyService {
         &self,
         request: Request<wire::GetCaseTimelineRequest>,
     ) -> Result<Response<wire::GetCaseTimelineResponse>, Status> {
-        self.authorise(&request)?;
+        let (case_system, officer) = self.reader(&request)?;
         let request = request.into_inner();
         let case_id =
             CaseId::parse(&request.case_id).map_err(|e| status::invalid(&e, "case_id"))?;
@@ -189,6 +254,22 @@ impl AgencyApi for AgencyService {
             .state
             .read(move |e| e.case_timeline_page(&case_id, &page))
             .await?;
+        let personal: Vec<NoticeId> = entries
+            .iter()
+            .filter(|e| {
+                e.envelope
+                    .open_body()
+                    .is_ok_and(|(_, b)| b.content.carries_personal_data())
+            })
+            .map(|e| e.id)
+            .collect();
+        if !personal.is_empty() {
+            let mut record =
+                AccessRecord::new(Timestamp::now(), &officer, &case_system, "GetCaseTimeline");
+            record.case_id = Some(request.case_id.clone());
+            record.notices = personal;
+            self.record(record).await?;
+        }
         let entries = entries
             .into_iter()
             .map(|e| wire::TimelineEntry {
@@ -394,10 +475,15 @@ impl AgencyApi for AgencyService {
         &self,
         request: Request<wire::GetAttachmentRequest>,
     ) -> Result<Response<Self::GetAttachmentStream>, Status> {
-        let who = self.case_system(&request)?;
-        crate::attachments::get(&self.state, request.into_inner(), &who)
-            .await
-            .map(Response::new)
+        let (who, officer) = self.reader(&request)?;
+        let request = request.into_inner();
+        let mut record = AccessRecord::new(Timestamp::now(), &officer, &who, "GetAttachment");
+        if let Ok(sha) = <[u8; 32]>::try_from(request.sha256.as_slice()) {
+            record.attachments = vec![sha];
+        }
+        let response = crate::attachments::get(&self.state, request, &who).await?;
+        self.record(record).await?;
+        Ok(Response::new(response))
     }
     type ImportOfflineStream = crate::offline::ImportStream;
 
@@ -406,10 +492,16 @@ impl AgencyApi for AgencyService {
         &self,
         request: Request<wire::ExportOfflineRequest>,
     ) -> Result<Response<Self::ExportOfflineStream>, Status> {
-        self.authorise(&request)?;
-        crate::offline::export(&self.state, request.into_inner())
-            .await
-            .map(Response::new)
+        let (case_system, officer) = self.reader(&request)?;
+        let response = crate::offline::export(&self.state, request.into_inner()).await?;
+        self.record(AccessRecord::new(
+            Timestamp::now(),
+            &officer,
+            &case_system,
+            "ExportOffline",
+        ))
+        .await?;
+        Ok(Response::new(response))
     }
 
     #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
@@ -428,7 +520,7 @@ impl AgencyApi for AgencyService {
         &self,
         request: Request<wire::ExportEvidenceRequest>,
     ) -> Result<Response<Self::ExportEvidenceStream>, Status> {
-        self.authorise(&request)?;
+        let (case_system, officer) = self.reader(&request)?;
         let request = request.into_inner();
         let (case_id, with_attachments) = (request.case_id, request.with_attachments);
         let case = CaseId::parse(&case_id).map_err(|e| status::invalid(&e, "case_id"))?;
@@ -444,6 +536,10 @@ impl AgencyApi for AgencyService {
             )
             .await
             .map_err(|r| status::refused(&r))?;
+        let mut record =
+            AccessRecord::new(Timestamp::now(), &officer, &case_system, "ExportEvidence");
+        record.case_id = Some(case_id.clone());
+        self.record(record).await?;
         for missing in &exported.missing_proofs {
             tracing::warn!(case = %case_id, %missing, "evidence bundle without a proof from another node");
         }
@@ -473,6 +569,37 @@ impl AgencyApi for AgencyService {
         let alarms = self.state.read(|e| e.log_alarms()).await?;
         Ok(Response::new(wire::ListLogAlarmsResponse {
             alarms: alarms.into_iter().map(Into::into).collect(),
+        }))
+    }
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn list_access_log(
+        &self,
+        request: Request<wire::ListAccessLogRequest>,
+    ) -> Result<Response<wire::ListAccessLogResponse>, Status> {
+        self.reader(&request)?;
+        let request = request.into_inner();
+        let (after, size) = (request.after, request.page_size as usize);
+        let records = self.state.read(move |e| e.access_log(after, size)).await?;
+        Ok(Response::new(wire::ListAccessLogResponse { records }))
+    }
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn get_erasure_status(
+        &self,
+        request: Request<wire::GetErasureStatusRequest>,
+    ) -> Result<Response<wire::GetErasureStatusResponse>, Status> {
+        self.authorise(&request)?;
+        let id = notice_id(&request.into_inner().notice_id, "notice_id")?;
+        let holders = self.state.read(move |e| e.erasure_status(id)).await?;
+        Ok(Response::new(wire::GetErasureStatusResponse {
+            holders: holders
+                .into_iter()
+                .map(|h| wire::ErasureConfirmation {
+                    holder: h.holder,
+                    confirmed: h.confirmed,
+                })
+                .collect(),
         }))
     }
 

@@ -20,6 +20,7 @@
 pub mod agency;
 mod attachments;
 pub mod node;
+pub mod officer;
 mod offline;
 pub mod peer;
 pub mod pki;
@@ -56,3 +57,4 @@ pub use node::{
     DEFAULT_RETENTION_EVERY, DEFAULT_WITNESS_EVERY, Limits, Node, NodeBuilder, NodeError,
     NodeHandle,
 };
+pub use officer::{AgencyClient, Officer, agency_client};

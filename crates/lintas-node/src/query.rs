@@ -264,6 +264,13 @@ impl Engine {
         let mut last: Option<Vec<u8>> = None;
         let mut bytes = 0usize;
         for (position, id, notice) in rows {
+            if notice.is_purged() {
+                // Nothing left to show; the page moves past it.
+                if out.len() < size {
+                    last = Some(position);
+                }
+                continue;
+            }
             let entry = self.timeline_entry(id, notice)?;
             let cost = entry.notice.envelope.len()
                 + entry

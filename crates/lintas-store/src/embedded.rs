@@ -94,6 +94,10 @@ pub(crate) fn chunk_key(sha256: &[u8; 32], index: u32) -> [u8; 36] {
 /// Alarm number → `LogForkEvidence`.
 pub(crate) const LOG_ALARMS: TableDefinition<u64, &[u8]> = TableDefinition::new("log_alarms");
 
+/// The access log: number → encoded access record (what the agency API
+/// read of personal data, for which officer).
+pub(crate) const ACCESS_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("access_log");
+
 /// The key of a perfect subtree in [`LOG_NODES`]: level, then index
 /// big-endian.
 pub(crate) fn log_node_key(level: u8, index: u64) -> [u8; 9] {
@@ -600,6 +604,20 @@ impl Backend for Embedded {
         let mut out = Vec::new();
         for row in table.range(sha256.as_slice()..end.as_slice()).map_err(db)? {
             out.push(row.map_err(db)?.1.value().to_vec());
+        }
+        Ok(out)
+    }
+
+    fn access_log(&self, after: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let txn = self.db()?.begin_read().map_err(db)?;
+        let table = txn.open_table(ACCESS_LOG).map_err(db)?;
+        let mut out = Vec::new();
+        for row in table.range(after.saturating_add(1)..).map_err(db)? {
+            if out.len() == limit {
+                break;
+            }
+            let (k, v) = row.map_err(db)?;
+            out.push((k.value(), v.value().to_vec()));
         }
         Ok(out)
     }

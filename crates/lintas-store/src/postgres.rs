@@ -772,6 +772,22 @@ impl Backend for Postgres {
         })
     }
 
+    fn access_log(&self, after: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(async |c| {
+            let rows = c
+                .query(
+                    "SELECT seq, record FROM lintas_access_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+                    &[&after, &limit],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| Ok((to_u64(r.try_get(0)?, "access record")?, r.try_get(1)?)))
+                .collect()
+        })
+    }
+
     fn log_alarms(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         self.read(async |c| {
             let rows = c

@@ -79,6 +79,7 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug {
     fn witnessed_logs(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
     fn cosigned(&self) -> Result<Vec<(String, u64, Vec<u8>)>, StoreError>;
     fn log_alarms(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
+    fn access_log(&self, after: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
     fn attachment(&self, sha256: &[u8; 32]) -> Result<Option<AttachmentRecord>, StoreError>;
     fn attachment_chunk(
         &self,
@@ -511,6 +512,15 @@ impl Store {
     /// Database failure.
     pub fn log_alarms(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         self.guarded("log_alarms", |b| b.log_alarms())
+    }
+
+    /// Up to `limit` access records numbered after `after`, in order: (number,
+    /// encoded record).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn access_log(&self, after: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.guarded("access_log", |b| b.access_log(after, limit))
     }
 
     /// Each peer's stored quota, as last settled (see

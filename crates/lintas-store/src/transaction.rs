@@ -58,6 +58,7 @@ pub(crate) trait Changes {
     fn set_witnessed(&self, origin: &str, checkpoint: &[u8]) -> Result<(), StoreError>;
     fn record_cosigned(&self, witness: &str, size: u64, cosigned: &[u8]) -> Result<(), StoreError>;
     fn raise_log_alarm(&self, evidence: &[u8]) -> Result<u64, StoreError>;
+    fn record_access(&self, record: &[u8]) -> Result<u64, StoreError>;
     fn attachment(&self, sha256: &[u8; 32]) -> Result<Option<AttachmentRecord>, StoreError>;
     fn put_attachment(
         &self,
@@ -414,6 +415,16 @@ impl<'t> Transaction<'t> {
         self.changes.add_custody(sha256, signed_entry)?;
         let id = notice.copied().unwrap_or(NoticeId::from_bytes([0; 32]));
         self.log(LogEntryKind::Custody, &id, signed_entry)
+    }
+
+    /// Appends an access record (an encoded `AccessRecord`: a read of
+    /// personal data through the agency API) and returns its number.
+    /// Records are never removed by the node.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn record_access(&self, record: &[u8]) -> Result<u64, StoreError> {
+        self.changes.record_access(record)
     }
 
     /// Keeps `evidence` (an encoded `LogForkEvidence`) and returns its

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use lintas_core::ids::{AgencyId, MemberState};
 use lintas_core::roster::{Roster, TrustedRoster};
 use lintas_core::time::Timestamp;
-use lintas_grpc::pb::agency_api_client::AgencyApiClient;
 use lintas_grpc::pb::peer_exchange_client::PeerExchangeClient;
 use lintas_grpc::pki::{DevCa, PemPair};
 use lintas_grpc::tls::TlsMaterial;
@@ -19,6 +18,13 @@ use tokio::net::TcpListener;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::world;
+
+/// The officer the development case systems call as.
+pub const TEST_OFFICER: &str = "test.officer";
+
+fn officer() -> lintas_grpc::Officer {
+    lintas_grpc::Officer::new(TEST_OFFICER).unwrap_or_else(|e| panic!("fixture officer: {e}"))
+}
 
 /// The DNS name of an agency's case-system client certificate.
 pub fn case_system_name(tls_identity: &str) -> String {
@@ -278,10 +284,11 @@ impl DevNet {
     ///
     /// # Errors
     /// Connection failure.
-    pub async fn case_system(&self, agency: &str) -> Result<AgencyApiClient<Channel>, Error> {
+    pub async fn case_system(&self, agency: &str) -> Result<lintas_grpc::AgencyClient, Error> {
         let identity = self.tls_identity(&AgencyId::parse(agency)?)?;
-        Ok(AgencyApiClient::new(
+        Ok(lintas_grpc::agency_client(
             self.channel(&case_system_name(&identity), agency).await?,
+            officer(),
         ))
     }
 
@@ -294,11 +301,12 @@ impl DevNet {
         &self,
         agency: &str,
         addr: SocketAddr,
-    ) -> Result<AgencyApiClient<Channel>, Error> {
+    ) -> Result<lintas_grpc::AgencyClient, Error> {
         let identity = self.tls_identity(&AgencyId::parse(agency)?)?;
-        Ok(AgencyApiClient::new(
+        Ok(lintas_grpc::agency_client(
             self.channel_at(&case_system_name(&identity), agency, addr)
                 .await?,
+            officer(),
         ))
     }
 

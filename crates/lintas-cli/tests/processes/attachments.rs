@@ -61,6 +61,24 @@ fn a_50_mb_attachment_arrives_intact_through_a_link_that_keeps_breaking() {
     let got = got.unwrap_or_else(|| panic!("the scan never arrived ({} cuts)", proxy.cuts()));
     assert!(got == scan, "intact");
     assert!(proxy.cuts() >= 1, "the link was cut while it travelled");
+    // The hand-over is in Cambodia's access log, with the officer the
+    // command ran for (docs/PROTOCOL.md section 14.8).
+    let log = run_ok(
+        lintas()
+            .arg("access-log")
+            .args(connection(&dir, KHM, khm_port)),
+    );
+    let read: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|r: &serde_json::Value| r["call"] == "GetAttachment")
+        .collect();
+    assert!(!read.is_empty(), "{log}");
+    assert!(
+        read.iter()
+            .all(|r| r["officer"] == "process.test" && r["attachments"][0] == sha.as_str()),
+        "{log}"
+    );
     eprintln!(
         "50 MB across {} cuts in {:.1} s",
         proxy.cuts(),

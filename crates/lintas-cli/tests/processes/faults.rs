@@ -29,13 +29,13 @@ use lintas_core::roster::{SignedRoster, TrustedRoster};
 use lintas_core::signing::SignedNotice;
 use lintas_core::time::Timestamp;
 use lintas_core::vocab::{NoticeKind, ReceiptStage};
-use lintas_grpc::pb::agency_api_client::AgencyApiClient;
+
 use lintas_grpc::pki::PemPair;
 use lintas_grpc::tls::TlsMaterial;
 use lintas_testkit::proxy::{FaultyProxy, ProxyFaults};
 use tokio::sync::Mutex;
 use tokio_stream::StreamExt;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 
 use super::{NodeProcess, dev_setup, dns, free_port};
 
@@ -201,7 +201,7 @@ impl Network {
 #[derive(Clone)]
 struct CaseSystem {
     agency: &'static str,
-    clients: Vec<AgencyApiClient<Channel>>,
+    clients: Vec<lintas_grpc::AgencyClient>,
 }
 
 impl CaseSystem {
@@ -226,7 +226,10 @@ impl CaseSystem {
                     .connect_timeout(Duration::from_secs(2))
                     .timeout(Duration::from_secs(10))
                     .connect_lazy();
-                AgencyApiClient::new(channel)
+                lintas_grpc::agency_client(
+                    channel,
+                    lintas_grpc::Officer::new("fault.test").unwrap(),
+                )
             })
             .collect();
         CaseSystem { agency, clients }

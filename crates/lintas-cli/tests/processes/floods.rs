@@ -25,7 +25,7 @@ use lintas_core::pb;
 use lintas_core::signing::{NOTICE_PAYLOAD_TYPE, SignedNotice, notice_id_of, pae};
 use lintas_core::time::Timestamp;
 use lintas_core::vocab::NoticeKind;
-use lintas_grpc::pb::agency_api_client::AgencyApiClient;
+
 use lintas_grpc::pb::peer_exchange_client::PeerExchangeClient;
 use lintas_grpc::pki::PemPair;
 use lintas_grpc::tls::TlsMaterial;
@@ -557,11 +557,14 @@ async fn floods_are_refused_and_an_honest_peer_is_served_meanwhile() {
         .connect()
         .await
         .unwrap();
-    let mut inbox = AgencyApiClient::new(case_system)
-        .subscribe_inbox(pb::SubscribeInboxRequest { after_cursor: 0 })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut inbox = lintas_grpc::agency_client(
+        case_system,
+        lintas_grpc::Officer::new("flood.test").unwrap(),
+    )
+    .subscribe_inbox(pb::SubscribeInboxRequest { after_cursor: 0 })
+    .await
+    .unwrap()
+    .into_inner();
     let mut stored = 0u64;
     while let Ok(Some(item)) = tokio::time::timeout(Duration::from_secs(1), inbox.next()).await {
         let item = item.unwrap();

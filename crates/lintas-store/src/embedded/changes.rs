@@ -8,8 +8,8 @@ use prost::Message;
 use redb::{Key, ReadableTable, Table, TableDefinition, Value, WriteTransaction};
 
 use super::{
-    ATTACHMENT_CHUNKS, ATTACHMENTS, COSIGNED, COUNTERS, CUSTODY, INBOX, LOG_ALARMS, LOG_ENTRIES,
-    LOG_NODES, META, NOTICES, OUTBOX, PEERS, QUOTAS, RECEIPTS, ROSTER_HISTORY_END,
+    ACCESS_LOG, ATTACHMENT_CHUNKS, ATTACHMENTS, COSIGNED, COUNTERS, CUSTODY, INBOX, LOG_ALARMS,
+    LOG_ENTRIES, LOG_NODES, META, NOTICES, OUTBOX, PEERS, QUOTAS, RECEIPTS, ROSTER_HISTORY_END,
     ROSTER_HISTORY_PREFIX, WITNESSED, case_key, chunk_key, log_node_key, receipt_key,
     split_cosigned,
 };
@@ -575,6 +575,13 @@ impl Changes for EmbeddedChanges<'_> {
         let mut table = self.txn.open_table(CUSTODY).map_err(db)?;
         table.insert(key.as_slice(), signed_entry).map_err(db)?;
         Ok(())
+    }
+
+    fn record_access(&self, record: &[u8]) -> Result<u64, StoreError> {
+        let number = self.next("access")?;
+        let mut table = self.txn.open_table(ACCESS_LOG).map_err(db)?;
+        table.insert(number, record).map_err(db)?;
+        Ok(number)
     }
 
     fn raise_log_alarm(&self, evidence: &[u8]) -> Result<u64, StoreError> {

@@ -10,7 +10,7 @@
 use redb::{Database, ReadableTable, Table, WriteTransaction};
 
 use super::{
-    ATTACHMENT_CHUNKS, ATTACHMENTS, CASE_TIMELINE, CASES, COSIGNED, COUNTERS, CUSTODY,
+    ACCESS_LOG, ATTACHMENT_CHUNKS, ATTACHMENTS, CASE_TIMELINE, CASES, COSIGNED, COUNTERS, CUSTODY,
     DEAD_LETTERS, DEADLINES, INBOX, LOG_ALARMS, LOG_ENTRIES, LOG_ENTRY_INDEX, LOG_NODES, META,
     NOTICES, OUTBOX, PEERS, QUOTAS, RECEIPTS, SUBMISSIONS, WITHHELD, WITNESSED, case_key,
 };
@@ -81,7 +81,14 @@ const MIGRATIONS: &[Migration] = &[
     v6_log,
     v7_witness,
     v8_attachments,
+    v9_access_log,
 ];
+
+/// Version 9: the access log of personal-data reads.
+fn v9_access_log(txn: &WriteTransaction) -> Result<(), StoreError> {
+    txn.open_table(ACCESS_LOG).map_err(db)?;
+    Ok(())
+}
 
 /// Version 8: attachments (records and pieces) and their custody entries.
 fn v8_attachments(txn: &WriteTransaction) -> Result<(), StoreError> {

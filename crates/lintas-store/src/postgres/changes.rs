@@ -495,6 +495,14 @@ impl Changes for PgChanges<'_, '_> {
         Ok(())
     }
 
+    fn record_access(&self, record: &[u8]) -> Result<u64, StoreError> {
+        let row = self.query_one(
+            "INSERT INTO lintas_access_log (record) VALUES ($1) RETURNING seq",
+            &[&record],
+        )?;
+        to_u64(row.try_get(0)?, "access record")
+    }
+
     fn raise_log_alarm(&self, evidence: &[u8]) -> Result<u64, StoreError> {
         let row = self.query_one(
             "INSERT INTO lintas_log_alarms (evidence) VALUES ($1) RETURNING seq",

@@ -90,7 +90,15 @@ CREATE TABLE lintas_submissions (
 
 /// The migrations, in order: after applying the first n, a database is at
 /// version n.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+
+/// Version 6: the access log of personal-data reads.
+const V6: &str = r#"
+CREATE TABLE lintas_access_log (
+    seq bigserial PRIMARY KEY,
+    record bytea NOT NULL
+);
+"#;
 
 /// Version 5: attachments (records and pieces) and their custody entries.
 const V5: &str = r#"
