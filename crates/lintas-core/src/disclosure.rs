@@ -599,8 +599,23 @@ fn visit(body: &mut NoticeBody, f: &mut dyn FnMut(String, Option<RecordId>, Slot
     }
 }
 
+/// Whether `body` has any protected part (cheap: no copy, no paths).
+fn has_parts(body: &NoticeBody) -> bool {
+    let victim = |v: &Victim| v.medical.is_some() || v.contacts.is_some();
+    match &body.content {
+        NoticeContent::RescueRequest(r) => r.case.victims.iter().any(victim),
+        NoticeContent::CaseUpdate(u) => u.case.victims.iter().any(victim),
+        NoticeContent::VictimIdentified(v) => victim(&v.victim) || v.identity.is_some(),
+        NoticeContent::NationalityVerificationRequest(r) => !r.persons.is_empty(),
+        _ => false,
+    }
+}
+
 /// The protected parts of `body`, in body order.
 pub fn parts(body: &NoticeBody) -> Vec<PartInfo> {
+    if !has_parts(body) {
+        return Vec::new();
+    }
     let mut copy = body.clone();
     let mut out = Vec::new();
     visit(&mut copy, &mut |path, victim_id, slot| {
@@ -682,6 +697,9 @@ pub fn check_sealed(body: &NoticeBody) -> Result<(), ValidationError> {
 /// # Errors
 /// The first bad disclosure, as `disclosures[i]…`.
 pub fn open(body: &mut NoticeBody, disclosures: &[Disclosure]) -> Result<(), ValidationError> {
+    if disclosures.is_empty() {
+        return Ok(());
+    }
     crate::wire::at_most(disclosures, "disclosures", MAX_DISCLOSURES)?;
     let mut by_commitment = BTreeMap::new();
     for (i, d) in disclosures.iter().enumerate() {
