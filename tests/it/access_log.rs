@@ -2,8 +2,6 @@
 //! personal data name an officer, the node records each before answering,
 //! and a data-protection officer lists them.
 
-use lintas_core::ids::NoticeId;
-use lintas_core::notice::NoticeBody;
 use lintas_core::pb;
 use lintas_core::time::Timestamp;
 use lintas_core::vocab::NoticeKind;
@@ -12,22 +10,7 @@ use lintas_testkit::scenario;
 use lintas_testkit::world::{IDN_KEMLU, KHM_POLICE};
 use tokio_stream::StreamExt;
 
-use crate::nodes::{draft, eventually, reason, stages};
-
-async fn submit(net: &DevNet, body: &NoticeBody) -> NoticeId {
-    let submitted = net
-        .case_system(IDN_KEMLU)
-        .await
-        .unwrap()
-        .submit_notice(pb::SubmitNoticeRequest {
-            draft: Some(draft(body)),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    NoticeId::from_bytes(submitted.notice_id.as_slice().try_into().unwrap())
-}
+use crate::nodes::{eventually, reason, stages, submit_as};
 
 /// (number, officer, call, case system, notice ids) of an access record.
 type Row<'a> = (u64, &'a str, &'a str, &'a str, Vec<Vec<u8>>);
@@ -49,7 +32,7 @@ async fn reads_of_personal_data_name_an_officer_and_are_logged_for_the_dpo() {
         .unwrap();
     let now = Timestamp::now();
     // One notice with personal data, one without, both to Cambodia.
-    let rescue = submit(&net, &scenario::rescue_request(now)).await;
+    let rescue = submit_as(&net, IDN_KEMLU, &scenario::rescue_request(now)).await;
     let mut alert = scenario::one_of_each_kind(now)
         .into_iter()
         .find(|b| b.kind() == NoticeKind::CompoundAlert)
@@ -57,7 +40,7 @@ async fn reads_of_personal_data_name_an_officer_and_are_logged_for_the_dpo() {
     alert.sender = lintas_core::ids::AgencyId::parse(IDN_KEMLU).unwrap();
     alert.recipients = vec![lintas_core::ids::AgencyId::parse(KHM_POLICE).unwrap()];
     assert!(!alert.content.carries_personal_data());
-    let compound = submit(&net, &alert).await;
+    let compound = submit_as(&net, IDN_KEMLU, &alert).await;
     for id in [rescue, compound] {
         eventually("Cambodia accepted", || async {
             !stages(&net, IDN_KEMLU, id).await.is_empty()

@@ -7,7 +7,7 @@
 use lintas_core::case::{Contact, Contacts, MedicalDetails};
 use lintas_core::disclosure::{PartKind, Protected, parts};
 use lintas_core::evidence::verify::verify_bundle;
-use lintas_core::ids::{AgencyId, NoticeId, PhoneNumber};
+use lintas_core::ids::PhoneNumber;
 use lintas_core::notice::{CaseUpdate, Handling, NoticeBody, NoticeContent};
 use lintas_core::pb;
 use lintas_core::signing::SignedNotice;
@@ -19,16 +19,13 @@ use lintas_testkit::scenario;
 use lintas_testkit::world::{self, IDN_KEMLU, KHM_POLICE, THA_IMMIGRATION};
 use tokio_stream::StreamExt;
 
-use crate::nodes::{draft, eventually, reason, stages};
+use crate::nodes::{eventually, reason, stages, submit_as};
+use crate::support::agency;
 
 /// Words that appear only inside protected parts of the notices below.
 const MEDICAL: &str = "untreated fever";
 const FAMILY_PHONE: &str = "+6281234567890";
 const PASSPORT: &str = "X1234567";
-
-fn agency(id: &str) -> AgencyId {
-    AgencyId::parse(id).unwrap()
-}
 
 /// Indonesia's case update to Cambodia (destination police) and Thailand
 /// (transit immigration), carrying V-001's medical details and contacts.
@@ -55,21 +52,6 @@ fn case_update(now: Timestamp) -> NoticeBody {
         NoticeContent::CaseUpdate(CaseUpdate::new(case, Text::en("V-001 is sick."))),
     )
     .about_case(case_id)
-}
-
-async fn submit(net: &DevNet, from: &str, body: &NoticeBody) -> NoticeId {
-    let submitted = net
-        .case_system(from)
-        .await
-        .unwrap()
-        .submit_notice(pb::SubmitNoticeRequest {
-            draft: Some(draft(body)),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    NoticeId::from_bytes(submitted.notice_id.as_slice().try_into().unwrap())
 }
 
 /// The envelopes in `at`'s inbox, as its case system reads them.
@@ -107,7 +89,7 @@ async fn each_recipient_gets_only_what_its_role_needs_and_every_view_verifies() 
         .await
         .unwrap();
     let now = Timestamp::now();
-    let update = submit(&net, IDN_KEMLU, &case_update(now)).await;
+    let update = submit_as(&net, IDN_KEMLU, &case_update(now)).await;
     // Cambodia identifies V-001 to Indonesia (her state of nationality)
     // and tells Thailand's immigration, which is not involved by this
     // notice: the identity record goes to Indonesia only.
@@ -122,7 +104,7 @@ async fn each_recipient_gets_only_what_its_role_needs_and_every_view_verifies() 
         NoticeContent::VictimIdentified(scenario::victim_identified(now)),
     );
     identified.case_id = Some(scenario::scam_case(now).case_id);
-    let identification = submit(&net, KHM_POLICE, &identified).await;
+    let identification = submit_as(&net, KHM_POLICE, &identified).await;
     for (at, id) in [(IDN_KEMLU, update), (KHM_POLICE, identification)] {
         eventually("accepted by both recipients", || async {
             stages(&net, at, id).await.len() == 2

@@ -6,8 +6,8 @@
 
 use lintas_core::case::{Contact, Contacts, MedicalDetails};
 use lintas_core::disclosure::Protected;
+use lintas_core::ids::NoticeId;
 use lintas_core::ids::PhoneNumber;
-use lintas_core::ids::{AgencyId, NoticeId};
 use lintas_core::notice::{CaseUpdate, Handling, NoticeBody, NoticeContent, Withdrawal};
 use lintas_core::pb;
 use lintas_core::receipt::SignedReceipt;
@@ -19,29 +19,11 @@ use lintas_testkit::devnet::DevNet;
 use lintas_testkit::scenario;
 use lintas_testkit::world::{self, IDN_KEMLU, IDN_POLRI, KHM_POLICE};
 
-use crate::nodes::{draft, eventually};
+use crate::nodes::{eventually, submit_as};
+use crate::support::agency;
 
 const MEDICAL: &str = "Dengue fever, discharged from hospital on Monday";
 const PHONE: &str = "+6281277776666";
-
-fn agency(id: &str) -> AgencyId {
-    AgencyId::parse(id).unwrap()
-}
-
-async fn submit(net: &DevNet, body: &NoticeBody) -> NoticeId {
-    let submitted = net
-        .case_system(IDN_KEMLU)
-        .await
-        .unwrap()
-        .submit_notice(pb::SubmitNoticeRequest {
-            draft: Some(draft(body)),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    NoticeId::from_bytes(submitted.notice_id.as_slice().try_into().unwrap())
-}
 
 /// The stages `holder` reported to Indonesia for `id`.
 async fn reported(net: &DevNet, id: NoticeId, holder: &str) -> Vec<i32> {
@@ -92,7 +74,7 @@ async fn a_withdrawal_erases_the_notice_at_every_holder_who_confirms_even_after_
         NoticeContent::CaseUpdate(CaseUpdate::new(case, Text::en("V-001 is in hospital."))),
     )
     .about_case(case_id.clone());
-    let id = submit(&net, &update).await;
+    let id = submit_as(&net, IDN_KEMLU, &update).await;
     let accepted = ReceiptStage::Accepted.to_wire();
     eventually("Cambodia accepted", || async {
         reported(&net, id, KHM_POLICE).await.contains(&accepted)
@@ -143,7 +125,7 @@ async fn a_withdrawal_erases_the_notice_at_every_holder_who_confirms_even_after_
         )),
     );
     withdrawal.case_id = Some(case_id);
-    let withdrawal_id = submit(&net, &withdrawal).await;
+    let withdrawal_id = submit_as(&net, IDN_KEMLU, &withdrawal).await;
     let erased = ReceiptStage::Erased.to_wire();
     eventually("Cambodia confirmed", || async {
         reported(&net, id, KHM_POLICE).await.contains(&erased)

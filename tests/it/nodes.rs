@@ -35,6 +35,26 @@ pub(crate) fn draft(body: &lintas_core::notice::NoticeBody) -> pb::NoticeBody {
     wire
 }
 
+/// Submits `body` as a draft through `from`'s case system; its id.
+pub(crate) async fn submit_as(
+    net: &DevNet,
+    from: &str,
+    body: &lintas_core::notice::NoticeBody,
+) -> NoticeId {
+    let submitted = net
+        .case_system(from)
+        .await
+        .unwrap()
+        .submit_notice(pb::SubmitNoticeRequest {
+            draft: Some(draft(body)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    NoticeId::from_bytes(submitted.notice_id.as_slice().try_into().unwrap())
+}
+
 pub(crate) async fn stages(net: &DevNet, at: &str, id: NoticeId) -> Vec<(u8, String)> {
     net.node(at)
         .receipts(id)

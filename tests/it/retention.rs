@@ -5,7 +5,7 @@
 
 use lintas_core::case::{Contact, Contacts, MedicalDetails};
 use lintas_core::disclosure::Protected;
-use lintas_core::ids::{AgencyId, NoticeId, PhoneNumber};
+use lintas_core::ids::PhoneNumber;
 use lintas_core::notice::{CaseUpdate, Handling, NoticeBody, NoticeContent};
 use lintas_core::pb;
 use lintas_core::receipt::SignedReceipt;
@@ -18,15 +18,12 @@ use lintas_testkit::devnet::DevNet;
 use lintas_testkit::scenario;
 use lintas_testkit::world::{self, IDN_KEMLU, KHM_POLICE, THA_IMMIGRATION};
 
-use crate::nodes::{draft, eventually, stages};
+use crate::nodes::{eventually, stages, submit_as};
+use crate::support::agency;
 
 const MEDICAL: &str = "Malaria, treated in the compound clinic";
 const PHONE: &str = "+6281299990000";
 const CHANGES: &str = "V-001 moved to the shelter in Phnom Penh.";
-
-fn agency(id: &str) -> AgencyId {
-    AgencyId::parse(id).unwrap()
-}
 
 fn update(now: Timestamp) -> NoticeBody {
     let mut case = scenario::scam_case(now);
@@ -50,21 +47,6 @@ fn update(now: Timestamp) -> NoticeBody {
     .about_case(case_id)
 }
 
-async fn submit(net: &DevNet, body: &NoticeBody) -> NoticeId {
-    let submitted = net
-        .case_system(IDN_KEMLU)
-        .await
-        .unwrap()
-        .submit_notice(pb::SubmitNoticeRequest {
-            draft: Some(draft(body)),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    NoticeId::from_bytes(submitted.notice_id.as_slice().try_into().unwrap())
-}
-
 fn found(path: &std::path::Path, needle: &str) -> bool {
     let bytes = std::fs::read(path).unwrap();
     bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
@@ -77,14 +59,14 @@ async fn personal_data_past_its_period_is_gone_from_every_store_and_tombstones_v
         .await
         .unwrap();
     let now = Timestamp::now();
-    let id = submit(&net, &update(now)).await;
+    let id = submit_as(&net, IDN_KEMLU, &update(now)).await;
     // A notice without personal data, which retention leaves alone.
     let alert = scenario::one_of_each_kind(now)
         .into_iter()
         .find(|b| b.kind() == NoticeKind::ModusOperandiAlert)
         .unwrap();
     assert!(!alert.content.carries_personal_data());
-    let kept = submit(&net, &alert).await;
+    let kept = submit_as(&net, IDN_KEMLU, &alert).await;
     eventually("both recipients accepted", || async {
         stages(&net, IDN_KEMLU, id).await.len() == 2
     })

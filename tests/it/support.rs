@@ -74,3 +74,8 @@ pub(crate) fn raw_envelope(
         disclosures: Vec::new(),
     }
 }
+
+/// An agency id of the fixtures.
+pub(crate) fn agency(id: &str) -> lintas_core::ids::AgencyId {
+    lintas_core::ids::AgencyId::parse(id).unwrap()
+}
