@@ -311,15 +311,6 @@ impl SignedNotice {
         self
     }
 
-    /// Whether `other` is the same signed notice (body, signer, key and
-    /// signature), whatever disclosures each carries.
-    pub fn same_signed(&self, other: &SignedNotice) -> bool {
-        self.body == other.body
-            && self.signature == other.signature
-            && self.signer == other.signer
-            && self.key_id == other.key_id
-    }
-
     /// Decodes the body (as [`decode_notice_body`]) and opens the protected
     /// parts this envelope's disclosures disclose. Does not check the
     /// signature: see [`crate::roster::TrustedRoster::verify_notice`].
