@@ -63,6 +63,13 @@ fn draft(
     if priority == Priority::Urgent {
         handling = handling.with_deadline(now.plus_seconds(12 * 3600));
     }
+    if content.carries_personal_data() {
+        // Personal data travels with a stated purpose and legal basis.
+        handling = handling.for_purpose(
+            scenario::purpose_of(content.kind()),
+            lintas_core::vocab::LegalBasis::LawEnforcement,
+        );
+    }
     let recipients = to.iter().map(|r| agency(r)).collect::<Result<_, _>>()?;
     Ok(NoticeBody::new(
         agency(from)?,
