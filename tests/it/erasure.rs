@@ -92,6 +92,10 @@ async fn a_withdrawal_erases_the_notice_at_every_holder_who_confirms_even_after_
         reported(&net, id, KHM_POLICE).await.contains(&forwarded)
     })
     .await;
+    // Cambodia recorded what it passed on: the contacts only.
+    let passed = net.node(KHM_POLICE).engine().disclosed_to(id).unwrap();
+    assert_eq!(passed.len(), 1);
+    assert_eq!((passed[0].0.as_str(), passed[0].1.len()), (IDN_POLRI, 1));
     eventually("the Indonesian police hold the notice", || async {
         net.node(IDN_POLRI)
             .engine()

@@ -372,6 +372,7 @@ impl Engine {
         // The forwarder passes on what its own rules allow, of what it was
         // given.
         let views = self.views(&body, &to);
+        let given = views.clone();
         let copies: Vec<OutboxEntry> = views
             .into_iter()
             .map(|view| OutboxEntry {
@@ -398,6 +399,7 @@ impl Engine {
                 for copy in &copies {
                     queued.push(txn.enqueue(copy.clone())?);
                 }
+                txn.record_given(&id, &given)?;
                 if let Some(Some(r)) =
                     txn.store_receipt(&id, stage_byte, &receiver, &bytes, Some(report.clone()))?
                 {

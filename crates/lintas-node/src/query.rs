@@ -120,13 +120,14 @@ impl Engine {
         }
     }
 
-    /// What each recipient of notice `id`, which this node signed, was
-    /// given of its protected parts (docs/PROTOCOL.md section 14.3), as
-    /// recorded when it was queued: (recipient, commitments), in recipient
-    /// order. A recipient given nothing has an empty list.
+    /// What each agency this node passed notice `id` to was given of its
+    /// protected parts (docs/PROTOCOL.md section 14.3), as recorded when it
+    /// was queued: for a notice this node signed, each recipient (a
+    /// recipient given nothing has an empty list); for one it received, each
+    /// agency it forwarded it to. (agency, commitments) pairs.
     ///
     /// # Errors
-    /// No notice `id` sent by this node, or a store failure.
+    /// No notice `id` here, or a store failure.
     pub fn disclosed_to(
         &self,
         id: NoticeId,
@@ -134,12 +135,23 @@ impl Engine {
         let notice = self
             .store()
             .notice(&id)?
-            .filter(|n| n.direction == lintas_store::Direction::Sent as i32)
-            .ok_or_else(|| Refusal::NotFound(format!("no notice {id} sent by this node")))?;
+            .ok_or_else(|| Refusal::NotFound(format!("no notice {id} here")))?;
+        if notice.direction == lintas_store::Direction::Sent as i32 {
+            return Ok(notice
+                .recipients
+                .iter()
+                .map(|r| (r.clone(), crate::delivery::commitments(&notice.given_to(r))))
+                .collect());
+        }
         Ok(notice
-            .recipients
+            .given
             .iter()
-            .map(|r| (r.clone(), crate::delivery::commitments(&notice.given_to(r))))
+            .map(|g| {
+                (
+                    g.recipient.clone(),
+                    crate::delivery::commitments(&g.commitments),
+                )
+            })
             .collect())
     }
 

@@ -171,6 +171,24 @@ impl<'t> Transaction<'t> {
             .collect()
     }
 
+    /// Adds to a stored notice's record what further agencies were given
+    /// of its protected parts (a recipient forwarding it). Nothing if the
+    /// notice is not stored.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn record_given(
+        &self,
+        id: &NoticeId,
+        given: &[crate::records::GivenParts],
+    ) -> Result<(), StoreError> {
+        if let Some(mut notice) = self.changes.notice(id)? {
+            notice.given.extend_from_slice(given);
+            self.changes.replace_notice(id, &notice)?;
+        }
+        Ok(())
+    }
+
     /// Replaces a stored notice's record with `purged` (its envelope removed,
     /// its tombstone set) and appends the PURGED log entry naming the
     /// tombstone, in this transaction.
