@@ -756,7 +756,169 @@ fn d_hex(d: &Disclosure) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::case::PersonName;
+    use crate::ids::{AgencyId, CaseId, Country};
+    use crate::notice::{Handling, NationalityVerificationRequest, PersonToVerify};
     use crate::text::Text;
+    use crate::time::Timestamp;
+    use crate::vocab::{LegalBasis, Priority, Purpose, Sex, Tlp};
+
+    /// A nationality verification request for two people: two identity
+    /// parts.
+    fn two_identities() -> NoticeBody {
+        let person = |id: &str, name: &str| {
+            PersonToVerify::new(
+                RecordId::parse(id).unwrap(),
+                PersonIdentity::new(
+                    PersonName::latin(name),
+                    Sex::Female,
+                    Country::parse("IDN").unwrap().into(),
+                ),
+                Country::parse("IDN").unwrap(),
+            )
+        };
+        let now = Timestamp::parse("2026-11-29T04:00:00Z").unwrap();
+        NoticeBody::new(
+            AgencyId::parse("KHM.MOI.ATHP").unwrap(),
+            1,
+            now,
+            now.plus_seconds(86_400),
+            vec![AgencyId::parse("IDN.KEMLU.PWNI").unwrap()],
+            Handling::new(Tlp::Amber, Priority::High)
+                .for_purpose(Purpose::Repatriation, LegalBasis::PublicTask),
+            NoticeContent::NationalityVerificationRequest(NationalityVerificationRequest::new(
+                vec![person("V-1", "Siti"), person("V-2", "Ayu")],
+                true,
+            )),
+        )
+        .about_case(CaseId::parse("C-1").unwrap())
+    }
+
+    fn salts() -> impl FnMut() -> [u8; SALT_BYTES] {
+        let mut n = 0u8;
+        move || {
+            n += 1;
+            [n; SALT_BYTES]
+        }
+    }
+
+    fn names(body: &NoticeBody) -> Vec<Option<String>> {
+        match &body.content {
+            NoticeContent::NationalityVerificationRequest(r) => r
+                .persons
+                .iter()
+                .map(|p| p.identity.value().map(|i| i.names[0].latin.clone()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn sealing_commits_to_each_part_and_opening_restores_only_what_is_disclosed() {
+        let draft = two_identities();
+        assert!(check_sealed(&draft).is_err(), "a draft is not sealed");
+        let mut sealed = draft.clone();
+        let disclosures = seal(&mut sealed, &mut salts());
+        assert_eq!(disclosures.len(), 2);
+        check_sealed(&sealed).unwrap();
+        assert_eq!(draft_of(&sealed), draft);
+        // What a holder reads from the signed bytes: commitments only.
+        let mut received = sealed.clone();
+        visit(&mut received, &mut |_, _, mut slot| {
+            if let Slot::Identity(p) = &mut slot {
+                p.value = None;
+            }
+        });
+        let info = parts(&received);
+        assert_eq!(info.len(), 2);
+        assert!(
+            info.iter()
+                .all(|p| !p.disclosed && p.kind == PartKind::Identity)
+        );
+        assert_eq!(
+            info.iter().map(|p| p.commitment).collect::<Vec<_>>(),
+            disclosures
+                .iter()
+                .map(|d| Some(d.commitment()))
+                .collect::<Vec<_>>()
+        );
+        // Given only the second part.
+        let mut view = received.clone();
+        open(&mut view, &disclosures[1..]).unwrap();
+        assert_eq!(names(&view), vec![None, Some("Ayu".to_owned())]);
+        // Given both.
+        let mut full = received.clone();
+        open(&mut full, &disclosures).unwrap();
+        assert_eq!(
+            names(&full),
+            vec![Some("Siti".to_owned()), Some("Ayu".to_owned())]
+        );
+    }
+
+    #[test]
+    fn a_bad_disclosure_is_refused_by_its_index() {
+        let mut sealed = two_identities();
+        let disclosures = seal(&mut sealed, &mut salts());
+        let withheld = || {
+            let mut b = sealed.clone();
+            visit(&mut b, &mut |_, _, mut slot| {
+                if let Slot::Identity(p) = &mut slot {
+                    p.value = None;
+                }
+            });
+            b
+        };
+        let refused = |given: Vec<Disclosure>| open(&mut withheld(), &given).unwrap_err().path;
+        // A changed value, a changed salt.
+        let mut value = disclosures[1].clone();
+        let last = value.value.len() - 1;
+        value.value[last] ^= 1;
+        assert_eq!(
+            refused(vec![disclosures[0].clone(), value]),
+            "disclosures[1].value"
+        );
+        let mut salt = disclosures[0].clone();
+        salt.salt[0] ^= 1;
+        assert_eq!(refused(vec![salt]), "disclosures[0].value");
+        // The same commitment twice; one the body does not have.
+        assert_eq!(
+            refused(vec![disclosures[0].clone(), disclosures[0].clone()]),
+            "disclosures[1].commitment"
+        );
+        let stranger = Disclosure::new(Commitment::from_bytes([7; 32]), [1; 16], vec![1]);
+        assert_eq!(
+            refused(vec![disclosures[0].clone(), stranger]),
+            "disclosures[1].commitment"
+        );
+        // A value that matches its commitment but is not a valid identity.
+        let bad = pb::ProtectedIdentity {
+            commitment: Vec::new(),
+            value: Some(pb::PersonIdentity::default()),
+        }
+        .encode_to_vec();
+        let mut body = two_identities();
+        let salt = [9; SALT_BYTES];
+        let c = commitment_of(PartKind::Identity, &salt, &bad);
+        if let NoticeContent::NationalityVerificationRequest(r) = &mut body.content {
+            r.persons[0].identity = Protected::withheld(c);
+            r.persons[1].identity = Protected::withheld(Commitment::from_bytes([8; 32]));
+        }
+        let error = open(&mut body, &[Disclosure::new(c, salt, bad)]).unwrap_err();
+        assert!(
+            error.path.starts_with("disclosures[0].value.value"),
+            "{error}"
+        );
+        // Two parts with one commitment.
+        let mut twice = sealed.clone();
+        if let NoticeContent::NationalityVerificationRequest(r) = &mut twice.content {
+            let c = r.persons[0].identity.commitment();
+            r.persons[1].identity.commitment = c;
+        }
+        assert_eq!(
+            check_sealed(&twice).unwrap_err().path,
+            "nationality_verification_request.persons[1].identity.commitment"
+        );
+    }
 
     #[test]
     fn a_commitment_binds_the_type_salt_and_value_each_length_prefixed() {
