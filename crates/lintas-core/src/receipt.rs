@@ -72,17 +72,7 @@ impl Receipt {
         stage: ReceiptStage,
         at: Timestamp,
     ) -> Self {
-        Receipt {
-            notice_id,
-            body_sha256: body_digest(notice),
-            receiver,
-            stage,
-            at,
-            note: None,
-            reason: None,
-            refer_to: None,
-            forwarded_to: Vec::new(),
-        }
+        Self::for_digest(notice_id, body_digest(notice), receiver, stage, at)
     }
 
     /// A receipt for a notice known only by its body digest (a holder
