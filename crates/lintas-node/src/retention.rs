@@ -123,6 +123,19 @@ fn due(
     if stored.is_purged() {
         return None;
     }
+    // The record's index fields say whether the period can have run out;
+    // only then is the envelope decoded (most of a store is not due).
+    let days = lintas_core::vocab::NoticeKind::from_wire(stored.kind)
+        .map_or(lintas_core::retention::MAX_RETENTION_DAYS, |k| {
+            policy.days(k)
+        });
+    let ends = stored
+        .created_at
+        .saturating_add(i64::from(days) * 86_400)
+        .max(stored.expires_at);
+    if now.unix_seconds() < ends {
+        return None;
+    }
     let envelope = SignedNotice::decode(&stored.envelope).ok()?;
     let (_, body) = envelope.open_body().ok()?;
     if !policy.is_due(&body, now) {
