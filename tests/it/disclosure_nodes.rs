@@ -29,7 +29,7 @@ const PASSPORT: &str = "X1234567";
 
 /// Indonesia's case update to Cambodia (destination police) and Thailand
 /// (transit immigration), carrying V-001's medical details and contacts.
-fn case_update(now: Timestamp) -> NoticeBody {
+pub(crate) fn case_update(now: Timestamp) -> NoticeBody {
     let mut case = scenario::scam_case(now);
     let victim = &mut case.victims[0];
     victim.medical = Some(Protected::new(MedicalDetails::new(Text::en(

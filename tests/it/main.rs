@@ -16,6 +16,8 @@ mod evidence;
 mod evidence_vectors;
 mod faults;
 mod log_vectors;
+mod matching;
+mod matching_vectors;
 mod nodes;
 mod offline;
 mod offline_vectors;

@@ -377,6 +377,73 @@ pub(crate) async fn erasure_status(conn: &Connection, notice: &str) -> Result<()
     Ok(())
 }
 
+pub(crate) async fn find_identifier(
+    conn: &Connection,
+    kind: &str,
+    scope: &str,
+    value: &str,
+    agencies: Vec<String>,
+) -> Result<(), Error> {
+    use lintas_core::matching::{Identifier, kind_token};
+    use lintas_core::vocab::IdentifierKind;
+    let kind = IdentifierKind::ALL
+        .iter()
+        .copied()
+        .find(|k| kind_token(*k) == kind)
+        .ok_or_else(|| {
+            format!(
+                "--kind: expected phone, handle, wallet, bank, ewallet or document, found {kind:?}"
+            )
+        })?;
+    // Checked here too, so that a typing mistake is named by its flag.
+    Identifier::parse(kind, scope, value).map_err(|e| {
+        format!(
+            "--{}: {}",
+            if e.path == "scope" { "scope" } else { "value" },
+            e.problem
+        )
+    })?;
+    let mut client = connect(conn).await?;
+    let answer = client
+        .find_identifier(pb::FindIdentifierRequest {
+            kind: kind.to_wire(),
+            scope: scope.to_owned(),
+            value: value.to_owned(),
+            agencies,
+        })
+        .await
+        .map_err(status)?
+        .into_inner();
+    for a in answer.answers {
+        let outcome = pb::MatchOutcome::try_from(a.outcome)
+            .map(|o| {
+                o.as_str_name()
+                    .trim_start_matches("MATCH_OUTCOME_")
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_else(|_| a.outcome.to_string());
+        let mut line = serde_json::json!({
+            "agency": a.agency,
+            "identifier": answer.normal_form,
+            "outcome": outcome,
+        });
+        if let Some(c) = a.contact {
+            line["contact"] = serde_json::json!({
+                "name": c.name, "phone": c.phone, "email": c.email,
+                "around_the_clock": c.around_the_clock,
+            });
+        }
+        if !a.reason.is_empty() {
+            line["reason"] = a.reason.into();
+        }
+        if !a.message.is_empty() {
+            line["message"] = a.message.into();
+        }
+        println!("{line}");
+    }
+    Ok(())
+}
+
 pub(crate) async fn log_alarms(conn: &Connection) -> Result<(), Error> {
     use lintas_core::transparency::checkpoint::SignedCheckpoint;
     use prost::Message;

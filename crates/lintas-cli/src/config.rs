@@ -66,6 +66,50 @@ pub(crate) struct NodeConfig {
     /// How long personal data is kept.
     #[serde(default)]
     pub(crate) retention: RetentionConfig,
+    /// Identifier matching limits.
+    #[serde(default)]
+    pub(crate) matching: MatchingSettings,
+}
+
+/// `[matching]`: what peers may ask of this node's identifier matching
+/// (docs/PROTOCOL.md section 14.9).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MatchingSettings {
+    /// Queries each peer agency may make per hour (600 by default).
+    pub(crate) queries_per_peer_per_hour: Option<u32>,
+    /// Queries a peer may make at once above that rate (60 by default).
+    pub(crate) burst: Option<u32>,
+    /// How old the tags may get before a query rebuilds them, seconds (60
+    /// by default).
+    pub(crate) refresh_every_s: Option<u64>,
+    /// The most tags of one kind listed in an answer (40000 by default).
+    pub(crate) max_tags_per_kind: Option<usize>,
+}
+
+impl MatchingSettings {
+    /// The limits these settings give.
+    pub(crate) fn config(&self) -> Result<lintas_grpc::MatchingConfig, Error> {
+        let defaults = lintas_grpc::MatchingConfig::default();
+        let positive = |v: Option<u32>, name: &str, default: u32| match v {
+            Some(0) => Err(format!("matching.{name}: expected at least 1, found 0")),
+            Some(n) => Ok(n),
+            None => Ok(default),
+        };
+        Ok(lintas_grpc::MatchingConfig {
+            queries_per_peer_per_hour: positive(
+                self.queries_per_peer_per_hour,
+                "queries_per_peer_per_hour",
+                defaults.queries_per_peer_per_hour,
+            )?,
+            burst: positive(self.burst, "burst", defaults.burst)?,
+            refresh_every: self
+                .refresh_every_s
+                .map_or(defaults.refresh_every, std::time::Duration::from_secs),
+            max_tags_per_kind: self.max_tags_per_kind.unwrap_or(defaults.max_tags_per_kind),
+            ..defaults
+        })
+    }
 }
 
 /// `[retention]`: how long this node keeps the personal data of notices
@@ -413,6 +457,39 @@ mod tests {
             let error = NodeConfig::load(&path)
                 .map_err(|e| e.to_string())
                 .and_then(|c| c.retention.policy().map(|_| ()).map_err(|e| e.to_string()))
+                .unwrap_err();
+            assert!(error.contains(named), "{error}");
+        }
+    }
+
+    #[test]
+    fn matching_limits_are_read_and_a_zero_budget_is_refused() {
+        let (_dir, path) = write(&format!(
+            "{BASE}[tls]\nca = \"ca.pem\"\ncert = \"c.pem\"\nkey = \"c.key\"\n\
+             [matching]\nqueries_per_peer_per_hour = 30\nburst = 5\nrefresh_every_s = 0\n"
+        ));
+        let config = NodeConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let matching = config.matching.config().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (matching.queries_per_peer_per_hour, matching.burst),
+            (30, 5)
+        );
+        assert_eq!(matching.refresh_every, std::time::Duration::ZERO);
+        assert_eq!(matching.max_tags_per_kind, 40_000);
+        for (bad, named) in [
+            (
+                "queries_per_peer_per_hour = 0",
+                "matching.queries_per_peer_per_hour",
+            ),
+            ("burst = 0", "matching.burst"),
+            ("per_hour = 3", "per_hour"),
+        ] {
+            let (_dir, path) = write(&format!(
+                "{BASE}[tls]\nca = \"ca.pem\"\ncert = \"c.pem\"\nkey = \"c.key\"\n[matching]\n{bad}\n"
+            ));
+            let error = NodeConfig::load(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|c| c.matching.config().map(|_| ()).map_err(|e| e.to_string()))
                 .unwrap_err();
             assert!(error.contains(named), "{error}");
         }

@@ -128,6 +128,27 @@ enum Command {
         #[arg(long)]
         notice: String,
     },
+    /// Ask other agencies whether an identifier is linked to a case they
+    /// hold, without telling them the identifier (docs/PROTOCOL.md section
+    /// 14.9): one JSON object per agency (hit, no_hit, unreachable,
+    /// refused), with whom to contact on a hit.
+    FindIdentifier {
+        #[command(flatten)]
+        conn: client::Connection,
+        /// phone, handle, wallet, bank, ewallet or document.
+        #[arg(long)]
+        kind: String,
+        /// The handle's platform (telegram, other/NAME), the bank's or the
+        /// document's country (IDN), the e-wallet's provider (gcash).
+        #[arg(long, default_value = "")]
+        scope: String,
+        /// The identifier as written: "+62 812 3456 7890", "@recruiter".
+        #[arg(long)]
+        value: String,
+        /// Ask only this agency (repeatable); every other agency otherwise.
+        #[arg(long = "agency")]
+        agencies: Vec<String>,
+    },
     /// Files that travel beside notices: hand one to the node (its digest
     /// goes in a notice's `attachments`), or get a verified one.
     #[command(subcommand)]
@@ -300,6 +321,13 @@ fn main() -> ExitCode {
             Command::LogAlarms { conn } => client::log_alarms(&conn).await,
             Command::AccessLog { conn, after } => client::access_log(&conn, after).await,
             Command::ErasureStatus { conn, notice } => client::erasure_status(&conn, &notice).await,
+            Command::FindIdentifier {
+                conn,
+                kind,
+                scope,
+                value,
+                agencies,
+            } => client::find_identifier(&conn, &kind, &scope, &value, agencies).await,
             Command::Attachment(AttachmentCommand::Upload {
                 conn,
                 file,

@@ -86,7 +86,8 @@ pub(crate) async fn run(config_path: &Path) -> Result<(), Error> {
     );
     delivery = delivery
         .with_disclosure(config.disclosure.rules()?)
-        .with_retention(config.retention.policy()?);
+        .with_retention(config.retention.policy()?)
+        .with_matching(config.matching.config()?);
     let retention_every = match config.retention.check_every_s {
         Some(0) => None,
         Some(s) => Some(std::time::Duration::from_secs(s)),

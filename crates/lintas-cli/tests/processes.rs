@@ -189,15 +189,8 @@ fn notices_survive_killed_nodes_and_reach_the_case_system_once() {
 
     // Indonesia is up, Cambodia is down: the notice waits in the outbox.
     let indonesia = NodeProcess::start(&dir, IDN);
-    let submitted: serde_json::Value = serde_json::from_str(&run_ok(
-        lintas()
-            .arg("submit")
-            .args(connection(&dir, IDN, idn_port))
-            .arg("--notice")
-            .arg(&notice)
-            .arg("--rebase-times"),
-    ))
-    .unwrap();
+    let submitted: serde_json::Value =
+        serde_json::from_str(&submit_from_indonesia(&dir, idn_port, &notice)).unwrap();
     let id = submitted["notice_id"].as_str().unwrap().to_owned();
 
     // Indonesia's node is killed mid-delivery and comes back.
@@ -319,6 +312,50 @@ fn wait_for_cambodias_receipt(dir: &Path, idn_port: u16) -> String {
 }
 
 #[test]
+fn an_identifier_is_found_from_the_command_line_without_being_sent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let (idn_port, khm_port) = two_nodes(&dir, "");
+    let _indonesia = NodeProcess::start(&dir, IDN);
+    let _cambodia = NodeProcess::start(&dir, KHM);
+    let notice = rescue_template(&dir);
+    submit_from_indonesia(&dir, idn_port, &notice);
+    // Cambodia asks about the case's TRON wallet and a number nobody has.
+    let ask = |kind: &str, value: &str| -> serde_json::Value {
+        let out = run_ok(
+            lintas()
+                .arg("find-identifier")
+                .args(connection(&dir, KHM, khm_port))
+                .args(["--kind", kind, "--value", value, "--agency", IDN]),
+        );
+        serde_json::from_str(out.lines().next().unwrap_or_default()).unwrap()
+    };
+    let hit = ask("wallet", "TLintasExampleWa11etAddre55000001");
+    assert_eq!(hit["agency"], IDN, "{hit}");
+    assert_eq!(hit["outcome"], "hit", "{hit}");
+    assert!(
+        hit["contact"]["phone"].as_str().unwrap().starts_with('+'),
+        "{hit}"
+    );
+    let miss = ask("phone", "+62 812 9999 1111");
+    assert_eq!(miss["outcome"], "no_hit", "{miss}");
+    assert_eq!(miss["identifier"], "+6281299991111");
+
+    let output = lintas()
+        .arg("find-identifier")
+        .args(connection(&dir, KHM, khm_port))
+        .args(["--kind", "phone", "--value", "0812 9999 1111"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--value") && stderr.contains("country code"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn usage_errors_and_bad_files_are_reported() {
     let output = lintas().arg("node").output().unwrap();
     assert_eq!(
@@ -341,6 +378,19 @@ fn usage_errors_and_bad_files_are_reported() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("typo"), "unknown keys are named: {stderr}");
+}
+
+/// Submits the notice template at `notice` to Indonesia's node (times
+/// rebased to now); its answer as printed.
+fn submit_from_indonesia(dir: &Path, idn_port: u16, notice: &Path) -> String {
+    run_ok(
+        lintas()
+            .arg("submit")
+            .args(connection(dir, IDN, idn_port))
+            .arg("--notice")
+            .arg(notice)
+            .arg("--rebase-times"),
+    )
 }
 
 fn run_ok(command: &mut Command) -> String {

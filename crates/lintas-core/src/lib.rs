@@ -68,6 +68,7 @@ pub mod error;
 pub mod evidence;
 pub mod ids;
 pub mod keys;
+pub mod matching;
 pub mod notice;
 pub mod offline;
 pub mod pb;

@@ -323,6 +323,25 @@ impl Platform {
 }
 
 closed_enum! {
+    /// The kinds of identifier that can be matched without disclosure
+    /// (docs/PROTOCOL.md section 14.9).
+    IdentifierKind => IdentifierKind {
+        /// A phone number (E.164).
+        PhoneNumber = PhoneNumber,
+        /// A messaging or social-media account on a platform.
+        Handle = Handle,
+        /// A crypto-asset wallet address.
+        CryptoWallet = CryptoWallet,
+        /// A bank account number in a country.
+        BankAccount = BankAccount,
+        /// An account with an e-wallet or payment-app provider.
+        EWallet = EWallet,
+        /// An identity document number of an issuing state.
+        IdentityDocument = IdentityDocument,
+    }
+}
+
+closed_enum! {
     /// The part a member state plays in a case.
     StateRole => StateRole {
         /// Where victims come from and return to.

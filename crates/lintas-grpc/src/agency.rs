@@ -585,6 +585,58 @@ impl AgencyApi for AgencyService {
     }
 
     #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn find_identifier(
+        &self,
+        request: Request<wire::FindIdentifierRequest>,
+    ) -> Result<Response<wire::FindIdentifierResponse>, Status> {
+        let (case_system, officer) = self.reader(&request)?;
+        let request = request.into_inner();
+        let kind = lintas_core::vocab::IdentifierKind::from_wire(request.kind)
+            .map_err(|e| status::invalid(&e.within("kind"), ""))?;
+        let identifier =
+            lintas_core::matching::Identifier::parse(kind, &request.scope, &request.value)
+                .map_err(|e| status::invalid(&e, ""))?;
+        let mut agencies = Vec::with_capacity(request.agencies.len());
+        for (i, a) in request.agencies.iter().enumerate() {
+            let agency = AgencyId::parse(a)
+                .map_err(|e| status::invalid(&e.within_item("agencies", i), ""))?;
+            if self
+                .state
+                .engine
+                .roster()
+                .roster()
+                .agency(&agency)
+                .is_none()
+            {
+                return Err(status::invalid(
+                    &ValidationError::unknown_reference(
+                        "",
+                        "an agency in the roster",
+                        agency.as_str(),
+                    )
+                    .within_item("agencies", i),
+                    "",
+                ));
+            }
+            agencies.push(agency);
+        }
+        // Recorded before asking, without the identifier: who asked and
+        // when.
+        let record = AccessRecord::new(Timestamp::now(), &officer, &case_system, "FindIdentifier");
+        self.record(record).await?;
+        let transport = Arc::new(crate::delivery::GrpcTransport::new(Arc::clone(&self.state)));
+        let results = self
+            .state
+            .engine
+            .find_identifier(transport, &identifier, &agencies)
+            .await;
+        Ok(Response::new(wire::FindIdentifierResponse {
+            normal_form: identifier.normal_form().to_owned(),
+            answers: results.into_iter().map(match_to_wire).collect(),
+        }))
+    }
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
     async fn get_erasure_status(
         &self,
         request: Request<wire::GetErasureStatusRequest>,
@@ -667,4 +719,31 @@ impl AgencyApi for AgencyService {
             .map_err(|r| status::refused(&r))?;
         Ok(Response::new(wire::DeadLetterResponse {}))
     }
+}
+
+fn match_to_wire(result: lintas_node::MatchResult) -> wire::IdentifierMatch {
+    use lintas_node::MatchOutcome;
+    let mut out = wire::IdentifierMatch {
+        agency: result.agency.to_string(),
+        ..Default::default()
+    };
+    let outcome = match result.outcome {
+        MatchOutcome::Hit { contact } => {
+            out.contact = Some(contact.into());
+            wire::MatchOutcome::Hit
+        }
+        MatchOutcome::NoHit => wire::MatchOutcome::NoHit,
+        MatchOutcome::Unreachable(message) => {
+            out.message = message;
+            wire::MatchOutcome::Unreachable
+        }
+        MatchOutcome::Refused(refused) => {
+            out.reason = refused.reason;
+            out.message = refused.message;
+            wire::MatchOutcome::Refused
+        }
+        _ => wire::MatchOutcome::Unspecified,
+    };
+    out.outcome = outcome as i32;
+    out
 }

@@ -8,14 +8,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lintas_core::ids::{AgencyId, NoticeId};
+use lintas_core::matching::ELEMENT_BYTES;
 use lintas_core::pb as wire;
 use lintas_core::receipt::SignedReceipt;
 use lintas_core::transparency::checkpoint::{SignedCheckpoint, SignedCosignature};
 use lintas_core::transparency::merkle::Hash;
 use lintas_core::transparency::proofs::{InclusionProof, read_hashes};
+use lintas_core::vocab::IdentifierKind;
 use lintas_node::{
-    Answer, Outbound, PeerCall, PeerRefused, Transport as EngineTransport, Unreachable,
-    WitnessAnswer, WitnessRequest,
+    Answer, MatchAnswer, Outbound, PeerCall, PeerRefused, Transport as EngineTransport,
+    Unreachable, WitnessAnswer, WitnessRequest,
 };
 use tonic::transport::{Channel, Endpoint};
 
@@ -245,6 +247,40 @@ fn malformed(what: &str, e: impl std::fmt::Display) -> Unreachable {
 }
 
 impl EngineTransport for GrpcTransport {
+    async fn match_identifier(
+        &self,
+        to: &AgencyId,
+        kind: IdentifierKind,
+        blinded: [u8; ELEMENT_BYTES],
+    ) -> PeerCall<MatchAnswer> {
+        let mut client = self.client(to)?;
+        let answer = call_outcome(
+            client
+                .match_identifier(self.identify(wire::MatchIdentifierRequest {
+                    kind: kind.to_wire(),
+                    blinded_element: blinded.to_vec(),
+                }))
+                .await
+                .map(tonic::Response::into_inner),
+        )?;
+        Ok(match answer {
+            Ok(a) => {
+                let evaluated: [u8; ELEMENT_BYTES] =
+                    a.evaluated_element.as_slice().try_into().map_err(|_| {
+                        malformed(
+                            "evaluated_element",
+                            format!("{} bytes, not 32", a.evaluated_element.len()),
+                        )
+                    })?;
+                Ok(MatchAnswer {
+                    evaluated,
+                    tags: Arc::new(a.tags),
+                })
+            }
+            Err(refused) => Err(refused),
+        })
+    }
+
     async fn witness(&self, to: &AgencyId, request: WitnessRequest) -> PeerCall<WitnessAnswer> {
         let mut client = self.client(to)?;
         let message = wire::WitnessCheckpointRequest {

@@ -50,7 +50,8 @@ pub mod pb {
 
 pub use lintas_node::disclosure::{DisclosureRules, Role};
 pub use lintas_node::{
-    AttachmentConfig, DeliveryConfig, HistoryError, InboxError, ReceivedNotice, Refusal,
+    AttachmentConfig, DeliveryConfig, HistoryError, InboxError, MatchingConfig, ReceivedNotice,
+    Refusal,
 };
 pub use lintas_store::PostgresConfig;
 pub use node::{

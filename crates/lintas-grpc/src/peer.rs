@@ -240,6 +240,26 @@ impl PeerExchange for PeerService {
     }
 
     #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn match_identifier(
+        &self,
+        request: Request<wire::MatchIdentifierRequest>,
+    ) -> Result<Response<wire::MatchIdentifierResponse>, Status> {
+        let peer = self.caller(&request, 1)?;
+        let message = request.into_inner();
+        let kind = lintas_core::vocab::IdentifierKind::from_wire(message.kind)
+            .map_err(|e| status::invalid(&e.within("kind"), ""))?;
+        let blinded = message.blinded_element;
+        let answer = self
+            .state
+            .read(move |e| e.answer_match(&peer, kind, &blinded))
+            .await?;
+        Ok(Response::new(wire::MatchIdentifierResponse {
+            evaluated_element: answer.evaluated.to_vec(),
+            tags: answer.tags.as_ref().clone(),
+        }))
+    }
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
     async fn fetch_attachment(
         &self,
         request: Request<wire::FetchAttachmentRequest>,

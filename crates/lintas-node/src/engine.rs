@@ -75,6 +75,8 @@ pub(crate) struct Inner {
     pub(crate) disclosure: crate::disclosure::DisclosureRules,
     /// How long personal data is kept.
     pub(crate) retention: lintas_core::retention::RetentionPolicy,
+    /// Identifier matching: key, tags, peers' budgets.
+    pub(crate) matching: crate::matching::Matching,
 }
 
 impl std::fmt::Debug for Inner {
@@ -130,6 +132,10 @@ impl Engine {
             crate::attachments::QUOTA_KIND,
         );
         attachment_quota.load(&store)?;
+        let matching = crate::matching::Matching::new(
+            lintas_core::matching::MatchKey::of_signing_key(&key),
+            delivery.matching,
+        );
         Ok(Engine {
             inner: Arc::new(Inner {
                 agency,
@@ -149,6 +155,7 @@ impl Engine {
                 attachments: delivery.attachments,
                 disclosure: delivery.disclosure,
                 retention: delivery.retention,
+                matching,
                 attachment_quota,
                 attachment_wake: Notify::new(),
             }),

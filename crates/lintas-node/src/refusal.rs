@@ -96,6 +96,14 @@ pub enum Refusal {
     /// log forked (the evidence is kept).
     #[error("{0}")]
     LogInconsistent(String),
+    /// The caller is over its budget of a limited call (identifier
+    /// queries).
+    #[error("{0}")]
+    RateLimited(String),
+    /// This node holds more identifiers of the asked kind than it lists
+    /// in one answer (docs/PROTOCOL.md section 14.9).
+    #[error("{0}")]
+    MatchSetTooLarge(String),
 }
 
 impl Refusal {
@@ -121,6 +129,8 @@ impl Refusal {
             Refusal::NotFound(_) => "not_found",
             Refusal::NotLogOrigin { .. } => "not_log_origin",
             Refusal::LogInconsistent(_) => "log_inconsistent",
+            Refusal::RateLimited(_) => "rate_limited",
+            Refusal::MatchSetTooLarge(_) => "match_set_too_large",
         }
     }
 
@@ -147,7 +157,10 @@ impl Refusal {
             Refusal::History(_) => RefusalClass::PermissionDenied,
             Refusal::NotFound(_) => RefusalClass::NotFound,
             Refusal::NotLogOrigin { .. } => RefusalClass::PermissionDenied,
-            Refusal::LogInconsistent(_) => RefusalClass::FailedPrecondition,
+            Refusal::LogInconsistent(_) | Refusal::MatchSetTooLarge(_) => {
+                RefusalClass::FailedPrecondition
+            }
+            Refusal::RateLimited(_) => RefusalClass::ResourceExhausted,
         }
     }
 

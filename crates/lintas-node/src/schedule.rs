@@ -54,6 +54,9 @@ pub struct DeliveryConfig {
     pub disclosure: crate::disclosure::DisclosureRules,
     /// How long personal data is kept (docs/PROTOCOL.md section 14.6).
     pub retention: lintas_core::retention::RetentionPolicy,
+    /// Identifier matching: each peer's query budget, how fresh the tags
+    /// are (docs/PROTOCOL.md section 14.9).
+    pub matching: crate::matching::MatchingConfig,
 }
 
 impl Default for DeliveryConfig {
@@ -71,11 +74,18 @@ impl Default for DeliveryConfig {
             attachments: crate::attachments::AttachmentConfig::default(),
             disclosure: crate::disclosure::DisclosureRules::default(),
             retention: lintas_core::retention::RetentionPolicy::default(),
+            matching: crate::matching::MatchingConfig::default(),
         }
     }
 }
 
 impl DeliveryConfig {
+    /// The same with other identifier-matching limits.
+    pub fn with_matching(mut self, matching: crate::matching::MatchingConfig) -> Self {
+        self.matching = matching;
+        self
+    }
+
     /// The same with other retention periods.
     pub fn with_retention(mut self, retention: lintas_core::retention::RetentionPolicy) -> Self {
         self.retention = retention;

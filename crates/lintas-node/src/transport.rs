@@ -15,6 +15,10 @@ use lintas_core::time::Timestamp;
 use lintas_core::transparency::merkle::Hash;
 use lintas_core::transparency::proofs::InclusionProof;
 
+use lintas_core::matching::ELEMENT_BYTES;
+use lintas_core::vocab::IdentifierKind;
+
+use crate::matching::MatchAnswer;
 use crate::witness::{WitnessAnswer, WitnessRequest};
 use crate::{Accepted, Engine, Inbound, Refusal};
 
@@ -120,6 +124,15 @@ pub trait Transport: Send + Sync + 'static {
         to: &AgencyId,
         entry: Vec<u8>,
     ) -> impl Future<Output = PeerCall<InclusionProof>> + Send;
+
+    /// Asks `to` to evaluate a blinded identifier of `kind` and list its
+    /// tags of that kind (docs/PROTOCOL.md section 14.9).
+    fn match_identifier(
+        &self,
+        to: &AgencyId,
+        kind: IdentifierKind,
+        blinded: [u8; ELEMENT_BYTES],
+    ) -> impl Future<Output = PeerCall<MatchAnswer>> + Send;
 }
 
 impl From<Outbound> for Inbound {
@@ -322,5 +335,20 @@ impl Transport for MemoryTransport {
         Ok(target
             .prove_inclusion(&entry, Timestamp::now())
             .map_err(PeerRefused::from))
+    }
+
+    async fn match_identifier(
+        &self,
+        to: &AgencyId,
+        kind: IdentifierKind,
+        blinded: [u8; ELEMENT_BYTES],
+    ) -> PeerCall<MatchAnswer> {
+        let target = self.admit(to)?;
+        let from = self.from.clone();
+        let answer =
+            tokio::task::spawn_blocking(move || target.answer_match(&from, kind, &blinded))
+                .await
+                .map_err(|e| Unreachable(e.to_string()))?;
+        Ok(answer.map_err(PeerRefused::from))
     }
 }

@@ -9,7 +9,7 @@ use lintas_testkit::proxy::{FaultyProxy, ProxyFaults};
 
 use super::{
     IDN, KHM, NodeProcess, attach, connection, get_attachment_from_cambodia, lintas,
-    rescue_template, run_ok, two_nodes,
+    rescue_template, run_ok, submit_from_indonesia, two_nodes,
 };
 
 #[test]
@@ -46,14 +46,7 @@ fn a_50_mb_attachment_arrives_intact_through_a_link_that_keeps_breaking() {
         "application/octet-stream",
         &notice,
     );
-    run_ok(
-        lintas()
-            .arg("submit")
-            .args(connection(&dir, IDN, idn_port))
-            .arg("--notice")
-            .arg(&notice)
-            .arg("--rebase-times"),
-    );
+    submit_from_indonesia(&dir, idn_port, &notice);
 
     let start = Instant::now();
     let sha = uploaded["sha256"].as_str().unwrap().to_owned();

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::{
     IDN, KHM, NodeProcess, attach, connection, get_attachment_from_cambodia, lintas,
-    rescue_template, run_ok, two_nodes, wait_for_cambodias_receipt,
+    rescue_template, run_ok, submit_from_indonesia, two_nodes, wait_for_cambodias_receipt,
 };
 
 #[test]
@@ -27,14 +27,7 @@ fn a_case_is_exported_from_a_node_and_verified_offline_and_tampering_is_named() 
     let photo: Vec<u8> = (0..700_000u32).map(|i| (i * 7 % 251) as u8).collect();
     std::fs::write(&photo_path, &photo).unwrap();
     let uploaded = attach(&dir, idn_port, &photo_path, "image/jpeg", &notice);
-    run_ok(
-        lintas()
-            .arg("submit")
-            .args(connection(&dir, IDN, idn_port))
-            .arg("--notice")
-            .arg(&notice)
-            .arg("--rebase-times"),
-    );
+    submit_from_indonesia(&dir, idn_port, &notice);
     let case = lintas_testkit::scenario::CASE_ID;
     wait_for_cambodias_receipt(&dir, idn_port);
     // Cambodia's case system gets the photo once its node verified it.

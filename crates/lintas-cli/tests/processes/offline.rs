@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::Stdio;
 
 use super::{
-    IDN, KHM, NodeProcess, connection, free_port, lintas, rescue_template, run_ok, two_nodes,
-    wait_for_cambodias_receipt,
+    IDN, KHM, NodeProcess, connection, free_port, lintas, rescue_template, run_ok,
+    submit_from_indonesia, two_nodes, wait_for_cambodias_receipt,
 };
 
 #[test]
@@ -28,14 +28,7 @@ fn a_notice_crosses_by_bundle_and_its_receipt_comes_back_by_bundle() {
     let notice = rescue_template(&dir);
     let _indonesia = NodeProcess::start(&dir, IDN);
     let _cambodia = NodeProcess::start(&dir, KHM);
-    run_ok(
-        lintas()
-            .arg("submit")
-            .args(connection(&dir, IDN, idn_port))
-            .arg("--notice")
-            .arg(&notice)
-            .arg("--rebase-times"),
-    );
+    submit_from_indonesia(&dir, idn_port, &notice);
 
     // Indonesia's operator writes the bundle for Cambodia.
     let bundle = dir.join("for-khm.bundle");
