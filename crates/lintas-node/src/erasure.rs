@@ -36,6 +36,9 @@ pub(crate) struct Erasure {
     receipt: Vec<u8>,
     report: OutboxEntry,
     relays: Vec<OutboxEntry>,
+    /// The files the withdrawn notice named: removed after the write
+    /// unless another notice held here names them.
+    pub(crate) attachments: Vec<[u8; 32]>,
 }
 
 /// Whether someone holding a notice confirmed its erasure.
@@ -76,8 +79,9 @@ impl Engine {
         {
             return None;
         }
-        let (purged, body_sha256) = if stored.is_purged() {
-            (None, Tombstone::decode(&stored.tombstone).ok()?.body_sha256)
+        let (purged, body_sha256, attachments) = if stored.is_purged() {
+            let digest = Tombstone::decode(&stored.tombstone).ok()?.body_sha256;
+            (None, digest, Vec::new())
         } else {
             let envelope = SignedNotice::decode(&stored.envelope).ok()?;
             let (_, body) = envelope.open_body().ok()?;
@@ -85,7 +89,8 @@ impl Engine {
             let mut purged = stored.clone();
             purged.envelope = Vec::new();
             purged.tombstone = tombstone.encode();
-            (Some(purged), tombstone.body_sha256)
+            let files = body.attachments.iter().map(|a| a.sha256).collect();
+            (Some(purged), tombstone.body_sha256, files)
         };
         let receipt = Receipt::for_digest(
             w.withdrawn,
@@ -130,6 +135,7 @@ impl Engine {
             report: entry(&stored.sender, OutboxPayload::Receipt(receipt.clone())),
             receipt,
             relays,
+            attachments,
         }))
     }
 

@@ -337,6 +337,16 @@ impl Engine {
         let wants_attachments = writes
             .iter()
             .any(|(_, p)| matches!(p, Plan::Store { attachments, .. } if !attachments.is_empty()));
+        let erased_files: std::collections::BTreeSet<[u8; 32]> = writes
+            .iter()
+            .filter_map(|(_, p)| match p {
+                Plan::Store {
+                    erasure: Some(e), ..
+                } => Some(e.attachments.iter().copied()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
         let records: Vec<_> = writes
             .iter()
             .map(|(_, plan)| match plan {
@@ -405,6 +415,7 @@ impl Engine {
                         "withdrawn notice erased; its sender is told"
                     );
                     self.queue(&queued);
+                    self.remove_files_of_erased(erased_files);
                 }
                 let mut newest = None;
                 for ((i, plan), outcome) in writes.into_iter().zip(outcomes) {

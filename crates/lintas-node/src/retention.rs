@@ -8,13 +8,15 @@
 //! page. Then the store gives the space back, so the removed bytes are no
 //! longer in its files.
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use lintas_core::ids::NoticeId;
 use lintas_core::retention::{RetentionPolicy, Tombstone};
 use lintas_core::signing::SignedNotice;
 use lintas_core::time::Timestamp;
-use lintas_store::StoredNotice;
+use lintas_store::{Store, StoreError, StoredNotice};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -31,6 +33,9 @@ pub struct PurgeReport {
     pub checked: usize,
     /// Notices whose personal data was removed, in id order.
     pub purged: Vec<NoticeId>,
+    /// Attachments removed with them (those no other notice held here
+    /// names).
+    pub files_removed: usize,
 }
 
 impl Engine {
@@ -67,6 +72,7 @@ impl Engine {
         let policy = self.inner.retention;
         let mut report = PurgeReport::default();
         let mut after: Option<NoticeId> = None;
+        let mut files_of_purged = BTreeSet::new();
         loop {
             let page = self.store().notices_after(after.as_ref(), PAGE)?;
             let Some((last, _)) = page.last() else {
@@ -77,6 +83,10 @@ impl Engine {
             let purges: Vec<(NoticeId, StoredNotice)> = page
                 .into_iter()
                 .filter_map(|(id, stored)| due(&policy, id, stored, now))
+                .map(|(id, stored, files)| {
+                    files_of_purged.extend(files);
+                    (id, stored)
+                })
                 .collect();
             if purges.is_empty() {
                 continue;
@@ -94,6 +104,7 @@ impl Engine {
             report.purged.extend(ids);
         }
         if !report.purged.is_empty() {
+            report.files_removed = self.remove_unnamed_files(files_of_purged).await?;
             let store = std::sync::Arc::clone(&self.inner.store);
             tokio::task::spawn_blocking(move || store.compact())
                 .await
@@ -113,13 +124,14 @@ impl Engine {
     }
 }
 
-/// The purged record of `stored` if its period ran out at `now`.
+/// The purged record of `stored` if its period ran out at `now`, with the
+/// attachments it named.
 fn due(
     policy: &RetentionPolicy,
     id: NoticeId,
     stored: StoredNotice,
     now: Timestamp,
-) -> Option<(NoticeId, StoredNotice)> {
+) -> Option<(NoticeId, StoredNotice, Vec<[u8; 32]>)> {
     if stored.is_purged() {
         return None;
     }
@@ -145,7 +157,100 @@ fn due(
     let mut purged = stored;
     purged.envelope = Vec::new();
     purged.tombstone = tombstone.encode();
-    Some((id, purged))
+    let files = body.attachments.iter().map(|a| a.sha256).collect();
+    Some((id, purged, files))
+}
+
+impl Engine {
+    /// Removes the files of `candidates` that no notice this node still
+    /// holds names (the files of notices just purged or erased), record
+    /// and pieces; returns how many it removed. A file another held notice
+    /// names stays.
+    async fn remove_unnamed_files(&self, candidates: BTreeSet<[u8; 32]>) -> Result<usize, Refusal> {
+        if candidates.is_empty() {
+            return Ok(0);
+        }
+        let store = Arc::clone(&self.inner.store);
+        let unnamed = tokio::task::spawn_blocking(move || unnamed_files(&store, candidates))
+            .await
+            .map_err(|e| {
+                Refusal::Store(StoreError::Corrupt {
+                    what: "the store (attachment walk)".into(),
+                    detail: e.to_string(),
+                })
+            })??;
+        let removed = unnamed.len();
+        if removed > 0 {
+            self.inner
+                .commit
+                .write(move |txn| {
+                    for sha256 in &unnamed {
+                        txn.remove_attachment(sha256)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+            info!(removed, "files of removed notices deleted");
+        }
+        Ok(removed)
+    }
+
+    /// After an erasure: removes the erased notices' files in the
+    /// background, then gives the space back (a failure is logged; the
+    /// next retention run does not retry it, see docs/RELIABILITY.md).
+    pub(crate) fn remove_files_of_erased(&self, files: BTreeSet<[u8; 32]>) {
+        if files.is_empty() {
+            return;
+        }
+        let engine = self.clone();
+        tokio::spawn(async move {
+            match engine.remove_unnamed_files(files).await {
+                Ok(0) => {}
+                Ok(_) => {
+                    let store = Arc::clone(&engine.inner.store);
+                    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.compact()).await {
+                        warn!(error = %e, "compaction after erasing files failed");
+                    }
+                }
+                Err(e) => warn!(error = %e, "the files of an erased notice were not removed"),
+            }
+        });
+    }
+}
+
+/// Those of `candidates` stored here that no unpurged notice names.
+fn unnamed_files(
+    store: &Store,
+    mut candidates: BTreeSet<[u8; 32]>,
+) -> Result<BTreeSet<[u8; 32]>, StoreError> {
+    let mut after: Option<NoticeId> = None;
+    while !candidates.is_empty() {
+        let page = store.notices_after(after.as_ref(), PAGE)?;
+        let Some((last, _)) = page.last() else { break };
+        after = Some(*last);
+        for (_, stored) in &page {
+            if stored.is_purged() {
+                continue;
+            }
+            let Some((_, body)) = SignedNotice::decode(&stored.envelope)
+                .ok()
+                .and_then(|n| n.open_body().ok())
+            else {
+                // Unreadable: keep whatever it might name.
+                return Ok(BTreeSet::new());
+            };
+            for a in &body.attachments {
+                candidates.remove(&a.sha256);
+            }
+        }
+    }
+    let mut present = BTreeSet::new();
+    for sha256 in candidates {
+        if store.attachment(&sha256)?.is_some() {
+            present.insert(sha256);
+        }
+    }
+    Ok(present)
 }
 
 impl Engine {
