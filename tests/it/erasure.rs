@@ -5,7 +5,7 @@
 //! who has and has not confirmed.
 
 use lintas_core::case::{Contact, Contacts, MedicalDetails};
-use lintas_core::disclosure::Protected;
+use lintas_core::disclosure::{Protected, parts};
 use lintas_core::ids::NoticeId;
 use lintas_core::ids::PhoneNumber;
 use lintas_core::notice::{CaseUpdate, Handling, NoticeBody, NoticeContent, Withdrawal};
@@ -223,5 +223,171 @@ async fn a_withdrawal_erases_the_notice_at_every_holder_who_confirms_even_after_
         net.node(IDN_KEMLU).receipts(id).await.unwrap().len(),
         before
     );
+    net.shutdown().await;
+}
+
+/// Docs/PROTOCOL.md section 14.7.1: erasing one person from a case. Every
+/// holder (Cambodia, and the Indonesian police Cambodia forwarded the
+/// notice to, offline at the time) removes that person's protected parts
+/// and confirms; the notice stays, still verifies, and keeps the other
+/// victim's parts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasing_a_person_removes_only_their_parts_at_every_holder_who_confirms() {
+    const OTHER_PHONE: &str = "+6281233334444";
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = DevNet::start(&[IDN_KEMLU, KHM_POLICE, IDN_POLRI], dir.path())
+        .await
+        .unwrap();
+    let now = Timestamp::now();
+    let mut case = scenario::scam_case(now);
+    case.victims[0].medical = Some(Protected::new(MedicalDetails::new(Text::en(MEDICAL))));
+    case.victims[0].contacts = Some(Protected::new(Contacts(vec![Contact::by_phone(
+        ContactRelation::Family,
+        Some("Her brother".to_owned()),
+        PhoneNumber::parse(PHONE).unwrap(),
+    )])));
+    case.victims[1].contacts = Some(Protected::new(Contacts(vec![Contact::by_phone(
+        ContactRelation::Family,
+        Some("His father".to_owned()),
+        PhoneNumber::parse(OTHER_PHONE).unwrap(),
+    )])));
+    let case_id = case.case_id.clone();
+    let first = case.victims[0].victim_id.clone();
+    let second = case.victims[1].victim_id.clone();
+    let update = NoticeBody::new(
+        agency(IDN_KEMLU),
+        1,
+        now,
+        now.plus_seconds(30 * 86_400),
+        vec![agency(KHM_POLICE)],
+        Handling::new(Tlp::Amber, Priority::High)
+            .forwardable()
+            .for_purpose(Purpose::Rescue, LegalBasis::VitalInterest),
+        NoticeContent::CaseUpdate(CaseUpdate::new(case, Text::en("Both are in hospital."))),
+    )
+    .about_case(case_id.clone());
+    let id = submit_as(&net, IDN_KEMLU, &update).await;
+    let accepted = ReceiptStage::Accepted.to_wire();
+    eventually("Cambodia accepted", || async {
+        reported(&net, id, KHM_POLICE).await.contains(&accepted)
+    })
+    .await;
+    net.node(KHM_POLICE)
+        .engine()
+        .forward(id, vec![agency(IDN_POLRI)], Timestamp::now())
+        .await
+        .unwrap();
+    let forwarded = ReceiptStage::Forwarded.to_wire();
+    eventually("Indonesia heard of the forward", || async {
+        reported(&net, id, KHM_POLICE).await.contains(&forwarded)
+    })
+    .await;
+    eventually("the Indonesian police hold the notice", || async {
+        net.node(IDN_POLRI)
+            .engine()
+            .store()
+            .notice(&id)
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    net.stop(IDN_POLRI).await.unwrap();
+
+    // Indonesia's case system erases V-001 from the case.
+    let erasures = net
+        .case_system(IDN_KEMLU)
+        .await
+        .unwrap()
+        .erase_persons(pb::ErasePersonsRequest {
+            case_id: case_id.to_string(),
+            persons: vec![first.to_string()],
+            reason: Some(Text::en("V-001 asked for her data to be erased.").into()),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .erasures;
+    assert_eq!(erasures.len(), 1);
+    assert_eq!(erasures[0].notice_id, id.as_bytes().to_vec());
+    let withdrawal = NoticeId::from_bytes(erasures[0].withdrawal_id.as_slice().try_into().unwrap());
+    let erased = ReceiptStage::Erased.to_wire();
+    eventually("Cambodia confirmed", || async {
+        reported(&net, withdrawal, KHM_POLICE)
+            .await
+            .contains(&erased)
+    })
+    .await;
+    assert_eq!(
+        confirmed(&net, withdrawal),
+        vec![(KHM_POLICE.to_owned(), true), (IDN_POLRI.to_owned(), false)]
+    );
+    net.restart(IDN_POLRI).await.unwrap();
+    eventually("the Indonesian police confirmed", || async {
+        reported(&net, withdrawal, IDN_POLRI)
+            .await
+            .contains(&erased)
+    })
+    .await;
+    assert!(confirmed(&net, withdrawal).iter().all(|(_, c)| *c));
+
+    // Every copy, the sender's too, still verifies; V-001's parts are
+    // withheld everywhere, V-002's contacts kept where they were given.
+    let roster = world::trusted_roster();
+    for at in [IDN_KEMLU, KHM_POLICE, IDN_POLRI] {
+        let stored = net.node(at).engine().store().notice(&id).unwrap().unwrap();
+        assert!(!stored.is_purged(), "{at}: the notice stays");
+        let envelope = lintas_core::signing::SignedNotice::decode(&stored.envelope).unwrap();
+        let verified = roster.verify_notice(&envelope, Timestamp::now()).unwrap();
+        for part in parts(&verified.body) {
+            if part.victim_id.as_ref() == Some(&first) {
+                assert!(!part.disclosed, "{at}: {}", part.path);
+            } else if part.victim_id.as_ref() == Some(&second) {
+                assert!(part.disclosed, "{at} lost {}", part.path);
+            }
+        }
+    }
+    // Each confirmation is the holder's signed ERASED receipt for the
+    // withdrawal.
+    for (stage, receiver, bytes) in net.node(IDN_KEMLU).receipts(withdrawal).await.unwrap() {
+        if i32::from(stage) == erased {
+            let receipt = roster
+                .verify_receipt(&SignedReceipt::decode(&bytes).unwrap(), Timestamp::now())
+                .unwrap();
+            assert_eq!(receipt.receiver.as_str(), receiver);
+            assert_eq!(receipt.notice_id, withdrawal);
+        }
+    }
+    // V-001's data has left the store files (each node compacts after an
+    // erasure); V-002's is still there.
+    for at in [IDN_KEMLU, KHM_POLICE, IDN_POLRI] {
+        let path = net.store_path(&agency(at));
+        eventually("the erased bytes left the file", || async {
+            let bytes = std::fs::read(&path).unwrap();
+            [MEDICAL, PHONE]
+                .iter()
+                .all(|s| !bytes.windows(s.len()).any(|w| w == s.as_bytes()))
+        })
+        .await;
+    }
+    let cambodia = std::fs::read(net.store_path(&agency(KHM_POLICE))).unwrap();
+    assert!(
+        cambodia
+            .windows(OTHER_PHONE.len())
+            .any(|w| w == OTHER_PHONE.as_bytes())
+    );
+
+    // Nothing of a person no notice names: refused, nothing sent.
+    let refused = net
+        .case_system(IDN_KEMLU)
+        .await
+        .unwrap()
+        .erase_persons(pb::ErasePersonsRequest {
+            case_id: case_id.to_string(),
+            persons: vec!["V-999".to_owned()],
+            reason: Some(Text::en("No such person.").into()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::NotFound);
     net.shutdown().await;
 }

@@ -236,6 +236,7 @@ const FORMS: &[&str] = &[
     "NoticeBody.recipients",
     "NoticeBody.case_id",
     "RescueRequest.victims",
+    "Withdrawal.persons",
     "VictimStatusUpdate.victim_id",
     "CompoundAlert.victim_nationalities",
     "ModusOperandiAlert.targeted_nationalities",

@@ -1038,6 +1038,24 @@ fn cases() -> Vec<(NoticeKind, Mutation, &'static str, Expect)> {
             Missing,
         ),
         (
+            Withdrawal,
+            |b| match b.kind.as_mut() {
+                Some(Kind::Withdrawal(w)) => w.persons = vec!["V-001".into(), "V-001".into()],
+                _ => unreachable!(),
+            },
+            "withdrawal.persons[1]",
+            Duplicate,
+        ),
+        (
+            Withdrawal,
+            |b| match b.kind.as_mut() {
+                Some(Kind::Withdrawal(w)) => w.persons = vec!["V 001".into()],
+                _ => unreachable!(),
+            },
+            "withdrawal.persons[0]",
+            Invalid,
+        ),
+        (
             CaseUpdate,
             |b| {
                 b.recipients = (0..101).map(|i| format!("KHM.AGENCY{i}")).collect();

@@ -377,6 +377,36 @@ pub(crate) async fn erasure_status(conn: &Connection, notice: &str) -> Result<()
     Ok(())
 }
 
+pub(crate) async fn erase_persons(
+    conn: &Connection,
+    case: String,
+    persons: Vec<String>,
+    reason: &str,
+) -> Result<(), Error> {
+    let reason = lintas_core::text::Text::en(reason);
+    let mut client = connect(conn).await?;
+    let erasures = client
+        .erase_persons(pb::ErasePersonsRequest {
+            case_id: case,
+            persons,
+            reason: Some(reason.into()),
+        })
+        .await
+        .map_err(status)?
+        .into_inner()
+        .erasures;
+    for e in erasures {
+        println!(
+            "{}",
+            serde_json::json!({
+                "notice": hex::encode(&e.notice_id),
+                "withdrawal": hex::encode(&e.withdrawal_id),
+            })
+        );
+    }
+    Ok(())
+}
+
 pub(crate) async fn find_identifier(
     conn: &Connection,
     kind: &str,

@@ -128,6 +128,24 @@ enum Command {
         #[arg(long)]
         notice: String,
     },
+    /// Erase persons from a case (docs/PROTOCOL.md section 14.7.1): every
+    /// notice this agency sent in the case loses their protected parts
+    /// (identity, medical details, contacts) at every holder, each of which
+    /// confirms. One JSON object per notice: the notice and the withdrawal
+    /// to pass to `erasure-status --notice`.
+    ErasePersons {
+        #[command(flatten)]
+        conn: client::Connection,
+        /// The case id.
+        #[arg(long)]
+        case: String,
+        /// A person's victim id in the case (repeatable).
+        #[arg(long = "person", required = true)]
+        persons: Vec<String>,
+        /// Why, in English.
+        #[arg(long)]
+        reason: String,
+    },
     /// Ask other agencies whether an identifier is linked to a case they
     /// hold, without telling them the identifier (docs/PROTOCOL.md section
     /// 14.9): one JSON object per agency (hit, no_hit, unreachable,
@@ -321,6 +339,12 @@ fn main() -> ExitCode {
             Command::LogAlarms { conn } => client::log_alarms(&conn).await,
             Command::AccessLog { conn, after } => client::access_log(&conn, after).await,
             Command::ErasureStatus { conn, notice } => client::erasure_status(&conn, &notice).await,
+            Command::ErasePersons {
+                conn,
+                case,
+                persons,
+                reason,
+            } => client::erase_persons(&conn, case, persons, &reason).await,
             Command::FindIdentifier {
                 conn,
                 kind,

@@ -637,6 +637,44 @@ impl AgencyApi for AgencyService {
     }
 
     #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn erase_persons(
+        &self,
+        request: Request<wire::ErasePersonsRequest>,
+    ) -> Result<Response<wire::ErasePersonsResponse>, Status> {
+        self.authorise(&request)?;
+        let request = request.into_inner();
+        let case = CaseId::parse(&request.case_id)
+            .map_err(|e| status::invalid(&e.within("case_id"), ""))?;
+        let mut persons = Vec::with_capacity(request.persons.len());
+        for (i, p) in request.persons.iter().enumerate() {
+            persons.push(
+                lintas_core::ids::RecordId::parse(p)
+                    .map_err(|e| status::invalid(&e.within_item("persons", i), ""))?,
+            );
+        }
+        let reason = request
+            .reason
+            .ok_or_else(|| ValidationError::missing("reason"))
+            .and_then(|t| Text::try_from(t).map_err(|e| e.within("reason")))
+            .map_err(|e| status::invalid(&e, ""))?;
+        let erasures = self
+            .state
+            .engine
+            .erase_persons(&case, &persons, reason, Timestamp::now())
+            .await
+            .map_err(|r| status::refused(&r))?;
+        Ok(Response::new(wire::ErasePersonsResponse {
+            erasures: erasures
+                .into_iter()
+                .map(|e| wire::PersonErasure {
+                    notice_id: e.notice.as_bytes().to_vec(),
+                    withdrawal_id: e.withdrawal.as_bytes().to_vec(),
+                })
+                .collect(),
+        }))
+    }
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
     async fn get_erasure_status(
         &self,
         request: Request<wire::GetErasureStatusRequest>,

@@ -93,7 +93,7 @@ mod witness;
 pub use attachments::{AttachmentConfig, PIECE_BYTES};
 pub use dead_letters::DeadLetter;
 pub use engine::{Engine, EngineError, ReceiptEvent};
-pub use erasure::ErasureConfirmation;
+pub use erasure::{ErasureConfirmation, PersonErasure};
 pub use evidence::ExportedEvidence;
 pub use history::HistoryError;
 pub use inbox::{InboxError, ReceivedNotice};

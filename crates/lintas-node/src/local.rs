@@ -91,6 +91,17 @@ impl Engine {
         let mut record = stored(&verified, Direction::Sent, self.agency(), now);
         record.given = self.views(&verified.body, &verified.body.recipients);
         let withheld = crate::withheld::carried(&verified.body);
+        // A person's erasure: the sender's own copy loses their parts too,
+        // in the same transaction (docs/PROTOCOL.md section 14.7.1).
+        let own_copy = match &verified.body.content {
+            lintas_core::notice::NoticeContent::Withdrawal(w) if w.is_partial() => self
+                .store()
+                .notice(&w.withdrawn)?
+                .filter(|n| n.direction == lintas_store::Direction::Sent as i32)
+                .and_then(|n| crate::erasure::redacted(&n, &w.persons))
+                .map(|record| (w.withdrawn, record)),
+            _ => None,
+        };
         let outcome = self
             .inner
             .commit
@@ -104,6 +115,9 @@ impl Engine {
                     txn.record_submission(key, &id, sequence)?;
                 }
                 crate::withheld::record(txn, &withheld)?;
+                if let Some((withdrawn, redacted)) = &own_copy {
+                    txn.redact(withdrawn, redacted)?;
+                }
                 txn.record_sent(&id, &record, priority).map(Ok)
             })
             .await?;

@@ -242,7 +242,7 @@ impl Engine {
                 receipt: Box::new(receipt),
                 withheld: crate::withheld::carried(&verified.body),
                 attachments: verified.body.attachments.clone(),
-                erasure: self.erasure_for(verified.id, &verified.body, now),
+                erasure: self.erasure_for(verified.id, &verified.envelope, &verified.body, now),
             },
             Err(e) => Plan::Refused(Refusal::invalid(e, "receipt")),
         }
@@ -272,7 +272,8 @@ impl Engine {
         let holder = notice.recipients.iter().any(|r| r == peer.as_str())
             || self
                 .forwarded_holders(&id)
-                .is_ok_and(|h| h.iter().any(|a| a == peer.as_str()));
+                .is_ok_and(|h| h.iter().any(|a| a == peer.as_str()))
+            || self.holds_erased_persons(&notice, peer);
         if notice.direction != Direction::Sent as i32 || !holder {
             return not_yours();
         }
@@ -415,7 +416,7 @@ impl Engine {
                         "withdrawn notice erased; its sender is told"
                     );
                     self.queue(&queued);
-                    self.remove_files_of_erased(erased_files);
+                    self.after_erasure(erased_files);
                 }
                 let mut newest = None;
                 for ((i, plan), outcome) in writes.into_iter().zip(outcomes) {

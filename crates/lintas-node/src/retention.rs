@@ -196,23 +196,18 @@ impl Engine {
     }
 
     /// After an erasure: removes the erased notices' files in the
-    /// background, then gives the space back (a failure is logged; the
-    /// next retention run does not retry it, see docs/RELIABILITY.md).
-    pub(crate) fn remove_files_of_erased(&self, files: BTreeSet<[u8; 32]>) {
-        if files.is_empty() {
-            return;
-        }
+    /// background, then gives the space back, so that the erased bytes
+    /// leave the store's files (a failure is logged; nothing retries it,
+    /// see docs/RELIABILITY.md).
+    pub(crate) fn after_erasure(&self, files: BTreeSet<[u8; 32]>) {
         let engine = self.clone();
         tokio::spawn(async move {
-            match engine.remove_unnamed_files(files).await {
-                Ok(0) => {}
-                Ok(_) => {
-                    let store = Arc::clone(&engine.inner.store);
-                    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.compact()).await {
-                        warn!(error = %e, "compaction after erasing files failed");
-                    }
-                }
-                Err(e) => warn!(error = %e, "the files of an erased notice were not removed"),
+            if let Err(e) = engine.remove_unnamed_files(files).await {
+                warn!(error = %e, "the files of an erased notice were not removed");
+            }
+            let store = Arc::clone(&engine.inner.store);
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.compact()).await {
+                warn!(error = %e, "compaction after an erasure failed");
             }
         });
     }

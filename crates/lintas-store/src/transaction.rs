@@ -208,6 +208,21 @@ impl<'t> Transaction<'t> {
         self.log(LogEntryKind::Purged, id, &purged.tombstone)
     }
 
+    /// Replaces notice `id`'s record with `redacted` (the same notice with
+    /// fewer disclosures), zeroing the old bytes first as [`Self::purge`]
+    /// does. The log is unchanged: its entries commit to the notice
+    /// without disclosures.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn redact(&self, id: &NoticeId, redacted: &StoredNotice) -> Result<(), StoreError> {
+        if let Some(mut zeroed) = self.changes.notice(id)? {
+            zeroed.envelope.iter_mut().for_each(|b| *b = 0);
+            self.changes.replace_notice(id, &zeroed)?;
+        }
+        self.changes.replace_notice(id, redacted)
+    }
+
     /// Stores a verified received notice, its inbox entry and the ACCEPTED
     /// receipt answering it, unless the id is already known: then nothing
     /// changes and the original receipt is returned.

@@ -815,21 +815,51 @@ pub struct Withdrawal {
     pub withdrawn: NoticeId,
     /// Why.
     pub reason: Text,
+    /// Empty for a whole withdrawal; else the persons (victim ids) whose
+    /// protected parts are erased from the notice, which stays.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub persons: Vec<RecordId>,
 }
 
 impl Withdrawal {
-    /// A withdrawal.
+    /// A withdrawal of the whole notice.
     pub fn new(withdrawn: NoticeId, reason: Text) -> Self {
-        Withdrawal { withdrawn, reason }
+        Withdrawal {
+            withdrawn,
+            reason,
+            persons: Vec::new(),
+        }
+    }
+
+    /// The erasure of `persons`' protected parts from notice `withdrawn`
+    /// (docs/PROTOCOL.md section 14.7.1); the notice stays.
+    pub fn of_persons(withdrawn: NoticeId, persons: Vec<RecordId>, reason: Text) -> Self {
+        Withdrawal {
+            withdrawn,
+            reason,
+            persons,
+        }
+    }
+
+    /// Whether only some persons' data is erased.
+    pub fn is_partial(&self) -> bool {
+        !self.persons.is_empty()
     }
 }
 
 impl TryFrom<pb::Withdrawal> for Withdrawal {
     type Error = ValidationError;
     fn try_from(w: pb::Withdrawal) -> Result<Self, Self::Error> {
+        let persons = wire::parse_list(w.persons, "persons", |p| RecordId::from_wire(&p))?;
+        for (i, p) in persons.iter().enumerate() {
+            if persons[..i].contains(p) {
+                return Err(ValidationError::duplicate("", p.as_str()).within_item("persons", i));
+            }
+        }
         Ok(Withdrawal {
             withdrawn: NoticeId::from_wire(&w.withdrawn).at("withdrawn")?,
             reason: text::required_text(w.reason).at("reason")?,
+            persons,
         })
     }
 }
@@ -839,6 +869,7 @@ impl From<Withdrawal> for pb::Withdrawal {
         pb::Withdrawal {
             withdrawn: w.withdrawn.as_bytes().to_vec(),
             reason: Some(w.reason.into()),
+            persons: w.persons.iter().map(|p| p.as_str().to_owned()).collect(),
         }
     }
 }
