@@ -129,10 +129,12 @@ async fn acknowledge_all(net: &DevNet, agencies: &[&str], seen: &mut [u64]) -> R
         for entry in net.node(a).inbox_after(seen[i]).await? {
             seen[i] = entry.cursor;
             let kind = NoticeKind::from_wire(entry.notice.kind);
-            let shown = kind.clone().map(NoticeKind::wire_name).unwrap_or("?");
+            let shown = kind
+                .clone()
+                .map_or_else(|_| "notice".to_owned(), NoticeKind::label);
             println!(
-                "  {a} case system received {} from {}",
-                shown, entry.notice.sender
+                "  {a} case system received a {shown} from {}",
+                entry.notice.sender
             );
             for stage in stages_for(kind) {
                 api.acknowledge(pb::AcknowledgeRequest {
@@ -405,7 +407,7 @@ async fn main() -> Result<(), Error> {
             )?,
         )
         .await?;
-        println!("  {from} reported step {step} ({}) done", kind.wire_name());
+        println!("  {from} reported step {step} ({}) done", kind.label());
     }
     acknowledge_all(&net, &agencies, &mut seen).await?;
 
@@ -455,38 +457,34 @@ async fn main() -> Result<(), Error> {
 }
 
 fn print_entry(net: &DevNet, entry: pb::TimelineEntry) {
-    let kind = pb::NoticeKind::try_from(entry.kind)
-        .map(|k| k.as_str_name())
-        .unwrap_or("?");
+    let kind =
+        NoticeKind::from_wire(entry.kind).map_or_else(|_| "notice".to_owned(), NoticeKind::label);
     let direction = if entry.direction == pb::Direction::Sent as i32 {
         "sent"
     } else {
         "received"
     };
-    let mut receipts: Vec<String> = entry
+    let receipts: Vec<lintas_core::receipt::Receipt> = entry
         .receipts
         .into_iter()
         .filter_map(|r| SignedReceipt::try_from(r).ok())
         .filter_map(|r| net.roster.verify_receipt(&r, Timestamp::now()).ok())
-        .map(|r| {
-            format!(
-                "{}:{}",
-                r.receiver,
-                r.stage
-                    .wire_name()
-                    .trim_start_matches("RECEIPT_STAGE_")
-                    .to_lowercase()
-            )
-        })
         .collect();
-    receipts.sort();
     println!(
-        "    {direction:<8} {:<33} from {:<19} {}…  receipts: {}",
-        kind.trim_start_matches("NOTICE_KIND_"),
+        "    {direction:<8} {kind:<32} from {:<19} {}…",
         entry.sender,
         hex_prefix(&entry.notice_id),
-        receipts.join(", ")
     );
+    // Each recipient's furthest stage, in the order stages happen.
+    for (who, stage, at) in lintas_core::receipt::furthest_stages(&receipts) {
+        let time = at.to_string();
+        println!(
+            "             {:<19} {:<16} at {}",
+            who.as_str(),
+            stage.label(),
+            time.get(11..19).unwrap_or(&time)
+        );
+    }
 }
 
 fn hex_prefix(bytes: &[u8]) -> String {

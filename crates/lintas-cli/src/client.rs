@@ -14,29 +14,67 @@ use tonic::transport::Endpoint;
 
 use crate::Error;
 
-/// How to reach a node's agency API.
+/// How to reach a node's agency API: a client profile, or the flags (which
+/// override the profile's values).
 #[derive(Debug, Args)]
 pub(crate) struct Connection {
+    /// A client profile: a file, or a name looked up in LINTAS_PROFILE_DIR
+    /// (default ~/.config/lintas/profiles); otherwise LINTAS_PROFILE.
+    /// `lintas dev-setup` writes one per case system.
+    #[arg(long)]
+    profile: Option<String>,
     /// The node, e.g. https://127.0.0.1:50051.
     #[arg(long)]
-    node: String,
+    node: Option<String>,
     /// The node's TLS name (its roster tls_identity).
     #[arg(long)]
-    server_name: String,
+    server_name: Option<String>,
     /// CA certificate (PEM).
     #[arg(long)]
-    ca: PathBuf,
+    ca: Option<PathBuf>,
     /// This case system's certificate (PEM).
     #[arg(long)]
-    cert: PathBuf,
+    cert: Option<PathBuf>,
     /// This case system's key (PEM).
     #[arg(long)]
-    key: PathBuf,
+    key: Option<PathBuf>,
     /// The officer on whose behalf this runs (a case-system user id,
-    /// logged by the node for every read of personal data); otherwise
-    /// LINTAS_OFFICER, otherwise the login name.
+    /// logged by the node for every read of personal data); otherwise the
+    /// profile's, LINTAS_OFFICER, or the login name.
     #[arg(long)]
     officer: Option<String>,
+}
+
+impl Connection {
+    /// The profile's values under the flags given.
+    fn resolve(&self) -> Result<crate::profile::Profile, Error> {
+        let name = self.profile.clone().or_else(|| {
+            std::env::var("LINTAS_PROFILE")
+                .ok()
+                .filter(|p| !p.is_empty())
+        });
+        let mut merged = match &name {
+            Some(name) => crate::profile::load(name)?,
+            None => crate::profile::Profile::default(),
+        };
+        merged.node = self.node.clone().or(merged.node);
+        merged.server_name = self.server_name.clone().or(merged.server_name);
+        merged.ca = self.ca.clone().or(merged.ca);
+        merged.cert = self.cert.clone().or(merged.cert);
+        merged.key = self.key.clone().or(merged.key);
+        merged.officer = self.officer.clone().or(merged.officer);
+        Ok(merged)
+    }
+}
+
+/// A value the connection needs, from the flag or the profile.
+fn needed<T>(value: Option<T>, flag: &str) -> Result<T, Error> {
+    value.ok_or_else(|| {
+        format!(
+            "--{flag} is required (or --profile NAME, or LINTAS_PROFILE, naming a client profile)"
+        )
+        .into()
+    })
 }
 
 fn read(path: &Path) -> Result<String, Error> {
@@ -92,26 +130,33 @@ pub(crate) async fn download<P>(
 }
 
 pub(crate) async fn connect(conn: &Connection) -> Result<lintas_grpc::AgencyClient, Error> {
+    let conn = conn.resolve()?;
+    let node = needed(conn.node, "node")?;
+    let server_name = needed(conn.server_name, "server-name")?;
+    let (ca, cert, key) = (
+        needed(conn.ca, "ca")?,
+        needed(conn.cert, "cert")?,
+        needed(conn.key, "key")?,
+    );
     let officer = conn
         .officer
-        .clone()
         .or_else(|| std::env::var("LINTAS_OFFICER").ok())
         .or_else(|| std::env::var("USER").ok())
         .ok_or("--officer is required (or LINTAS_OFFICER, or a login name in USER)")?;
     let officer =
         lintas_grpc::Officer::new(&officer).map_err(|e| format!("--officer: {}", e.problem))?;
     let tls = TlsMaterial {
-        ca_pem: read(&conn.ca)?,
+        ca_pem: read(&ca)?,
         identity: PemPair {
-            cert: read(&conn.cert)?,
-            key: read(&conn.key)?,
+            cert: read(&cert)?,
+            key: read(&key)?,
         },
     };
-    let channel = Endpoint::from_shared(conn.node.clone())?
-        .tls_config(tls.client_config(&conn.server_name))?
+    let channel = Endpoint::from_shared(node.clone())?
+        .tls_config(tls.client_config(&server_name))?
         .connect()
         .await
-        .map_err(|e| format!("cannot connect to {}: {e}", conn.node))?;
+        .map_err(|e| format!("cannot connect to {node}: {e}"))?;
     Ok(lintas_grpc::agency_client(channel, officer))
 }
 
@@ -168,7 +213,12 @@ pub(crate) async fn submit(
     Ok(())
 }
 
-pub(crate) async fn tail(conn: &Connection, after: u64, limit: Option<usize>) -> Result<(), Error> {
+pub(crate) async fn tail(
+    conn: &Connection,
+    after: u64,
+    limit: Option<usize>,
+    json: bool,
+) -> Result<(), Error> {
     let mut client = connect(conn).await?;
     let mut stream = client
         .subscribe_inbox(pb::SubscribeInboxRequest {
@@ -181,12 +231,16 @@ pub(crate) async fn tail(conn: &Connection, after: u64, limit: Option<usize>) ->
     while let Some(item) = stream.next().await {
         let item = item.map_err(status)?;
         let envelope = SignedNotice::try_from(item.notice.ok_or("inbox item without notice")?)?;
-        // The node verified it on arrival; decoding here is for display.
-        let (id, body) = envelope.open_body()?;
-        println!(
-            "{}",
-            serde_json::json!({ "cursor": item.cursor, "notice_id": id, "body": body })
-        );
+        if json {
+            // The node verified it on arrival; decoding here is for display.
+            let (id, body) = envelope.open_body()?;
+            println!(
+                "{}",
+                serde_json::json!({ "cursor": item.cursor, "notice_id": id, "body": body })
+            );
+        } else {
+            println!("{}", crate::display::inbox_item(item.cursor, &envelope));
+        }
         seen += 1;
         if limit.is_some_and(|l| seen >= l) {
             break;
@@ -195,7 +249,7 @@ pub(crate) async fn tail(conn: &Connection, after: u64, limit: Option<usize>) ->
     Ok(())
 }
 
-pub(crate) async fn timeline(conn: &Connection, case: &str) -> Result<(), Error> {
+pub(crate) async fn timeline(conn: &Connection, case: &str, json: bool) -> Result<(), Error> {
     let mut client = connect(conn).await?;
     let mut page_token = Vec::new();
     loop {
@@ -209,11 +263,20 @@ pub(crate) async fn timeline(conn: &Connection, case: &str) -> Result<(), Error>
             .map_err(status)?
             .into_inner();
         for entry in response.entries {
-            let receipts: Vec<serde_json::Value> = entry
+            if !json {
+                println!("{}", crate::display::timeline_entry(entry));
+                continue;
+            }
+            let mut receipts: Vec<lintas_core::receipt::Receipt> = entry
                 .receipts
                 .into_iter()
                 .filter_map(|r| lintas_core::receipt::SignedReceipt::try_from(r).ok())
                 .filter_map(|r| r.receipt_unverified().ok())
+                .collect();
+            // In the order they happen: by time, then lifecycle order.
+            receipts.sort_by_key(|r| (r.at, r.stage.to_wire()));
+            let receipts: Vec<serde_json::Value> = receipts
+                .into_iter()
                 .map(
                     |r| serde_json::json!({ "receiver": r.receiver, "stage": r.stage, "at": r.at }),
                 )

@@ -8,10 +8,12 @@ mod attachment;
 mod bench;
 mod client;
 mod config;
+mod display;
 mod evidence;
 mod keyfile;
 mod node;
 mod offline;
+mod profile;
 mod progress;
 mod roster;
 mod setup;
@@ -94,6 +96,9 @@ enum Command {
         /// Stop after this many notices.
         #[arg(long)]
         limit: Option<usize>,
+        /// JSON lines (the default when the output is not a terminal).
+        #[arg(long)]
+        json: bool,
     },
     /// Load-test real nodes on loopback and print throughput, latency, CPU
     /// and memory beside the Ed25519 rates of the same run.
@@ -194,6 +199,9 @@ enum Command {
         /// The case id.
         #[arg(long)]
         case: String,
+        /// JSON lines (the default when the output is not a terminal).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -333,8 +341,15 @@ fn main() -> ExitCode {
                 rebase_times,
                 idempotency_key,
             } => client::submit(&conn, &notice, rebase_times, idempotency_key).await,
-            Command::Tail { conn, after, limit } => client::tail(&conn, after, limit).await,
-            Command::Timeline { conn, case } => client::timeline(&conn, &case).await,
+            Command::Tail {
+                conn,
+                after,
+                limit,
+                json,
+            } => client::tail(&conn, after, limit, crate::display::json(json)).await,
+            Command::Timeline { conn, case, json } => {
+                client::timeline(&conn, &case, crate::display::json(json)).await
+            }
             Command::InstallRoster { conn, roster } => client::install_roster(&conn, &roster).await,
             Command::LogAlarms { conn } => client::log_alarms(&conn).await,
             Command::AccessLog { conn, after } => client::access_log(&conn, after).await,

@@ -92,6 +92,14 @@ pub(crate) fn run(args: &SetupArgs) -> Result<(), Error> {
             args.dir.display()
         );
     }
+    println!(
+        "client profiles: export LINTAS_PROFILE_DIR={}/profiles, then e.g. lintas tail --profile {}",
+        args.dir.display(),
+        agencies
+            .first()
+            .map(|(id, ..)| id.as_str())
+            .unwrap_or("AGENCY")
+    );
     Ok(())
 }
 
@@ -164,6 +172,19 @@ pub(crate) fn create(
             client = case_system_name(id),
         );
         write(&dir.join(format!("{id}/lintas.toml")), &config)?;
+        let client = case_system_name(id);
+        crate::profile::write(
+            &dir.join(format!("profiles/{id}.toml")),
+            &format!("Client profile of {id}'s case system on the development network."),
+            &crate::profile::Profile {
+                node: Some(format!("https://127.0.0.1:{port}")),
+                server_name: Some(name.clone()),
+                ca: Some("../pki/ca.pem".into()),
+                cert: Some(format!("../pki/{client}.pem").into()),
+                key: Some(format!("../pki/{client}.key").into()),
+                officer: None,
+            },
+        )?;
     }
     let threshold = u32::try_from(stewards.len() / 2 + 1)?;
     let roster = Roster::new(

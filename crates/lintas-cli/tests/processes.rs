@@ -111,6 +111,13 @@ fn two_nodes(dir: &Path, extra: &str) -> (u16, u16) {
             "{extra}\n{text}\n[peers]\n\"{IDN}\" = \"https://127.0.0.1:{idn_port}\"\n\"{KHM}\" = \"https://127.0.0.1:{khm_port}\"\n"
         );
         std::fs::write(&path, text).unwrap();
+        // The client profiles dev-setup wrote: the same ports.
+        let profile = dir.join("profiles").join(format!("{agency}.toml"));
+        let text = std::fs::read_to_string(&profile)
+            .unwrap()
+            .replace("127.0.0.1:1\"", &format!("127.0.0.1:{idn_port}\""))
+            .replace("127.0.0.1:2\"", &format!("127.0.0.1:{khm_port}\""));
+        std::fs::write(&profile, text).unwrap();
     }
     (idn_port, khm_port)
 }
@@ -309,6 +316,76 @@ fn wait_for_cambodias_receipt(dir: &Path, idn_port: u16) -> String {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+#[test]
+fn client_profiles_replace_the_tls_flags_which_still_override_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let (idn_port, _khm_port) = two_nodes(&dir, "");
+    let _indonesia = NodeProcess::start(&dir, IDN);
+    let notice = rescue_template(&dir);
+    submit_from_indonesia(&dir, idn_port, &notice);
+    let case = lintas_testkit::scenario::CASE_ID;
+    // Profiles carry no officer here: the environment names one.
+    let officer_lintas = || {
+        let mut command = lintas();
+        command.env("LINTAS_OFFICER", "process.test");
+        command
+    };
+    // By name, from LINTAS_PROFILE_DIR; by path; from LINTAS_PROFILE.
+    let by_name = run_ok(
+        officer_lintas()
+            .env("LINTAS_PROFILE_DIR", dir.join("profiles"))
+            .args(["timeline", "--profile", IDN, "--case", case]),
+    );
+    let by_path = run_ok(
+        officer_lintas()
+            .arg("timeline")
+            .arg("--profile")
+            .arg(dir.join("profiles").join(format!("{IDN}.toml")))
+            .args(["--case", case]),
+    );
+    let by_env = run_ok(
+        officer_lintas()
+            .env(
+                "LINTAS_PROFILE",
+                dir.join("profiles").join(format!("{IDN}.toml")),
+            )
+            .args(["timeline", "--case", case]),
+    );
+    assert!(
+        by_name.contains("\"kind\":\"NOTICE_KIND_RESCUE_REQUEST\""),
+        "{by_name}"
+    );
+    assert_eq!(by_name, by_path);
+    assert_eq!(by_name, by_env);
+    // A flag overrides the profile: a wrong port fails to connect.
+    let output = officer_lintas()
+        .env("LINTAS_PROFILE_DIR", dir.join("profiles"))
+        .args(["timeline", "--profile", IDN, "--case", case])
+        .args(["--node", "https://127.0.0.1:1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    // No profile and no flags: the error says what to give.
+    let output = officer_lintas()
+        .env_remove("LINTAS_PROFILE")
+        .args(["timeline", "--case", case])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--node is required") && stderr.contains("--profile"),
+        "{stderr}"
+    );
+    let output = officer_lintas()
+        .env("LINTAS_PROFILE_DIR", dir.join("profiles"))
+        .args(["timeline", "--profile", "NOBODY", "--case", case])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("NOBODY.toml"), "{stderr}");
 }
 
 #[test]

@@ -319,6 +319,29 @@ impl From<SignedReceipt> for pb::SignedReceipt {
     }
 }
 
+/// Each receiver's furthest stage among `receipts`, with when it was
+/// reached, in receiver order. Stages count in lifecycle order: ACCEPTED,
+/// DELIVERED, READ, ACTION_STARTED, ACTION_COMPLETED, then DECLINED or
+/// NOT_COMPETENT (which end a receiver's handling), then ERASED; FORWARDED
+/// is an event beside the lifecycle and never a receiver's furthest stage.
+pub fn furthest_stages(receipts: &[Receipt]) -> Vec<(AgencyId, ReceiptStage, Timestamp)> {
+    let mut furthest: std::collections::BTreeMap<&AgencyId, (ReceiptStage, Timestamp)> =
+        std::collections::BTreeMap::new();
+    for r in receipts
+        .iter()
+        .filter(|r| r.stage != ReceiptStage::Forwarded)
+    {
+        let entry = furthest.entry(&r.receiver).or_insert((r.stage, r.at));
+        if r.stage.to_wire() > entry.0.to_wire() {
+            *entry = (r.stage, r.at);
+        }
+    }
+    furthest
+        .into_iter()
+        .map(|(a, (s, t))| (a.clone(), s, t))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,6 +434,32 @@ mod tests {
         assert_eq!(
             signed.receipt_unverified().map_err(|e| e.path),
             Err("stage".into())
+        );
+    }
+
+    #[test]
+    fn furthest_stages_follow_the_lifecycle_not_the_alphabet() {
+        let at = |s: i64| Timestamp::from_unix(1_800_000_000 + s).unwrap_or_else(|e| panic!("{e}"));
+        let khm = AgencyId::parse("KHM.MOI.ATHP").unwrap_or_else(|e| panic!("{e}"));
+        let tha = AgencyId::parse("THA.RTP.ATPD").unwrap_or_else(|e| panic!("{e}"));
+        let id = NoticeId::from_bytes([1; 32]);
+        let r =
+            |who: &AgencyId, stage, s| Receipt::for_digest(id, [0; 32], who.clone(), stage, at(s));
+        let receipts = [
+            r(&khm, ReceiptStage::Read, 3),
+            r(&khm, ReceiptStage::Accepted, 1),
+            r(&khm, ReceiptStage::ActionCompleted, 9),
+            r(&khm, ReceiptStage::Forwarded, 10),
+            r(&khm, ReceiptStage::Delivered, 2),
+            r(&tha, ReceiptStage::Accepted, 1),
+            r(&tha, ReceiptStage::Declined, 5),
+        ];
+        assert_eq!(
+            furthest_stages(&receipts),
+            vec![
+                (khm.clone(), ReceiptStage::ActionCompleted, at(9)),
+                (tha.clone(), ReceiptStage::Declined, at(5)),
+            ]
         );
     }
 }

@@ -60,8 +60,24 @@ macro_rules! closed_enum {
                     $( $name::$variant => pb::$pb::$pbv.as_str_name(), )+
                 }
             }
+
+            /// The value for people: its protobuf name without the enum's
+            /// prefix, in lower case with spaces, e.g. `amber strict`.
+            pub fn label(self) -> String {
+                label(pb::$pb::Unspecified.as_str_name(), self.wire_name())
+            }
         }
     };
+}
+
+/// `wire` without the prefix `unspecified` shows (`TLP_` of
+/// `TLP_UNSPECIFIED`), lower-cased, `_` as spaces.
+fn label(unspecified: &str, wire: &str) -> String {
+    let prefix = unspecified.trim_end_matches("UNSPECIFIED");
+    wire.strip_prefix(prefix)
+        .unwrap_or(wire)
+        .to_ascii_lowercase()
+        .replace('_', " ")
 }
 
 /// Declares an open domain enum: unknown numbers are kept.
@@ -114,6 +130,16 @@ macro_rules! open_enum {
                 match self {
                     $( $name::$variant => pb::$pb::$pbv.as_str_name(), )+
                     $name::Unrecognized(_) => "UNRECOGNIZED",
+                }
+            }
+
+            /// The value for people: its protobuf name without the enum's
+            /// prefix, in lower case with spaces, e.g. `rescue request`;
+            /// `value N` for one this version does not define.
+            pub fn label(self) -> String {
+                match self {
+                    $name::Unrecognized(n) => format!("value {n}"),
+                    known => label(pb::$pb::Unspecified.as_str_name(), known.wire_name()),
                 }
             }
         }
@@ -1290,6 +1316,10 @@ mod tests {
     #[test]
     fn open_enums_keep_unknown_values() {
         assert_eq!(Platform::from_wire(99), Ok(Platform::Unrecognized(99)));
+        assert_eq!(Platform::Unrecognized(99).label(), "value 99");
+        assert_eq!(NoticeKind::RescueRequest.label(), "rescue request");
+        assert_eq!(Tlp::AmberStrict.label(), "amber strict");
+        assert_eq!(ReceiptStage::ActionStarted.label(), "action started");
         assert_eq!(Platform::Unrecognized(99).to_wire(), 99);
         assert!(Platform::from_wire(0).is_err());
         assert_eq!(Platform::from_wire(9), Ok(Platform::FourSale));
