@@ -120,12 +120,9 @@ pub(crate) fn split_cosigned(value: &[u8]) -> Result<(u64, &[u8]), StoreError> {
 }
 
 /// Compacts until nothing more moves.
-fn compact_fully(database: &mut Database) -> Result<(), StoreError> {
+fn compact_fully(database: &mut Database) -> Result<(), redb::CompactionError> {
     for _ in 0..64 {
-        if !database
-            .compact()
-            .map_err(|e| StoreError::Database(e.into()))?
-        {
+        if !database.compact()? {
             break;
         }
     }
@@ -758,13 +755,26 @@ impl Backend for Embedded {
     }
 
     fn compact(&self) -> Result<(), StoreError> {
-        let mut guard = self.db.write().unwrap_or_else(|e| e.into_inner());
-        let Some(database) = guard.as_mut() else {
-            return Err(StoreError::Closed);
-        };
-        // Pages freed by the purge move out of the file: compaction fills
-        // free space with pages from the end and truncates it.
-        compact_fully(database)
+        // A read transaction another thread has not dropped yet (a result
+        // still being read) makes redb refuse; it ends soon: try again for
+        // up to about two seconds before giving up.
+        const ATTEMPTS: u32 = 100;
+        for attempt in 1..=ATTEMPTS {
+            {
+                let mut guard = self.db.write().unwrap_or_else(|e| e.into_inner());
+                let Some(database) = guard.as_mut() else {
+                    return Err(StoreError::Closed);
+                };
+                // Pages freed by the purge move out of the file: compaction
+                // fills free space with pages from the end and truncates it.
+                match compact_fully(database) {
+                    Err(redb::CompactionError::TransactionInProgress) if attempt < ATTEMPTS => {}
+                    other => return other.map_err(|e| StoreError::Database(e.into())),
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Ok(())
     }
 
     fn all_notices(&self) -> Result<Vec<(NoticeId, StoredNotice)>, StoreError> {
