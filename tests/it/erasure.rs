@@ -47,6 +47,38 @@ fn confirmed(net: &DevNet, id: NoticeId) -> Vec<(String, bool)> {
         .collect()
 }
 
+/// Indonesia sends `update` to Cambodia, which forwards it to the
+/// Indonesian police; returns once the police hold it and Indonesia heard
+/// of the forward.
+async fn send_then_forward_to_police(net: &DevNet, update: &NoticeBody) -> NoticeId {
+    let id = submit_as(net, IDN_KEMLU, update).await;
+    let accepted = ReceiptStage::Accepted.to_wire();
+    eventually("Cambodia accepted", || async {
+        reported(net, id, KHM_POLICE).await.contains(&accepted)
+    })
+    .await;
+    net.node(KHM_POLICE)
+        .engine()
+        .forward(id, vec![agency(IDN_POLRI)], Timestamp::now())
+        .await
+        .unwrap();
+    let forwarded = ReceiptStage::Forwarded.to_wire();
+    eventually("Indonesia heard of the forward", || async {
+        reported(net, id, KHM_POLICE).await.contains(&forwarded)
+    })
+    .await;
+    eventually("the Indonesian police hold the notice", || async {
+        net.node(IDN_POLRI)
+            .engine()
+            .store()
+            .notice(&id)
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    id
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_withdrawal_erases_the_notice_at_every_holder_who_confirms_even_after_being_offline() {
     let dir = tempfile::tempdir().unwrap();
@@ -74,37 +106,13 @@ async fn a_withdrawal_erases_the_notice_at_every_holder_who_confirms_even_after_
         NoticeContent::CaseUpdate(CaseUpdate::new(case, Text::en("V-001 is in hospital."))),
     )
     .about_case(case_id.clone());
-    let id = submit_as(&net, IDN_KEMLU, &update).await;
-    let accepted = ReceiptStage::Accepted.to_wire();
-    eventually("Cambodia accepted", || async {
-        reported(&net, id, KHM_POLICE).await.contains(&accepted)
-    })
-    .await;
     // Cambodia forwards it to the Indonesian police, which its rules give
     // the contacts (origin police) but not the medical details.
-    net.node(KHM_POLICE)
-        .engine()
-        .forward(id, vec![agency(IDN_POLRI)], Timestamp::now())
-        .await
-        .unwrap();
-    let forwarded = ReceiptStage::Forwarded.to_wire();
-    eventually("Indonesia heard of the forward", || async {
-        reported(&net, id, KHM_POLICE).await.contains(&forwarded)
-    })
-    .await;
+    let id = send_then_forward_to_police(&net, &update).await;
     // Cambodia recorded what it passed on: the contacts only.
     let passed = net.node(KHM_POLICE).engine().disclosed_to(id).unwrap();
     assert_eq!(passed.len(), 1);
     assert_eq!((passed[0].0.as_str(), passed[0].1.len()), (IDN_POLRI, 1));
-    eventually("the Indonesian police hold the notice", || async {
-        net.node(IDN_POLRI)
-            .engine()
-            .store()
-            .notice(&id)
-            .unwrap()
-            .is_some()
-    })
-    .await;
     assert_eq!(
         confirmed(&net, id),
         vec![
@@ -266,31 +274,7 @@ async fn erasing_a_person_removes_only_their_parts_at_every_holder_who_confirms(
         NoticeContent::CaseUpdate(CaseUpdate::new(case, Text::en("Both are in hospital."))),
     )
     .about_case(case_id.clone());
-    let id = submit_as(&net, IDN_KEMLU, &update).await;
-    let accepted = ReceiptStage::Accepted.to_wire();
-    eventually("Cambodia accepted", || async {
-        reported(&net, id, KHM_POLICE).await.contains(&accepted)
-    })
-    .await;
-    net.node(KHM_POLICE)
-        .engine()
-        .forward(id, vec![agency(IDN_POLRI)], Timestamp::now())
-        .await
-        .unwrap();
-    let forwarded = ReceiptStage::Forwarded.to_wire();
-    eventually("Indonesia heard of the forward", || async {
-        reported(&net, id, KHM_POLICE).await.contains(&forwarded)
-    })
-    .await;
-    eventually("the Indonesian police hold the notice", || async {
-        net.node(IDN_POLRI)
-            .engine()
-            .store()
-            .notice(&id)
-            .unwrap()
-            .is_some()
-    })
-    .await;
+    let id = send_then_forward_to_police(&net, &update).await;
     net.stop(IDN_POLRI).await.unwrap();
 
     // Indonesia's case system erases V-001 from the case.
