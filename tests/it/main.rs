@@ -14,6 +14,7 @@ mod engine;
 mod erasure;
 mod evidence;
 mod evidence_vectors;
+mod exports;
 mod faults;
 mod log_vectors;
 mod matching;

@@ -1827,7 +1827,7 @@ async fn nothing_about_a_victim_who_declined_goes_to_their_state() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_long_case_timeline_comes_in_pages() {
+async fn a_long_case_timeline_and_the_list_of_notices_come_in_pages() {
     use lintas_core::vocab::NoticeKind::VictimStatusUpdate;
     let dir = tempfile::tempdir().unwrap();
     let net = DevNet::start(&[KHM_POLICE], dir.path()).await.unwrap();
@@ -1868,7 +1868,49 @@ async fn a_long_case_timeline_comes_in_pages() {
         }
         token = page.next_page_token;
     }
-    assert_eq!((pages, seen), (3, sent));
+    assert_eq!((pages, seen), (3, sent.clone()));
+
+    // Everything the node holds, for exports: pages of three in notice-id
+    // order, each notice once, naming the node's agency.
+    let mut listed = Vec::new();
+    let mut token = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = cambodia
+            .list_notices(pb::ListNoticesRequest {
+                page_size: 3,
+                page_token: token,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        pages += 1;
+        assert_eq!(page.agency, KHM_POLICE);
+        assert!(page.notices.len() <= 3);
+        for held in page.notices {
+            assert_eq!(held.direction, pb::Direction::Received as i32);
+            assert!(held.notice.is_some() && held.stored_at.is_some());
+            listed.push(held.notice_id);
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    let mut by_id = sent.clone();
+    by_id.sort();
+    assert_eq!((pages, listed), (3, by_id));
+    let status = cambodia
+        .list_notices(pb::ListNoticesRequest {
+            page_size: 0,
+            page_token: vec![9; 31],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status.code(), self::field(&status).as_str()),
+        (tonic::Code::InvalidArgument, "page_token")
+    );
 
     // The byte budget ends a page early, but never before its first entry.
     let case = lintas_core::ids::CaseId::parse(scenario::CASE_ID).unwrap();

@@ -10,6 +10,7 @@ mod client;
 mod config;
 mod display;
 mod evidence;
+mod export;
 mod keyfile;
 mod node;
 mod offline;
@@ -100,6 +101,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Standard exports of what the node holds: a STIX 2.1 bundle, or
+    /// HTCDS statistics with small cells suppressed.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// Load-test real nodes on loopback and print throughput, latency, CPU
     /// and memory beside the Ed25519 rates of the same run.
     Bench(bench::BenchArgs),
@@ -353,6 +358,7 @@ fn main() -> ExitCode {
             Command::InstallRoster { conn, roster } => client::install_roster(&conn, &roster).await,
             Command::LogAlarms { conn } => client::log_alarms(&conn).await,
             Command::AccessLog { conn, after } => client::access_log(&conn, after).await,
+            Command::Export(command) => export::run(command).await,
             Command::ErasureStatus { conn, notice } => client::erasure_status(&conn, &notice).await,
             Command::ErasePersons {
                 conn,

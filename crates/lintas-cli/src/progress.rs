@@ -11,7 +11,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 pub(crate) struct Progress {
     label: String,
     unit: &'static str,
-    total: u64,
+    /// `None` when the total is not known in advance.
+    total: Option<u64>,
     done: u64,
     bar: Option<ProgressBar>,
     last_line: Option<Instant>,
@@ -32,7 +33,28 @@ impl Progress {
         Progress {
             label: label.to_owned(),
             unit,
-            total,
+            total: Some(total),
+            done: 0,
+            bar,
+            last_line: None,
+        }
+    }
+
+    /// A task whose size is not known in advance: a running count.
+    pub(crate) fn counting(label: &str, unit: &'static str) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            let template = format!("{{spinner}} {{msg}} {{pos}} {unit} ({{elapsed}})");
+            if let Ok(style) = ProgressStyle::with_template(&template) {
+                bar.set_style(style);
+            }
+            bar.set_message(label.to_owned());
+            bar
+        });
+        Progress {
+            label: label.to_owned(),
+            unit,
+            total: None,
             done: 0,
             bar,
             last_line: None,
@@ -56,15 +78,20 @@ impl Progress {
     }
 
     fn line(&mut self) {
-        let percent = self
-            .done
-            .saturating_mul(100)
-            .checked_div(self.total)
-            .unwrap_or(100);
-        eprintln!(
-            "{}: {} of {} {} ({percent}%)",
-            self.label, self.done, self.total, self.unit
-        );
+        match self.total {
+            Some(total) => {
+                let percent = self
+                    .done
+                    .saturating_mul(100)
+                    .checked_div(total)
+                    .unwrap_or(100);
+                eprintln!(
+                    "{}: {} of {total} {} ({percent}%)",
+                    self.label, self.done, self.unit
+                );
+            }
+            None => eprintln!("{}: {} {}", self.label, self.done, self.unit),
+        }
         self.last_line = Some(Instant::now());
     }
 

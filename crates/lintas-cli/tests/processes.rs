@@ -433,6 +433,127 @@ fn an_identifier_is_found_from_the_command_line_without_being_sent() {
 }
 
 #[test]
+fn exports_give_a_stix_bundle_and_suppressed_statistics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let (idn_port, khm_port) = two_nodes(&dir, "");
+    let _indonesia = NodeProcess::start(&dir, IDN);
+    let _cambodia = NodeProcess::start(&dir, KHM);
+    let notice = rescue_template(&dir);
+    submit_from_indonesia(&dir, idn_port, &notice);
+    wait_for_cambodias_receipt(&dir, idn_port);
+
+    // Cambodia's bundle holds Indonesia's compound and recruiter, with
+    // Indonesia's case as their source; with --own it holds nothing of
+    // theirs.
+    let bundle_of = |agency: &str, port: u16, extra: &[&str]| -> serde_json::Value {
+        let out = dir.join(format!("{agency}.stix.json"));
+        run_ok(
+            lintas()
+                .args(["export", "stix"])
+                .args(connection(&dir, agency, port))
+                .arg("--out")
+                .arg(&out)
+                .args(extra),
+        );
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
+    };
+    let held = bundle_of(KHM, khm_port, &[]);
+    assert_eq!(held["type"], "bundle");
+    let kinds: Vec<&str> = held["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["type"].as_str().unwrap())
+        .collect();
+    for kind in ["infrastructure", "location", "threat-actor", "indicator"] {
+        assert!(kinds.contains(&kind), "no {kind}: {kinds:?}");
+    }
+    let text = held.to_string();
+    assert!(
+        text.contains("IDN.KEMLU.PWNI/IDN-KEMLU-2026-0417"),
+        "{text}"
+    );
+    assert!(!text.contains("V-001"), "a victim in the bundle: {text}");
+    let own = bundle_of(KHM, khm_port, &["--own"]);
+    let kinds: Vec<&str> = own["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["identity"], "Cambodia holds no case of its own");
+    // The same holdings give the same bundle.
+    assert_eq!(bundle_of(KHM, khm_port, &[]), held);
+
+    // Statistics: Indonesia's own case, two victims, shown at a threshold
+    // of 2; at the default of 5 they are suppressed.
+    let csv = run_ok(
+        lintas()
+            .args(["export", "statistics", "--format", "csv", "--min-cell", "2"])
+            .args(connection(&dir, IDN, idn_port)),
+    );
+    assert!(
+        csv.contains("victims_by_gender,victims,prs_Gender,(total),2\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("cases_by_status,cases,cas_Status,(total),suppressed\n"),
+        "{csv}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&run_ok(
+        lintas()
+            .args(["export", "statistics"])
+            .args(connection(&dir, IDN, idn_port)),
+    ))
+    .unwrap();
+    assert_eq!(json["min_cell"], 5);
+    assert_eq!(json["cases_counted"], "own");
+    for table in json["tables"].as_array().unwrap() {
+        assert_eq!(table["total"], serde_json::Value::Null, "{table}");
+    }
+    // Cambodia counts nothing as its own, and Indonesia's case with --held.
+    let csv = run_ok(
+        lintas()
+            .args([
+                "export",
+                "statistics",
+                "--format",
+                "csv",
+                "--min-cell",
+                "2",
+                "--held",
+            ])
+            .args(connection(&dir, KHM, khm_port)),
+    );
+    assert!(
+        csv.contains("victims_by_citizenship,victims,prs_Citizenship,(total),2\n"),
+        "{csv}"
+    );
+
+    // Reading for an export is in the access log, by officer.
+    let log = run_ok(
+        lintas()
+            .arg("access-log")
+            .args(connection(&dir, KHM, khm_port)),
+    );
+    assert!(log.contains("\"ListNotices\""), "{log}");
+
+    // A threshold of 1 is refused before anything is read.
+    let output = lintas()
+        .args(["export", "statistics", "--min-cell", "1"])
+        .args(connection(&dir, IDN, idn_port))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--min-cell: expected 2 or more"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn usage_errors_and_bad_files_are_reported() {
     let output = lintas().arg("node").output().unwrap();
     assert_eq!(

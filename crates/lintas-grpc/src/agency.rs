@@ -84,6 +84,27 @@ impl AgencyService {
             .map_err(|r| status::refused(&r))
     }
 
+    /// Records `record` naming those of `notices` that carry personal
+    /// data; nothing is recorded when none does.
+    async fn record_personal<'a>(
+        &self,
+        mut record: AccessRecord,
+        notices: impl Iterator<Item = (NoticeId, &'a lintas_core::signing::SignedNotice)>,
+    ) -> Result<(), Status> {
+        record.notices = notices
+            .filter(|(_, envelope)| {
+                envelope
+                    .open_body()
+                    .is_ok_and(|(_, b)| b.content.carries_personal_data())
+            })
+            .map(|(id, _)| id)
+            .collect();
+        if record.notices.is_empty() {
+            return Ok(());
+        }
+        self.record(record).await
+    }
+
     /// The configured case-system client calling (its TLS name), for the
     /// records that name who did something.
     fn case_system<T>(&self, request: &Request<T>) -> Result<String, Status> {
@@ -254,22 +275,11 @@ impl AgencyApi for AgencyService {
             .state
             .read(move |e| e.case_timeline_page(&case_id, &page))
             .await?;
-        let personal: Vec<NoticeId> = entries
-            .iter()
-            .filter(|e| {
-                e.envelope
-                    .open_body()
-                    .is_ok_and(|(_, b)| b.content.carries_personal_data())
-            })
-            .map(|e| e.id)
-            .collect();
-        if !personal.is_empty() {
-            let mut record =
-                AccessRecord::new(Timestamp::now(), &officer, &case_system, "GetCaseTimeline");
-            record.case_id = Some(request.case_id.clone());
-            record.notices = personal;
-            self.record(record).await?;
-        }
+        let mut record =
+            AccessRecord::new(Timestamp::now(), &officer, &case_system, "GetCaseTimeline");
+        record.case_id = Some(request.case_id.clone());
+        self.record_personal(record, entries.iter().map(|e| (e.id, &e.envelope)))
+            .await?;
         let entries = entries
             .into_iter()
             .map(|e| wire::TimelineEntry {
@@ -286,6 +296,38 @@ impl AgencyApi for AgencyService {
         Ok(Response::new(wire::GetCaseTimelineResponse {
             entries,
             next_page_token: next.unwrap_or_default(),
+        }))
+    }
+
+    #[instrument(skip_all, fields(node = %self.state.engine.agency()))]
+    async fn list_notices(
+        &self,
+        request: Request<wire::ListNoticesRequest>,
+    ) -> Result<Response<wire::ListNoticesResponse>, Status> {
+        let (case_system, officer) = self.reader(&request)?;
+        let request = request.into_inner();
+        let page = Page {
+            size: request.page_size as usize,
+            token: request.page_token,
+            bytes: (self.state.limits.max_message_bytes / 2).min(512 * 1024),
+        };
+        let (held, next) = self.state.read(move |e| e.notices_page(&page)).await?;
+        let record = AccessRecord::new(Timestamp::now(), &officer, &case_system, "ListNotices");
+        self.record_personal(record, held.iter().map(|n| (n.id, &n.envelope)))
+            .await?;
+        let notices = held
+            .into_iter()
+            .map(|n| wire::HeldNotice {
+                notice_id: n.id.as_bytes().to_vec(),
+                direction: n.notice.direction,
+                stored_at: Some(timestamp(n.notice.stored_at, 0)),
+                notice: Some(n.envelope.into()),
+            })
+            .collect();
+        Ok(Response::new(wire::ListNoticesResponse {
+            notices,
+            next_page_token: next.unwrap_or_default(),
+            agency: self.state.engine.agency().to_string(),
         }))
     }
 

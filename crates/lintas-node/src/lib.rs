@@ -101,7 +101,7 @@ pub use local::{Acknowledgement, Submitted};
 pub use matching::{MatchAnswer, MatchOutcome, MatchResult, MatchingConfig};
 pub use metrics::{Counts, Metrics};
 pub use offline::{MAX_OFFLINE_ITEMS, OfflineExport, OfflineImport};
-pub use query::{Overdue, Page, TimelineEntry};
+pub use query::{HeldNotice, Overdue, Page, TimelineEntry};
 pub use quota::PeerQuotas;
 pub use receive::{Accepted, Inbound};
 pub use refusal::{Refusal, RefusalClass};

@@ -26,6 +26,18 @@ pub struct TimelineEntry {
     pub receipts: Vec<SignedReceipt>,
 }
 
+/// A notice as this node holds it, for a listing of everything held.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct HeldNotice {
+    /// Its id.
+    pub id: NoticeId,
+    /// What the node keeps about it.
+    pub notice: StoredNotice,
+    /// The envelope as held.
+    pub envelope: SignedNotice,
+}
+
 /// Entries per page when the caller does not say.
 pub(crate) const DEFAULT_PAGE_SIZE: usize = 100;
 /// Most entries per page.
@@ -298,6 +310,62 @@ impl Engine {
             last = Some(position);
         }
         Ok((out, None))
+    }
+
+    /// One page of every notice this node holds, sent or received, in
+    /// notice-id order: `page.size` of them and at most `page.bytes` of
+    /// envelopes (always one). Purged notices are skipped. The token is the
+    /// last notice id of the page.
+    ///
+    /// # Errors
+    /// As [`Engine::case_timeline_page`].
+    pub fn notices_page(&self, page: &Page) -> Result<(Vec<HeldNotice>, Option<Vec<u8>>), Refusal> {
+        let size = page.size()?;
+        let after = match page.token.len() {
+            0 => None,
+            32 => {
+                let mut id = [0u8; 32];
+                id.copy_from_slice(&page.token);
+                Some(NoticeId::from_bytes(id))
+            }
+            _ => return Err(bad_token()),
+        };
+        let budget = if page.bytes == 0 {
+            PAGE_BYTES
+        } else {
+            page.bytes
+        };
+        let mut out: Vec<HeldNotice> = Vec::new();
+        let mut bytes = 0usize;
+        let mut cursor = after;
+        loop {
+            let rows = self
+                .store()
+                .notices_after(cursor.as_ref(), size.saturating_add(1))?;
+            let exhausted = rows.len() <= size;
+            for (id, notice) in rows {
+                if notice.is_purged() {
+                    cursor = Some(id);
+                    continue;
+                }
+                let cost = notice.envelope.len();
+                if out.len() == size || (!out.is_empty() && bytes + cost > budget) {
+                    return Ok((out, cursor.map(|c| c.as_bytes().to_vec())));
+                }
+                let envelope =
+                    SignedNotice::decode(&notice.envelope).map_err(|e| unreadable(&id, e))?;
+                bytes += cost;
+                out.push(HeldNotice {
+                    id,
+                    notice,
+                    envelope,
+                });
+                cursor = Some(id);
+            }
+            if exhausted {
+                return Ok((out, None));
+            }
+        }
     }
 
     /// One page of [`Engine::overdue`]: notices whose deadline passed, in
