@@ -194,6 +194,19 @@ fn a_stix_bundle_of_every_kind_is_valid_stix_2_1_and_carries_no_victim() {
     assert!(links.contains(&("indicates", "threat-actor")), "{links:?}");
     assert!(links.contains(&("related-to", "identity")), "{links:?}");
 
+    // A suspect alert's recruitment channel is exported from the alert.
+    assert!(
+        objects(&stix, "identity")
+            .iter()
+            .any(|i| i["external_references"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|r| r["external_id"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("{}/notice/", lintas_testkit::world::IDN_POLRI))))),
+        "no channel from the police's suspect alert"
+    );
+
     // The money trail: the case's crypto wallet as an indicator.
     assert!(
         objects(&stix, "indicator").iter().any(|i| i["pattern"]

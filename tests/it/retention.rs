@@ -120,7 +120,8 @@ async fn personal_data_past_its_period_is_gone_from_every_store_and_tombstones_v
                 .unwrap();
             assert_eq!(receipt.body_sha256, tombstone.body_sha256);
         }
-        // Nothing of it is shown any more.
+        // Nothing of it is shown any more, in a timeline or in the list
+        // exports read.
         assert!(
             engine
                 .case_timeline(&scenario::scam_case(now).case_id)
@@ -128,6 +129,17 @@ async fn personal_data_past_its_period_is_gone_from_every_store_and_tombstones_v
                 .iter()
                 .all(|e| e.id != id)
         );
+        let (held, _) = engine.notices_page(&lintas_node::Page::default()).unwrap();
+        assert!(
+            held.iter().all(|n| n.id != id),
+            "{at} lists a purged notice"
+        );
+        if at == IDN_KEMLU {
+            assert!(
+                held.iter().any(|n| n.id == kept),
+                "the sender lists what it kept"
+            );
+        }
     }
     // The sender kept the notice without personal data.
     let alert_record = net

@@ -5,6 +5,9 @@
 
 use std::io::IsTerminal;
 
+use lintas_core::case::Suspect;
+use lintas_core::ids::RecordId;
+use lintas_core::notice::{NoticeBody, NoticeContent};
 use lintas_core::pb;
 use lintas_core::receipt::{Receipt, SignedReceipt, furthest_stages};
 use lintas_core::signing::SignedNotice;
@@ -26,24 +29,85 @@ fn kind(value: i32) -> String {
     NoticeKind::from_wire(value).map_or_else(|_| "notice".to_owned(), NoticeKind::label)
 }
 
-/// Whom a notice concerns: its victims' ids, if it names any.
-fn about(notice: Option<pb::SignedNotice>) -> String {
-    let victims: Vec<String> = notice
-        .and_then(|n| SignedNotice::try_from(n).ok())
-        .and_then(|n| n.open_body().ok())
-        .map(|(_, body)| {
-            body.content
-                .victims()
+/// Whom or what a notice concerns, for a person reading a timeline: the
+/// victims it names, the suspects, the targets of an action request or
+/// answer, the compound of an alert; empty when it names none.
+pub(crate) fn concerns(body: &NoticeBody) -> String {
+    let ids = |list: &[RecordId]| list.iter().map(ToString::to_string).collect::<Vec<_>>();
+    let suspect_ids = |list: &[Suspect]| {
+        list.iter()
+            .map(|s| s.suspect_id.to_string())
+            .collect::<Vec<_>>()
+    };
+    let mut victims: Vec<String> = body
+        .content
+        .victims()
+        .iter()
+        .map(|v| v.victim_id.to_string())
+        .collect();
+    let mut suspects = Vec::new();
+    let mut targets = String::new();
+    let mut compound = None;
+    match &body.content {
+        NoticeContent::RescueRequest(r) => suspects = suspect_ids(&r.case.suspects),
+        NoticeContent::CaseUpdate(u) => suspects = suspect_ids(&u.case.suspects),
+        NoticeContent::VictimStatusUpdate(u) => victims.push(u.victim_id.to_string()),
+        NoticeContent::SuspectAlert(a) => suspects = suspect_ids(&a.suspects),
+        NoticeContent::TransitWatchRequest(t) => {
+            victims = ids(&t.victims);
+            suspects = suspect_ids(&t.suspects);
+        }
+        NoticeContent::CompoundAlert(a) => compound = Some(a.compound.name.clone()),
+        NoticeContent::RepatriationPlan(p) => victims = ids(&p.victims),
+        NoticeContent::RepatriationStepReport(r) => victims = ids(&r.victims),
+        NoticeContent::NationalityVerificationRequest(n) => {
+            victims = n.persons.iter().map(|p| p.victim_id.to_string()).collect();
+        }
+        NoticeContent::SightingReport(s) => {
+            victims = ids(&s.victims);
+            suspects = ids(&s.suspects);
+        }
+        NoticeContent::ActionRequest(a) => {
+            let list: Vec<String> = a.targets.iter().map(|t| t.target_id.to_string()).collect();
+            targets = format!("{} ({})", list.join(", "), a.action.label());
+        }
+        NoticeContent::ActionAnswer(a) => {
+            let list: Vec<String> = a
+                .results
                 .iter()
-                .map(|v| v.victim_id.to_string())
-                .collect()
-        })
-        .unwrap_or_default();
-    if victims.is_empty() {
+                .map(|r| format!("{} {}", r.target_id, r.outcome.label()))
+                .collect();
+            targets = list.join(", ");
+        }
+        _ => {}
+    }
+    let mut parts = Vec::new();
+    if !victims.is_empty() {
+        parts.push(format!("victims {}", victims.join(", ")));
+    }
+    if !suspects.is_empty() {
+        parts.push(format!("suspects {}", suspects.join(", ")));
+    }
+    if !targets.is_empty() {
+        parts.push(format!("targets {targets}"));
+    }
+    if let Some(name) = compound {
+        parts.push(format!("compound {name}"));
+    }
+    if parts.is_empty() {
         String::new()
     } else {
-        format!("  about {}", victims.join(", "))
+        format!("  about {}", parts.join("; "))
     }
+}
+
+/// [`concerns`] of a notice as listed, if it can be read.
+fn about(notice: Option<pb::SignedNotice>) -> String {
+    notice
+        .and_then(|n| SignedNotice::try_from(n).ok())
+        .and_then(|n| n.open_body().ok())
+        .map(|(_, body)| concerns(&body))
+        .unwrap_or_default()
 }
 
 /// One timeline entry: a line for the notice, then one per recipient with
@@ -94,12 +158,6 @@ pub(crate) fn timeline_entry(entry: pb::TimelineEntry) -> String {
 pub(crate) fn inbox_item(cursor: u64, envelope: &SignedNotice) -> String {
     match envelope.open_body() {
         Ok((id, body)) => {
-            let victims: Vec<String> = body
-                .content
-                .victims()
-                .iter()
-                .map(|v| v.victim_id.to_string())
-                .collect();
             format!(
                 "{cursor:>6}  {}  {} → {}  {}{}  ({}…)",
                 when(body.created_at),
@@ -110,11 +168,7 @@ pub(crate) fn inbox_item(cursor: u64, envelope: &SignedNotice) -> String {
                     .collect::<Vec<_>>()
                     .join(", "),
                 body.kind().label(),
-                if victims.is_empty() {
-                    String::new()
-                } else {
-                    format!("  about {}", victims.join(", "))
-                },
+                concerns(&body),
                 id.to_string().get(..8).unwrap_or_default()
             )
         }
@@ -175,6 +229,37 @@ mod tests {
             lines[2].contains("THA.RTP.ATPD") && lines[2].contains("no receipt yet"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_notice_says_which_victims_suspects_targets_or_compound_it_concerns() {
+        let now = lintas_testkit::world::fixed_now();
+        let bodies = lintas_testkit::scenario::one_of_each_kind(now);
+        let about = |kind: NoticeKind| {
+            bodies
+                .iter()
+                .find(|b| b.kind() == kind)
+                .map(concerns)
+                .unwrap_or_else(|| panic!("no {kind:?} in the scenario"))
+        };
+        let rescue = about(NoticeKind::RescueRequest);
+        assert!(
+            rescue.starts_with("  about victims V-001, V-002; suspects S-01"),
+            "{rescue}"
+        );
+        let freeze = about(NoticeKind::ActionRequest);
+        assert!(
+            freeze.contains("targets T-01") && freeze.contains("(freeze"),
+            "{freeze}"
+        );
+        let answer = about(NoticeKind::ActionAnswer);
+        assert!(answer.contains("targets T-01 done"), "{answer}");
+        let compound = about(NoticeKind::CompoundAlert);
+        assert!(compound.starts_with("  about compound "), "{compound}");
+        let status = about(NoticeKind::VictimStatusUpdate);
+        assert_eq!(status, "  about victims V-002");
+        assert!(about(NoticeKind::SuspectAlert).contains("suspects "));
+        assert_eq!(about(NoticeKind::AssistanceResponse), "");
     }
 
     #[test]

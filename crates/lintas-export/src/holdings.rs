@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lintas_core::case::{Case, RecruitmentChannel, ScamCompound, Suspect};
+use lintas_core::case::{Case, FinancialIndicator, RecruitmentChannel, ScamCompound, Suspect};
 use lintas_core::ids::{AgencyId, CaseId, NoticeId};
 use lintas_core::notice::{NoticeBody, NoticeContent};
 use lintas_core::time::Timestamp;
@@ -82,6 +82,8 @@ pub struct HeldAlert {
     pub suspects: Vec<Suspect>,
     /// Recruitment channels.
     pub recruitment: Vec<RecruitmentChannel>,
+    /// Financial indicators.
+    pub financial_indicators: Vec<FinancialIndicator>,
 }
 
 /// One notice's contribution, kept until withdrawals are known.
@@ -137,7 +139,7 @@ impl Holdings {
             tlp,
             part,
         };
-        let alert = |compounds, suspects, recruitment| {
+        let alert = |compounds, suspects, recruitment, financial_indicators| {
             Part::Alert(HeldAlert {
                 source: Source::Alert {
                     agency: body.sender.clone(),
@@ -149,6 +151,7 @@ impl Holdings {
                 compounds,
                 suspects,
                 recruitment,
+                financial_indicators,
             })
         };
         match &body.content {
@@ -163,19 +166,24 @@ impl Holdings {
                 }
             }
             NoticeContent::CompoundAlert(a) => {
-                let part = alert(vec![a.compound.clone()], Vec::new(), Vec::new());
+                let part = alert(vec![a.compound.clone()], Vec::new(), Vec::new(), Vec::new());
                 self.alerts.push(contribution(part));
             }
             NoticeContent::SuspectAlert(a) => {
-                let part = alert(Vec::new(), a.suspects.clone(), Vec::new());
+                let part = alert(
+                    Vec::new(),
+                    a.suspects.clone(),
+                    a.recruitment.clone(),
+                    a.financial_indicators.clone(),
+                );
                 self.alerts.push(contribution(part));
             }
             NoticeContent::TransitWatchRequest(t) => {
-                let part = alert(Vec::new(), t.suspects.clone(), Vec::new());
+                let part = alert(Vec::new(), t.suspects.clone(), Vec::new(), Vec::new());
                 self.alerts.push(contribution(part));
             }
             NoticeContent::ModusOperandiAlert(m) => {
-                let part = alert(Vec::new(), Vec::new(), m.channels.clone());
+                let part = alert(Vec::new(), Vec::new(), m.channels.clone(), Vec::new());
                 self.alerts.push(contribution(part));
             }
             // Erasing persons keeps the notice (its other parts still

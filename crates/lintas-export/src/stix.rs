@@ -260,7 +260,7 @@ pub fn bundle(
             &alert.compounds,
             &alert.suspects,
             &alert.recruitment,
-            &[],
+            &alert.financial_indicators,
         );
     }
     objects.into_bundle(producer, options.max_tlp)
