@@ -46,6 +46,19 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
+    /// The connection a client profile describes (a name or a path).
+    pub(crate) fn for_profile(profile: &str) -> Self {
+        Connection {
+            profile: Some(profile.to_owned()),
+            node: None,
+            server_name: None,
+            ca: None,
+            cert: None,
+            key: None,
+            officer: None,
+        }
+    }
+
     /// The profile's values under the flags given.
     fn resolve(&self) -> Result<crate::profile::Profile, Error> {
         let name = self.profile.clone().or_else(|| {

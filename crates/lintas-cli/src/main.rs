@@ -8,6 +8,7 @@ mod attachment;
 mod bench;
 mod client;
 mod config;
+mod conformance;
 mod display;
 mod evidence;
 mod export;
@@ -105,6 +106,10 @@ enum Command {
     /// HTCDS statistics with small cells suppressed.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Run the protocol's behaviour checks against a node (any
+    /// implementation), acting as one roster agency: one line per check with
+    /// the PROTOCOL section it tests, and a summary.
+    Conformance(conformance::ConformanceArgs),
     /// Load-test real nodes on loopback and print throughput, latency, CPU
     /// and memory beside the Ed25519 rates of the same run.
     Bench(bench::BenchArgs),
@@ -359,6 +364,7 @@ fn main() -> ExitCode {
             Command::LogAlarms { conn } => client::log_alarms(&conn).await,
             Command::AccessLog { conn, after } => client::access_log(&conn, after).await,
             Command::Export(command) => export::run(command).await,
+            Command::Conformance(args) => conformance::run(args).await,
             Command::ErasureStatus { conn, notice } => client::erasure_status(&conn, &notice).await,
             Command::ErasePersons {
                 conn,

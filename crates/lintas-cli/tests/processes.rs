@@ -554,6 +554,94 @@ fn exports_give_a_stix_bundle_and_suppressed_statistics() {
 }
 
 #[test]
+fn the_conformance_harness_passes_the_reference_node_and_catches_a_deviation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let (idn_port, _) = two_nodes(&dir, "");
+    // Indonesia's node is the target; the harness is Cambodia's police
+    // (whose own node stays down: the harness takes its place).
+    let _indonesia = NodeProcess::start(&dir, IDN);
+    let harness = |extra: &[&str]| {
+        lintas()
+            .arg("conformance")
+            .arg("--target")
+            .arg(format!("https://127.0.0.1:{idn_port}"))
+            .args(["--target-agency", IDN, "--config"])
+            .arg(dir.join(KHM).join("lintas.toml"))
+            .args(["--target-profile"])
+            .arg(dir.join("profiles").join(format!("{IDN}.toml")))
+            .env("LINTAS_OFFICER", "conformance.test")
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let output = harness(&["--json"]);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (summary, checks) = lines.split_last().unwrap();
+    assert_eq!(summary["summary"]["failed"], 0, "{stdout}");
+    assert_eq!(summary["summary"]["checks"], checks.len(), "{stdout}");
+    let checked = |section: &str, words: &str| {
+        checks.iter().any(|c| {
+            c["section"] == section
+                && c["passed"] == true
+                && c["check"].as_str().unwrap().contains(words)
+        })
+    };
+    // Every part the harness is for: transport, every kind delivered with
+    // its receipt, duplicates, batches, refusals, history rules, and the
+    // target's own deliveries to the harness.
+    for (section, words) in [
+        ("9.1", "without a certificate"),
+        ("9.3", "deliver a rescue request"),
+        ("9.3", "deliver a action answer"),
+        ("9.3", "a duplicate"),
+        ("9.5", "item by item"),
+        ("9.5", "batch_too_large"),
+        ("5.4", "bad_signature"),
+        ("5.4", "id_mismatch"),
+        ("5.4", "signer_not_sender"),
+        ("5.4", "expired"),
+        ("5.6", "wrong_kind_referenced"),
+        ("9.8", "undecodable"),
+        ("9.6", "delivers a notice to its recipient"),
+        ("9.6", "ACCEPTED receipt"),
+        ("9.4", "later stage"),
+        ("9.6", "retried"),
+    ] {
+        assert!(
+            checked(section, words),
+            "no passed check {section} {words}: {stdout}"
+        );
+    }
+    assert!(checks.len() >= 40, "{stdout}");
+
+    // A target whose batch limit is not the one the harness is told of
+    // fails that check, and the run fails.
+    let output = harness(&["--max-batch", "100"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let failed: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert_eq!(failed.len(), 1, "{stdout}");
+    assert!(
+        failed[0].contains("§9.5") && failed[0].contains("batch_too_large"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("checks: ") && stdout.contains(" 1 failed"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn usage_errors_and_bad_files_are_reported() {
     let output = lintas().arg("node").output().unwrap();
     assert_eq!(

@@ -1,0 +1,398 @@
+//! Notices and calls built to be refused, each with the refusal PROTOCOL
+//! 5.4, 5.6, 9.3, 9.4 and 9.8 give it: what a peer can provoke.
+
+use lintas_core::ids::{AgencyId, NoticeId};
+use lintas_core::notice::{NoticeBody, NoticeContent};
+use lintas_core::pb;
+use lintas_core::receipt::{Receipt, SignedReceipt};
+use lintas_core::signing::SignedNotice;
+use lintas_core::time::Timestamp;
+use lintas_core::vocab::ReceiptStage;
+use lintas_grpc::pb::peer_exchange_client::PeerExchangeClient;
+use tonic::Code;
+use tonic::transport::Channel;
+
+use super::expect::{Outcome, expect_refusal};
+use super::{Harness, Report};
+
+/// A notice built to be refused: the section it tests, what it is, the
+/// envelope (or why it could not be built), and the refusal expected.
+type Provocation = (
+    &'static str,
+    &'static str,
+    Result<pb::SignedNotice, String>,
+    Code,
+    &'static str,
+    Option<&'static str>,
+);
+
+/// Variations of a valid notice that 9.3 and 5.4 refuse, each with the
+/// reason the reference verifier gives.
+pub(crate) async fn refusals(
+    h: &mut Harness,
+    peer: &mut PeerExchangeClient<Channel>,
+    report: &mut Report,
+    template: &NoticeBody,
+) {
+    let fresh = |h: &mut Harness| {
+        let mut body = template.clone();
+        body.sequence = h.next_sequence();
+        body.created_at = Timestamp::now();
+        body
+    };
+    let sign = |h: &Harness, body: &NoticeBody| SignedNotice::sign(body, &h.key).map(|(_, s)| s);
+    // Another roster agency than the harness and the target, if any.
+    let other: Option<AgencyId> = h
+        .roster
+        .roster()
+        .agencies
+        .keys()
+        .find(|a| **a != h.me && **a != h.target)
+        .cloned();
+
+    let mut cases: Vec<Provocation> = Vec::new();
+
+    let body = fresh(h);
+    let bad_signature = sign(h, &body).map(|s| {
+        let mut wire: pb::SignedNotice = s.into();
+        if let Some(b) = wire.signature.first_mut() {
+            *b ^= 0x01;
+        }
+        wire
+    });
+    cases.push((
+        "5.4",
+        "a signature that does not verify",
+        bad_signature.map_err(|e| e.to_string()),
+        Code::InvalidArgument,
+        "bad_signature",
+        None,
+    ));
+
+    let body = fresh(h);
+    let unknown_key = sign(h, &body).map(|s| {
+        let mut wire: pb::SignedNotice = s.into();
+        wire.key_id = format!("{}#unknown", h.me);
+        wire
+    });
+    cases.push((
+        "5.4",
+        "a key the roster does not list",
+        unknown_key.map_err(|e| e.to_string()),
+        Code::PermissionDenied,
+        "unknown_key",
+        None,
+    ));
+
+    // A body whose id is not the hash of the rest, validly signed.
+    let body = fresh(h);
+    let id_mismatch = sign(h, &body).map_err(|e| e.to_string()).map(|s| {
+        let mut wire: pb::SignedNotice = s.into();
+        if let Some(b) = wire.body.get_mut(2) {
+            *b ^= 0x01;
+        }
+        resign(h, &mut wire);
+        wire
+    });
+    cases.push((
+        "5.4",
+        "a notice id that is not the hash of the body",
+        id_mismatch,
+        Code::InvalidArgument,
+        "id_mismatch",
+        None,
+    ));
+
+    // The target's notice, signed (validly) by the harness.
+    let mut body = fresh(h);
+    body.sender = h.target.clone();
+    body.recipients = vec![other.clone().unwrap_or_else(|| h.me.clone())];
+    if body.recipients.contains(&h.target) {
+        body.recipients = vec![h.me.clone()];
+    }
+    let not_sender = sign(h, &body).map_err(|e| e.to_string()).map(|s| {
+        let mut wire: pb::SignedNotice = s.into();
+        wire.signer = h.me.to_string();
+        resign(h, &mut wire);
+        wire
+    });
+    cases.push((
+        "5.4",
+        "a signer that is not the body's sender",
+        not_sender,
+        Code::PermissionDenied,
+        "signer_not_sender",
+        None,
+    ));
+
+    let mut body = fresh(h);
+    body.recipients.push(unknown_agency(h));
+    cases.push((
+        "5.4",
+        "a recipient the roster does not list",
+        sign(h, &body).map(Into::into).map_err(|e| e.to_string()),
+        Code::InvalidArgument,
+        "unknown_recipient",
+        None,
+    ));
+
+    let mut body = fresh(h);
+    let now = Timestamp::now();
+    body.created_at = now.plus_seconds(-7200);
+    body.expires_at = now.plus_seconds(-3600);
+    shift_deadline(&mut body, now.plus_seconds(-3600));
+    cases.push((
+        "5.4",
+        "an expired notice",
+        sign(h, &body).map(Into::into).map_err(|e| e.to_string()),
+        Code::FailedPrecondition,
+        "expired",
+        None,
+    ));
+
+    let mut body = fresh(h);
+    body.created_at = now.plus_seconds(3600);
+    body.expires_at = now.plus_seconds(30 * 86_400);
+    shift_deadline(&mut body, now.plus_seconds(7200));
+    cases.push((
+        "5.4",
+        "a notice created an hour ahead",
+        sign(h, &body).map(Into::into).map_err(|e| e.to_string()),
+        Code::FailedPrecondition,
+        "created_in_future",
+        None,
+    ));
+
+    let body = fresh(h);
+    let mut empty_key = sign(h, &body)
+        .map(pb::SignedNotice::from)
+        .map_err(|e| e.to_string());
+    if let Ok(wire) = &mut empty_key {
+        wire.key_id.clear();
+    }
+    cases.push((
+        "9.3",
+        "an envelope without a key id",
+        empty_key,
+        Code::InvalidArgument,
+        "invalid_argument",
+        Some("notice.key_id"),
+    ));
+
+    if let Some(other) = other.clone() {
+        let mut body = fresh(h);
+        body.recipients = vec![other];
+        cases.push((
+            "9.3",
+            "a notice the target is not a recipient of",
+            sign(h, &body).map(Into::into).map_err(|e| e.to_string()),
+            Code::PermissionDenied,
+            "not_a_recipient",
+            None,
+        ));
+    }
+
+    for (section, what, wire, code, expected, field) in cases {
+        let outcome = match wire {
+            Err(e) => Err(format!("could not build it: {e}")),
+            Ok(wire) => {
+                let answer = peer
+                    .deliver(pb::DeliverRequest { notice: Some(wire) })
+                    .await;
+                expect_refusal(answer, code, expected, field)
+            }
+        };
+        report.check(section, &format!("{what} ({expected})"), outcome);
+    }
+}
+
+/// The rules that need history (5.6), against notices the harness
+/// delivered earlier in the run.
+pub(crate) async fn history(
+    h: &mut Harness,
+    peer: &mut PeerExchangeClient<Channel>,
+    report: &mut Report,
+    earlier: NoticeId,
+    earlier_body: &NoticeBody,
+) {
+    // An assistance response whose request is not an assistance request.
+    let outcome = match h.notice("assistance_response") {
+        Err(e) => Err(e.to_string()),
+        Ok(mut body) => {
+            if let NoticeContent::AssistanceResponse(r) = &mut body.content {
+                r.request = earlier;
+            }
+            deliver_expecting(
+                h,
+                peer,
+                &body,
+                Code::InvalidArgument,
+                "wrong_kind_referenced",
+                Some("request"),
+            )
+            .await
+        }
+    };
+    report.check(
+        "5.6",
+        "an answer to a notice of the wrong kind (wrong_kind_referenced)",
+        outcome,
+    );
+
+    // A notice superseding the harness's own earlier one of another kind.
+    let other_kind = if matches!(earlier_body.content, NoticeContent::CompoundAlert(_)) {
+        "suspect_alert"
+    } else {
+        "compound_alert"
+    };
+    let outcome = match h.notice(other_kind) {
+        Err(e) => Err(e.to_string()),
+        Ok(mut body) => {
+            body.supersedes = Some(earlier);
+            deliver_expecting(
+                h,
+                peer,
+                &body,
+                Code::InvalidArgument,
+                "supersedes_other_kind",
+                Some("supersedes"),
+            )
+            .await
+        }
+    };
+    report.check(
+        "5.6",
+        "superseding a notice of another kind (supersedes_other_kind)",
+        outcome,
+    );
+}
+
+async fn deliver_expecting(
+    h: &Harness,
+    peer: &mut PeerExchangeClient<Channel>,
+    body: &NoticeBody,
+    code: Code,
+    expected: &str,
+    field: Option<&str>,
+) -> Outcome {
+    let (_, signed) = SignedNotice::sign(body, &h.key).map_err(|e| e.to_string())?;
+    let answer = peer
+        .deliver(pb::DeliverRequest {
+            notice: Some(signed.into()),
+        })
+        .await;
+    expect_refusal(answer, code, expected, field)
+}
+
+/// A signed receipt for a notice the target never sent.
+pub(crate) async fn unknown_receipt(
+    h: &Harness,
+    peer: &mut PeerExchangeClient<Channel>,
+    some: &SignedNotice,
+) -> Outcome {
+    let receipt = Receipt::new(
+        NoticeId::from_bytes([0x6b; 32]),
+        some,
+        h.me.clone(),
+        ReceiptStage::Read,
+        Timestamp::now(),
+    );
+    let signed = SignedReceipt::sign(&receipt, &h.key).map_err(|e| e.to_string())?;
+    expect_refusal(
+        peer.report_receipt(pb::ReportReceiptRequest {
+            receipt: Some(signed.into()),
+        })
+        .await,
+        Code::PermissionDenied,
+        "not_a_recipient",
+        None,
+    )
+}
+
+pub(crate) async fn too_large(h: &Harness, peer: &mut PeerExchangeClient<Channel>) -> Outcome {
+    let notice = pb::SignedNotice {
+        body: vec![0; h.max_message_bytes + 1024],
+        ..Default::default()
+    };
+    expect_refusal(
+        peer.deliver(pb::DeliverRequest {
+            notice: Some(notice),
+        })
+        .await,
+        Code::OutOfRange,
+        "message_too_large",
+        None,
+    )
+}
+
+pub(crate) async fn unimplemented(channel: &Channel) -> Outcome {
+    let mut grpc = tonic::client::Grpc::new(channel.clone());
+    grpc.ready()
+        .await
+        .map_err(|e| format!("the channel is not ready: {e}"))?;
+    let codec =
+        tonic_prost::ProstCodec::<pb::FetchNoticeRequest, pb::FetchNoticeResponse>::default();
+    let answer = grpc
+        .unary(
+            tonic::Request::new(pb::FetchNoticeRequest::default()),
+            http::uri::PathAndQuery::from_static("/lintas.v1.PeerExchange/NoSuchMethod"),
+            codec,
+        )
+        .await;
+    expect_refusal(answer, Code::Unimplemented, "unimplemented", None)
+}
+
+/// A message whose field 1 is a number where `DeliverRequest` has a
+/// message: bytes that do not decode as the request.
+#[derive(Clone, PartialEq, prost::Message)]
+struct NotADeliverRequest {
+    #[prost(uint64, tag = "1")]
+    number: u64,
+}
+
+pub(crate) async fn undecodable(channel: &Channel) -> Outcome {
+    let mut grpc = tonic::client::Grpc::new(channel.clone());
+    grpc.ready()
+        .await
+        .map_err(|e| format!("the channel is not ready: {e}"))?;
+    let codec = tonic_prost::ProstCodec::<NotADeliverRequest, pb::DeliverResponse>::default();
+    let answer = grpc
+        .unary(
+            tonic::Request::new(NotADeliverRequest { number: 7 }),
+            http::uri::PathAndQuery::from_static("/lintas.v1.PeerExchange/Deliver"),
+            codec,
+        )
+        .await;
+    expect_refusal(answer, Code::Internal, "undecodable", None)
+}
+
+/// Signs `wire` again with the harness's key, over its signer, key id and
+/// body as they now are (PROTOCOL 4): a valid signature on an envelope
+/// that breaks a later rule.
+fn resign(h: &Harness, wire: &mut pb::SignedNotice) {
+    use ed25519_dalek::Signer;
+    let message = lintas_core::signing::pae(
+        lintas_core::signing::NOTICE_PAYLOAD_TYPE,
+        &wire.signer,
+        &wire.key_id,
+        &wire.body,
+    );
+    let key = ed25519_dalek::SigningKey::from_bytes(&h.key.seed());
+    wire.signature = key.sign(&message).to_bytes().to_vec();
+}
+
+/// An agency id of a member state that no roster entry uses.
+fn unknown_agency(h: &Harness) -> AgencyId {
+    (1..)
+        .map(|n| format!("SGP.CONFORMANCE.NOBODY{n}"))
+        .filter_map(|id| AgencyId::parse(&id).ok())
+        .find(|id| !h.roster.roster().agencies.contains_key(id))
+        .unwrap_or_else(|| h.me.clone())
+}
+
+/// Keeps a response deadline after the creation time when times move.
+fn shift_deadline(body: &mut NoticeBody, deadline: Timestamp) {
+    if body.handling.response_deadline.is_some() {
+        body.handling.response_deadline = Some(deadline);
+    }
+}

@@ -1,0 +1,71 @@
+//! The conformance report: one line per check with the protocol section it
+//! tests, pass or fail and why, then a summary; JSON objects with `--json`.
+
+use crate::Error;
+
+/// The checks run so far.
+pub(crate) struct Report {
+    json: bool,
+    passed: usize,
+    failed: usize,
+}
+
+impl Report {
+    pub(crate) fn new(json: bool) -> Self {
+        Report {
+            json,
+            passed: 0,
+            failed: 0,
+        }
+    }
+
+    /// Records and prints one check: `Ok(detail)` passed, `Err(why)` failed.
+    pub(crate) fn check(&mut self, section: &str, check: &str, outcome: Result<String, String>) {
+        let passed = outcome.is_ok();
+        if passed {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+        }
+        let detail = match outcome {
+            Ok(detail) | Err(detail) => detail,
+        };
+        if self.json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "section": section,
+                    "check": check,
+                    "passed": passed,
+                    "detail": detail,
+                })
+            );
+        } else {
+            let mark = if passed { "PASS" } else { "FAIL" };
+            println!("{mark}  §{section:<7} {check}: {detail}");
+        }
+    }
+
+    /// Prints the summary; an error when a check failed.
+    pub(crate) fn finish(self) -> Result<(), Error> {
+        let total = self.passed + self.failed;
+        if self.json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "summary": { "checks": total, "passed": self.passed, "failed": self.failed }
+                })
+            );
+        } else {
+            println!(
+                "{total} checks: {} passed, {} failed",
+                self.passed, self.failed
+            );
+        }
+        if self.failed == 0 {
+            Ok(())
+        } else {
+            Err(format!("{} of {total} conformance checks failed", self.failed).into())
+        }
+    }
+}
