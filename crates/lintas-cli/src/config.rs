@@ -69,6 +69,33 @@ pub(crate) struct NodeConfig {
     /// Identifier matching limits.
     #[serde(default)]
     pub(crate) matching: MatchingSettings,
+    /// The operator console (off unless given).
+    #[serde(default)]
+    pub(crate) console: Option<ConsoleSettings>,
+}
+
+/// `[console]`: the operator console on the management listener
+/// (docs/CONSOLE.md).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConsoleSettings {
+    /// A file holding the console's token (at least 32 characters),
+    /// readable only by the node's user.
+    pub(crate) token_file: PathBuf,
+}
+
+impl ConsoleSettings {
+    /// The console, its token read from `token_file`.
+    pub(crate) fn console(&self) -> Result<lintas_grpc::console::Console, Error> {
+        let token = std::fs::read_to_string(&self.token_file).map_err(|e| {
+            format!(
+                "console.token_file: cannot read {}: {e}",
+                self.token_file.display()
+            )
+        })?;
+        lintas_grpc::console::Console::with_token(&token)
+            .map_err(|e| format!("console.token_file {}: {e}", self.token_file.display()).into())
+    }
 }
 
 /// `[matching]`: what peers may ask of this node's identifier matching
@@ -292,6 +319,13 @@ impl NodeConfig {
             }
             _ => {}
         }
+        if config.console.is_some() && config.metrics_listen.is_none() {
+            return Err(format!(
+                "config {}: [console] is served on the management listener: set metrics_listen",
+                path.display()
+            )
+            .into());
+        }
         let mut paths = vec![
             &mut config.data_dir,
             &mut config.signing_key,
@@ -302,6 +336,9 @@ impl NodeConfig {
         }
         if let Some(ca) = config.postgres.as_mut().and_then(|p| p.ca_file.as_mut()) {
             paths.push(ca);
+        }
+        if let Some(console) = config.console.as_mut() {
+            paths.push(&mut console.token_file);
         }
         for p in paths {
             if p.is_relative() {

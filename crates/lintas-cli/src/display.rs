@@ -5,9 +5,7 @@
 
 use std::io::IsTerminal;
 
-use lintas_core::case::Suspect;
-use lintas_core::ids::RecordId;
-use lintas_core::notice::{NoticeBody, NoticeContent};
+use lintas_core::notice::{Concerns, NoticeBody};
 use lintas_core::pb;
 use lintas_core::receipt::{Receipt, SignedReceipt, furthest_stages};
 use lintas_core::signing::SignedNotice;
@@ -29,75 +27,14 @@ fn kind(value: i32) -> String {
     NoticeKind::from_wire(value).map_or_else(|_| "notice".to_owned(), NoticeKind::label)
 }
 
-/// Whom or what a notice concerns, for a person reading a timeline: the
-/// victims it names, the suspects, the targets of an action request or
-/// answer, the compound of an alert; empty when it names none.
+/// Whom or what a notice concerns (victims, suspects, action targets, a
+/// compound), as `  about …`, or empty when it names none.
 pub(crate) fn concerns(body: &NoticeBody) -> String {
-    let ids = |list: &[RecordId]| list.iter().map(ToString::to_string).collect::<Vec<_>>();
-    let suspect_ids = |list: &[Suspect]| {
-        list.iter()
-            .map(|s| s.suspect_id.to_string())
-            .collect::<Vec<_>>()
-    };
-    let mut victims: Vec<String> = body
-        .content
-        .victims()
-        .iter()
-        .map(|v| v.victim_id.to_string())
-        .collect();
-    let mut suspects = Vec::new();
-    let mut targets = String::new();
-    let mut compound = None;
-    match &body.content {
-        NoticeContent::RescueRequest(r) => suspects = suspect_ids(&r.case.suspects),
-        NoticeContent::CaseUpdate(u) => suspects = suspect_ids(&u.case.suspects),
-        NoticeContent::VictimStatusUpdate(u) => victims.push(u.victim_id.to_string()),
-        NoticeContent::SuspectAlert(a) => suspects = suspect_ids(&a.suspects),
-        NoticeContent::TransitWatchRequest(t) => {
-            victims = ids(&t.victims);
-            suspects = suspect_ids(&t.suspects);
-        }
-        NoticeContent::CompoundAlert(a) => compound = Some(a.compound.name.clone()),
-        NoticeContent::RepatriationPlan(p) => victims = ids(&p.victims),
-        NoticeContent::RepatriationStepReport(r) => victims = ids(&r.victims),
-        NoticeContent::NationalityVerificationRequest(n) => {
-            victims = n.persons.iter().map(|p| p.victim_id.to_string()).collect();
-        }
-        NoticeContent::SightingReport(s) => {
-            victims = ids(&s.victims);
-            suspects = ids(&s.suspects);
-        }
-        NoticeContent::ActionRequest(a) => {
-            let list: Vec<String> = a.targets.iter().map(|t| t.target_id.to_string()).collect();
-            targets = format!("{} ({})", list.join(", "), a.action.label());
-        }
-        NoticeContent::ActionAnswer(a) => {
-            let list: Vec<String> = a
-                .results
-                .iter()
-                .map(|r| format!("{} {}", r.target_id, r.outcome.label()))
-                .collect();
-            targets = list.join(", ");
-        }
-        _ => {}
-    }
-    let mut parts = Vec::new();
-    if !victims.is_empty() {
-        parts.push(format!("victims {}", victims.join(", ")));
-    }
-    if !suspects.is_empty() {
-        parts.push(format!("suspects {}", suspects.join(", ")));
-    }
-    if !targets.is_empty() {
-        parts.push(format!("targets {targets}"));
-    }
-    if let Some(name) = compound {
-        parts.push(format!("compound {name}"));
-    }
-    if parts.is_empty() {
+    let about = Concerns::of(&body.content);
+    if about.is_empty() {
         String::new()
     } else {
-        format!("  about {}", parts.join("; "))
+        format!("  about {about}")
     }
 }
 

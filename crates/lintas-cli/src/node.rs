@@ -139,6 +139,9 @@ pub(crate) async fn run(config_path: &Path) -> Result<(), Error> {
             .map_err(|e| format!("cannot listen for metrics on {addr}: {e}"))?;
         builder = builder.metrics(metrics);
     }
+    if let Some(console) = &config.console {
+        builder = builder.console(console.console()?);
+    }
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

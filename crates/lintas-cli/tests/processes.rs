@@ -641,6 +641,160 @@ fn the_conformance_harness_passes_the_reference_node_and_catches_a_deviation() {
     );
 }
 
+/// One HTTP/1.1 request; the status code and the body.
+fn http(port: u16, method: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: lintas\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn the_operator_console_needs_its_token_and_reports_what_the_node_holds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let management = free_port();
+    let (idn_port, _) = two_nodes(&dir, "");
+    let token = "k3y-for-the-console-of-indonesia-0123456789";
+    std::fs::write(dir.join(IDN).join("console.token"), format!("{token}\n")).unwrap();
+    let config = dir.join(IDN).join("lintas.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("metrics_listen = \"127.0.0.1:{management}\"\n{text}\n[console]\ntoken_file = \"console.token\"\n"),
+    )
+    .unwrap();
+    let _indonesia = NodeProcess::start(&dir, IDN);
+    // Cambodia's node is down: the notice waits in the outbox.
+    let notice = rescue_template(&dir);
+    submit_from_indonesia(&dir, idn_port, &notice);
+
+    // The page and its files, without a token (they hold no data).
+    let (status, page) = http(management, "GET", "/console/", None);
+    assert_eq!(status, 200);
+    assert!(page.contains("Lintas operator console"), "{page}");
+    for asset in [
+        "/console/app.js",
+        "/console/app.css",
+        "/console/i18n/id.json",
+        "/console/region.json",
+    ] {
+        assert_eq!(http(management, "GET", asset, None).0, 200, "{asset}");
+    }
+    assert_eq!(http(management, "GET", "/console/nothing.js", None).0, 404);
+
+    // The API: nothing without the token or with another one.
+    for wrong in [None, Some("k3y-for-the-console-of-indonesia-012345678X")] {
+        let (status, body) = http(management, "GET", "/console/api/overview", wrong);
+        assert_eq!(status, 401, "{body}");
+        assert!(!body.contains(IDN), "{body}");
+    }
+    let json = |path: &str| -> serde_json::Value {
+        let (status, body) = http(management, "GET", path, Some(token));
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    };
+    let overview = json("/console/api/overview");
+    assert_eq!(overview["agency"], IDN);
+    assert_eq!(overview["counts"]["sent"], 1, "{overview}");
+    assert_eq!(overview["outbox"], 1, "{overview}");
+    assert_eq!(overview["roster"]["version"], 1);
+    let peers = overview["peers"].as_array().unwrap();
+    assert!(
+        peers.iter().any(|p| p["agency"] == KHM
+            && p["queued"].as_u64().unwrap() + p["in_flight"].as_u64().unwrap() == 1),
+        "{overview}"
+    );
+    assert_eq!(
+        json("/console/api/dead-letters")["dead_letters"],
+        serde_json::json!([])
+    );
+
+    // The case: its notice, the route, the compound with its place, and
+    // nothing about who the victims are.
+    let case = json(&format!(
+        "/console/api/cases/{}",
+        lintas_testkit::scenario::CASE_ID
+    ));
+    assert_eq!(case["timeline"].as_array().unwrap().len(), 1, "{case}");
+    assert_eq!(case["timeline"][0]["kind"], "rescue request");
+    assert!(
+        case["timeline"][0]["about"]
+            .as_str()
+            .unwrap()
+            .contains("V-001"),
+        "{case}"
+    );
+    assert_eq!(case["route"]["origin"], serde_json::json!(["IDN"]));
+    let compound = &case["places"][0];
+    assert_eq!(
+        (compound["kind"].as_str(), compound["country"].as_str()),
+        (Some("compound"), Some("KHM"))
+    );
+    assert!(compound["lat"].is_f64(), "{case}");
+    let identity = lintas_testkit::scenario::victim_identity();
+    assert!(
+        !case.to_string().contains(&identity.names[0].latin),
+        "{case}"
+    );
+
+    // Unknown things are 404s; the dead-letter actions need the token.
+    for (method, path, token, status) in [
+        ("GET", "/console/api/cases/NO-SUCH-1", Some(token), 404),
+        (
+            "POST",
+            "/console/api/dead-letters/999/retry",
+            Some(token),
+            404,
+        ),
+        ("POST", "/console/api/dead-letters/999/drop", None, 401),
+    ] {
+        assert_eq!(
+            http(management, method, path, token).0,
+            status,
+            "{method} {path}"
+        );
+    }
+
+    // A console without a management listener: the node does not start.
+    let lonely = dir.join("lonely.toml");
+    std::fs::write(
+        &lonely,
+        text.replace("data_dir = \"data\"", "data_dir = \"data2\"")
+            + "\n[console]\ntoken_file = \"console.token\"\n",
+    )
+    .unwrap();
+    let output = lintas()
+        .args(["node", "--config"])
+        .arg(&lonely)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("metrics_listen"), "{stderr}");
+}
+
 #[test]
 fn usage_errors_and_bad_files_are_reported() {
     let output = lintas().arg("node").output().unwrap();

@@ -6,6 +6,7 @@
 mod action;
 mod attachment;
 mod casework;
+mod concerns;
 mod kinds;
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,7 @@ pub use casework::{
     CaseClosure, CaseUpdate, NationalityVerificationAnswer, NationalityVerificationRequest,
     PersonToVerify, RepatriationStepReport, SightingReport, VerificationResult, VictimIdentified,
 };
+pub use concerns::Concerns;
 pub use kinds::{
     AssistanceRequest, AssistanceResponse, Checkpoint, CompoundAlert, ModusOperandiAlert,
     RepatriationPlan, RepatriationStep, RescueRequest, SuspectAlert, TransitWatchRequest,

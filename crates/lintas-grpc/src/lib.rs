@@ -19,6 +19,7 @@
 
 pub mod agency;
 mod attachments;
+pub mod console;
 pub mod node;
 pub mod officer;
 mod offline;

@@ -180,6 +180,7 @@ pub struct NodeBuilder {
     delivery: DeliveryConfig,
     store_cache_bytes: usize,
     metrics: Option<TcpListener>,
+    console: Option<crate::console::Console>,
     handler: Option<(u64, NoticeHandler)>,
     witness_every: Option<Duration>,
     retention_every: Option<Duration>,
@@ -220,6 +221,7 @@ impl Node {
             delivery: DeliveryConfig::default(),
             store_cache_bytes: lintas_store::DEFAULT_CACHE_BYTES,
             metrics: None,
+            console: None,
             handler: None,
             witness_every: Some(DEFAULT_WITNESS_EVERY),
             retention_every: Some(DEFAULT_RETENTION_EVERY),
@@ -285,6 +287,14 @@ impl NodeBuilder {
         self
     }
 
+    /// Serves the operator console (docs/CONSOLE.md) on the metrics
+    /// listener, under `/console/`: without a metrics listener the node
+    /// does not start.
+    pub fn console(mut self, console: crate::console::Console) -> Self {
+        self.console = Some(console);
+        self
+    }
+
     /// Calls `handler` with every received notice after cursor `after`, in
     /// order, then with each new one as it arrives. The handler should
     /// record each notice's cursor with it, and pass the last one as
@@ -341,6 +351,11 @@ impl NodeBuilder {
     /// # Errors
     /// Missing configuration, store failure, roster rollback, or TLS setup.
     pub async fn serve(self, listener: TcpListener) -> Result<NodeHandle, NodeError> {
+        if self.console.is_some() && self.metrics.is_none() {
+            return Err(NodeError::Incomplete(
+                "metrics listener (the console is served on it)",
+            ));
+        }
         let offered = self.roster.ok_or(NodeError::Incomplete("roster"))?;
         let transport = self.transport.ok_or(NodeError::Incomplete(
             "tls (or the explicit plaintext development mode)",
@@ -499,9 +514,13 @@ impl NodeBuilder {
             });
         }
         if let Some(listener) = self.metrics {
+            let console = self
+                .console
+                .map(|c| crate::console::routes(c, state.engine.clone()));
             tasks.spawn(crate::metrics::serve(
                 state.engine.metrics(),
                 listener,
+                console,
                 shutdown.clone(),
             ));
         }

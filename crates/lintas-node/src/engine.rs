@@ -261,11 +261,7 @@ impl Engine {
     }
 
     pub(crate) fn count_refusal(&self, reason: &'static str) {
-        self.inner
-            .metrics
-            .notices_refused
-            .get_or_create(&crate::metrics::Reason { reason })
-            .inc();
+        self.inner.metrics.count_refusal(reason);
     }
 }
 

@@ -36,6 +36,9 @@ pub struct Metrics {
     pub(crate) log_alarms: Counter,
     pub(crate) attachments_fetched: Counter,
     pub(crate) attachments_refused: Counter,
+    /// The refusals by reason again, readable (a family's members cannot
+    /// be listed).
+    refusals: std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>,
 }
 
 /// The main counters of a node since it started, for reports and tests.
@@ -74,6 +77,21 @@ impl Metrics {
         }
     }
 
+    /// Notices refused since the node started, by reason (PROTOCOL 9.8).
+    pub fn refusals(&self) -> Vec<(&'static str, u64)> {
+        self.refusals
+            .lock()
+            .map(|r| r.iter().map(|(k, v)| (*k, *v)).collect())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn count_refusal(&self, reason: &'static str) {
+        self.notices_refused.get_or_create(&Reason { reason }).inc();
+        if let Ok(mut r) = self.refusals.lock() {
+            *r.entry(reason).or_default() += 1;
+        }
+    }
+
     pub(crate) fn new() -> Self {
         let mut registry = Registry::with_prefix("lintas");
         let m = Metrics {
@@ -91,6 +109,7 @@ impl Metrics {
             log_alarms: Counter::default(),
             attachments_fetched: Counter::default(),
             attachments_refused: Counter::default(),
+            refusals: std::sync::Mutex::default(),
         };
         registry.register(
             "notices_accepted",
