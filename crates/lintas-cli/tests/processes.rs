@@ -392,11 +392,7 @@ fn client_profiles_replace_the_tls_flags_which_still_override_them() {
 fn an_identifier_is_found_from_the_command_line_without_being_sent() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
-    let (idn_port, khm_port) = two_nodes(&dir, "");
-    let _indonesia = NodeProcess::start(&dir, IDN);
-    let _cambodia = NodeProcess::start(&dir, KHM);
-    let notice = rescue_template(&dir);
-    submit_from_indonesia(&dir, idn_port, &notice);
+    let (_, khm_port, _nodes) = both_nodes_with_the_rescue_request(&dir);
     // Cambodia asks about the case's TRON wallet and a number nobody has.
     let ask = |kind: &str, value: &str| -> serde_json::Value {
         let out = run_ok(
@@ -436,11 +432,7 @@ fn an_identifier_is_found_from_the_command_line_without_being_sent() {
 fn exports_give_a_stix_bundle_and_suppressed_statistics() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
-    let (idn_port, khm_port) = two_nodes(&dir, "");
-    let _indonesia = NodeProcess::start(&dir, IDN);
-    let _cambodia = NodeProcess::start(&dir, KHM);
-    let notice = rescue_template(&dir);
-    submit_from_indonesia(&dir, idn_port, &notice);
+    let (idn_port, khm_port, _nodes) = both_nodes_with_the_rescue_request(&dir);
     wait_for_cambodias_receipt(&dir, idn_port);
 
     // Cambodia's bundle holds Indonesia's compound and recruiter, with
@@ -818,6 +810,17 @@ fn usage_errors_and_bad_files_are_reported() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("typo"), "unknown keys are named: {stderr}");
+}
+
+/// Indonesia's and Cambodia's nodes running, and the rescue request
+/// submitted from Indonesia to Cambodia: their ports, and the nodes (which
+/// stop when dropped).
+fn both_nodes_with_the_rescue_request(dir: &Path) -> (u16, u16, [NodeProcess; 2]) {
+    let (idn_port, khm_port) = two_nodes(dir, "");
+    let nodes = [NodeProcess::start(dir, IDN), NodeProcess::start(dir, KHM)];
+    let notice = rescue_template(dir);
+    submit_from_indonesia(dir, idn_port, &notice);
+    (idn_port, khm_port, nodes)
 }
 
 /// Submits the notice template at `notice` to Indonesia's node (times
