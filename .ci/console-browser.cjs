@@ -59,8 +59,30 @@ async function metric(name) {
   await page.fill("#token", token);
   await page.click("#login button[type=submit]");
   await page.waitForSelector("body[data-loaded='overview']");
+  await eventually("Indonesia refused Thailand's withdrawal", async () =>
+    ((await api("/overview")).refusals.not_own_notice || 0) > 0);
+  await page.reload();
+  await page.waitForSelector("body[data-loaded='overview']");
   const overview = await api("/overview");
   const text = await page.textContent("#view");
+  // Each peer's last answer and round trip, and its queue by priority.
+  const answered = overview.peers.filter((p) => p.round_trip_ms !== null);
+  assert.ok(answered.length > 0, "no peer has answered");
+  for (const peer of answered) {
+    const row = await page.$$eval(`xpath=//table[caption[normalize-space()='Peers']]//tr[td[1][normalize-space()='${peer.agency}']]/td`, (cells) => cells.map((c) => c.textContent));
+    assert.ok(row[4].endsWith(" ms"), `round trip of ${peer.agency}: ${row}`);
+    assert.equal(row[6], String(peer.queued_by_priority.urgent), `urgent queue of ${peer.agency}`);
+  }
+  // Receipts by stage, as the API counts them.
+  const accepted = overview.receipts.find((r) => r.direction === "received" && r.stage === "accepted");
+  assert.ok(accepted, "no receipt received");
+  const receiptRow = await page.$$eval("xpath=//table[caption[starts-with(., 'Receipts')]]//tr[td[1][normalize-space()='accepted']]/td", (cells) => cells.map((c) => c.textContent));
+  assert.equal(receiptRow[2], String(accepted.count), "accepted receipts received");
+  // The refusal in the latest ten minutes, with its bars over the day.
+  const refusalRow = await page.$$eval("xpath=//table[caption[starts-with(., 'Notices this node refused')]]//tr[td[1][normalize-space()='not_own_notice']]/td", (cells) => cells.map((c) => c.textContent));
+  assert.equal(refusalRow[1], String(overview.refusals.not_own_notice), "refusals since start");
+  assert.equal(refusalRow[2], String(overview.refusals.not_own_notice), "refusals in the latest ten minutes");
+  assert.ok(await page.$("svg.bars[aria-label^='not_own_notice'] rect"), "no bar for the refusal");
   for (const peer of overview.peers) {
     assert.ok(text.includes(peer.agency), `the overview does not list ${peer.agency}`);
   }
@@ -104,6 +126,9 @@ async function metric(name) {
   // In Indonesian.
   await page.selectOption("#lang", "id");
   await page.waitForFunction(() => document.querySelector("nav a[href='#overview']").textContent === "Ikhtisar");
+  // The node's words too: the kind and what the notice concerns.
+  await page.waitForSelector("text=permintaan penyelamatan");
+  assert.ok((await page.textContent("#view")).includes("korban V-001"), "what the notice concerns is not in Indonesian");
   if (shots) await page.screenshot({ path: `${shots}/case-id.png`, fullPage: true });
 
   await browser.close();

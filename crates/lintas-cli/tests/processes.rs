@@ -713,11 +713,30 @@ fn the_operator_console_needs_its_token_and_reports_what_the_node_holds() {
     assert_eq!(overview["outbox"], 1, "{overview}");
     assert_eq!(overview["roster"]["version"], 1);
     let peers = overview["peers"].as_array().unwrap();
-    assert!(
-        peers.iter().any(|p| p["agency"] == KHM
-            && p["queued"].as_u64().unwrap() + p["in_flight"].as_u64().unwrap() == 1),
+    let khm = |overview: &serde_json::Value| -> serde_json::Value {
+        overview["peers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["agency"] == KHM)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {KHM} in {overview}"))
+    };
+    let cambodia = khm(&overview);
+    assert_eq!(
+        cambodia["queued"].as_u64().unwrap() + cambodia["in_flight"].as_u64().unwrap(),
+        1,
         "{overview}"
     );
+    // The rescue request is urgent; Cambodia has never answered.
+    assert_eq!(
+        cambodia["queued_by_priority"],
+        serde_json::json!({ "urgent": 1, "high": 0, "routine": 0 })
+    );
+    assert!(cambodia["last_answer"].is_null() && cambodia["round_trip_ms"].is_null());
+    assert_eq!(overview["refusal_history"]["bucket_seconds"], 600);
+    assert_eq!(overview["receipts"], serde_json::json!([]), "{overview}");
+    assert_eq!(peers.len(), 1);
     assert_eq!(
         json("/console/api/dead-letters")["dead_letters"],
         serde_json::json!([])
@@ -731,11 +750,8 @@ fn the_operator_console_needs_its_token_and_reports_what_the_node_holds() {
     ));
     assert_eq!(case["timeline"].as_array().unwrap().len(), 1, "{case}");
     assert_eq!(case["timeline"][0]["kind"], "rescue request");
-    assert!(
-        case["timeline"][0]["about"]
-            .as_str()
-            .unwrap()
-            .contains("V-001"),
+    assert_eq!(
+        case["timeline"][0]["concerns"]["victims"][0], "V-001",
         "{case}"
     );
     assert_eq!(case["route"]["origin"], serde_json::json!(["IDN"]));
@@ -749,6 +765,24 @@ fn the_operator_console_needs_its_token_and_reports_what_the_node_holds() {
     assert!(
         !case.to_string().contains(&identity.names[0].latin),
         "{case}"
+    );
+
+    // Cambodia comes up: the delivery is answered, with its receipt.
+    let _cambodia = NodeProcess::start(&dir, KHM);
+    wait_for_cambodias_receipt(&dir, idn_port);
+    let overview = json("/console/api/overview");
+    let cambodia = khm(&overview);
+    assert_eq!(cambodia["state"], "reachable", "{overview}");
+    assert_eq!(cambodia["queued"], 0, "{overview}");
+    assert!(
+        cambodia["round_trip_ms"].as_f64().unwrap() > 0.0,
+        "{overview}"
+    );
+    let answered = cambodia["last_answer"].as_str().unwrap();
+    assert!(answered.starts_with("20"), "{overview}");
+    assert_eq!(
+        overview["receipts"],
+        serde_json::json!([{ "direction": "received", "stage": "accepted", "count": 1 }])
     );
 
     // Unknown things are 404s; the dead-letter actions need the token.

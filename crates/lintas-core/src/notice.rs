@@ -17,7 +17,7 @@ pub use casework::{
     CaseClosure, CaseUpdate, NationalityVerificationAnswer, NationalityVerificationRequest,
     PersonToVerify, RepatriationStepReport, SightingReport, VerificationResult, VictimIdentified,
 };
-pub use concerns::Concerns;
+pub use concerns::{Concerns, TargetConcern};
 pub use kinds::{
     AssistanceRequest, AssistanceResponse, Checkpoint, CompoundAlert, ModusOperandiAlert,
     RepatriationPlan, RepatriationStep, RescueRequest, SuspectAlert, TransitWatchRequest,

@@ -182,4 +182,70 @@ mod tests {
         );
         assert!(console.admits(&headers));
     }
+
+    fn words(file: &str) -> serde_json::Map<String, serde_json::Value> {
+        let (_, _, text) = ASSETS
+            .iter()
+            .find(|(path, _, _)| path.ends_with(file))
+            .unwrap_or_else(|| panic!("no asset {file}"));
+        match serde_json::from_str(text) {
+            Ok(serde_json::Value::Object(words)) => words,
+            other => panic!("{file}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_word_the_page_or_the_node_uses_has_an_indonesian_translation() {
+        use lintas_core::vocab::{ActionKind, NoticeKind, ReceiptStage, TargetOutcome};
+        let (en, id) = (words("en.json"), words("id.json"));
+        for key in en.keys() {
+            assert!(id.contains_key(key), "id.json lacks {key}");
+        }
+        for key in id.keys() {
+            assert!(en.contains_key(key), "en.json lacks {key}");
+        }
+        let mut wanted: Vec<String> = Vec::new();
+        wanted.extend(
+            NoticeKind::ALL
+                .iter()
+                .map(|k| format!("kind.{}", k.label())),
+        );
+        wanted.extend(
+            ReceiptStage::ALL
+                .iter()
+                .map(|s| format!("stage.{}", s.label())),
+        );
+        wanted.extend(
+            ActionKind::ALL
+                .iter()
+                .map(|a| format!("action.{}", a.label())),
+        );
+        wanted.extend(
+            TargetOutcome::ALL
+                .iter()
+                .map(|o| format!("outcome.{}", o.label())),
+        );
+        for key in wanted {
+            assert!(en.contains_key(&key), "en.json lacks {key}");
+        }
+        // Every t("...") in the script names a word that exists.
+        let (_, _, script) = ASSETS
+            .iter()
+            .find(|(path, _, _)| path.ends_with("app.js"))
+            .unwrap_or_else(|| panic!("no script"));
+        let mut used = 0;
+        for (at, _) in script.match_indices("t(\"") {
+            let before = script[..at].chars().next_back().unwrap_or(' ');
+            if before.is_ascii_alphanumeric() || before == '_' || before == '.' {
+                continue; // count(...), not t(...)
+            }
+            let key = script[at + 3..].split('"').next().unwrap_or_default();
+            assert!(
+                en.contains_key(key),
+                "app.js uses t(\"{key}\"), which en.json lacks"
+            );
+            used += 1;
+        }
+        assert!(used > 50, "only {used} words found in the script");
+    }
 }

@@ -208,8 +208,13 @@ impl Engine {
                 .collect();
             let items: Vec<Outbound> = chunk.into_iter().map(|r| r.item).collect();
             let count = items.len();
+            let started = Instant::now();
             let answer =
                 tokio::time::timeout(config.attempt_timeout, transport.deliver(&to, items)).await;
+            if let Ok(Ok(_)) = &answer {
+                self.scheduler()
+                    .record_round_trip(peer, Timestamp::now(), started.elapsed());
+            }
             let answers = match answer {
                 Ok(Ok(answers)) if answers.len() == count => answers,
                 Ok(Ok(answers)) => {

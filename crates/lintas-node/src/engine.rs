@@ -311,6 +311,7 @@ impl Engine {
     }
 
     pub(crate) fn publish_receipt(&self, event: ReceiptEvent) {
+        self.inner.metrics.count_receipt("received", event.stage);
         // Nobody listening is fine.
         let _ = self.inner.receipt_events.send(event);
     }

@@ -99,7 +99,7 @@ pub use history::HistoryError;
 pub use inbox::{InboxError, ReceivedNotice};
 pub use local::{Acknowledgement, Submitted};
 pub use matching::{MatchAnswer, MatchOutcome, MatchResult, MatchingConfig};
-pub use metrics::{Counts, Metrics};
+pub use metrics::{Counts, Metrics, REFUSAL_BUCKET_SECONDS, ReceiptCount, RefusalBucket};
 pub use offline::{MAX_OFFLINE_ITEMS, OfflineExport, OfflineImport};
 pub use query::{HeldNotice, Overdue, Page, TimelineEntry};
 pub use quota::PeerQuotas;

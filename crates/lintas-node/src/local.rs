@@ -255,6 +255,7 @@ impl Engine {
                 txn.store_receipt(&id, stage_byte, &receiver, &bytes, Some(report.clone()))
             })
             .await?;
+        self.inner.metrics.count_receipt("given", stage);
         if let Some(Some(entry)) = queued {
             info!(notice = %id, stage = stage.wire_name(), "acknowledged; receipt queued for the sender");
             self.queue(&[entry]);
@@ -422,6 +423,9 @@ impl Engine {
                 Ok(queued)
             })
             .await?;
+        self.inner
+            .metrics
+            .count_receipt("given", ReceiptStage::Forwarded);
         info!(notice = %id, to = to.len(), "forwarded; the sender is told");
         self.queue(&queued);
         Ok(signed)

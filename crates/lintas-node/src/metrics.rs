@@ -2,6 +2,11 @@
 //! them (lintas-grpc on a separate management listener). They count
 //! notices and deliveries; they carry no case data.
 
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+
+use lintas_core::time::Timestamp;
+use lintas_core::vocab::ReceiptStage;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -12,6 +17,13 @@ use prometheus_client::registry::Registry;
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct Reason {
     pub(crate) reason: &'static str,
+}
+
+/// Label: a receipt's stage, and whether this node gave it or a peer did.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct StageOf {
+    pub(crate) stage: &'static str,
+    pub(crate) direction: &'static str,
 }
 
 /// Label: how a delivery attempt ended.
@@ -36,9 +48,57 @@ pub struct Metrics {
     pub(crate) log_alarms: Counter,
     pub(crate) attachments_fetched: Counter,
     pub(crate) attachments_refused: Counter,
+    pub(crate) receipts: Family<StageOf, Counter>,
     /// The refusals by reason again, readable (a family's members cannot
     /// be listed).
-    refusals: std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>,
+    refusals: Tally<&'static str>,
+    /// The refusals by reason per stretch of time, the latest day.
+    refusal_history: Mutex<VecDeque<RefusalBucket>>,
+    /// The receipts by (direction, stage) again, readable.
+    receipt_tally: Tally<(&'static str, &'static str)>,
+}
+
+/// A count per key, readable at any time.
+type Tally<K> = Mutex<BTreeMap<K, u64>>;
+
+fn add<K: Ord>(tally: &Tally<K>, key: K) {
+    if let Ok(mut t) = tally.lock() {
+        *t.entry(key).or_default() += 1;
+    }
+}
+
+fn read<K: Ord + Clone>(tally: &Tally<K>) -> Vec<(K, u64)> {
+    tally
+        .lock()
+        .map(|t| t.iter().map(|(k, v)| (k.clone(), *v)).collect())
+        .unwrap_or_default()
+}
+
+/// How long one stretch of the refusal history is, in seconds.
+pub const REFUSAL_BUCKET_SECONDS: i64 = 600;
+/// How many stretches are kept (a day).
+const REFUSAL_BUCKETS: usize = 144;
+
+/// The notices refused in one stretch of [`REFUSAL_BUCKET_SECONDS`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RefusalBucket {
+    /// When the stretch began (a multiple of the stretch length).
+    pub start: Timestamp,
+    /// Refusals in it, by reason (PROTOCOL 9.8).
+    pub counts: BTreeMap<&'static str, u64>,
+}
+
+/// Receipts counted since the node started, by stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReceiptCount {
+    /// `given` (this node signed it) or `received` (a peer's, verified).
+    pub direction: &'static str,
+    /// The stage's label (`accepted`, `read`, ...).
+    pub stage: &'static str,
+    /// How many.
+    pub count: u64,
 }
 
 /// The main counters of a node since it started, for reports and tests.
@@ -79,17 +139,70 @@ impl Metrics {
 
     /// Notices refused since the node started, by reason (PROTOCOL 9.8).
     pub fn refusals(&self) -> Vec<(&'static str, u64)> {
-        self.refusals
+        read(&self.refusals)
+    }
+
+    /// Notices refused in each stretch of [`REFUSAL_BUCKET_SECONDS`] of the
+    /// latest day, oldest first; stretches without a refusal are left out.
+    pub fn refusals_over_time(&self) -> Vec<RefusalBucket> {
+        self.refusal_history
             .lock()
-            .map(|r| r.iter().map(|(k, v)| (*k, *v)).collect())
+            .map(|h| h.iter().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Receipts this node gave and received since it started, by stage.
+    pub fn receipts(&self) -> Vec<ReceiptCount> {
+        read(&self.receipt_tally)
+            .into_iter()
+            .map(|((direction, stage), count)| ReceiptCount {
+                direction,
+                stage,
+                count,
+            })
+            .collect()
     }
 
     pub(crate) fn count_refusal(&self, reason: &'static str) {
         self.notices_refused.get_or_create(&Reason { reason }).inc();
-        if let Ok(mut r) = self.refusals.lock() {
-            *r.entry(reason).or_default() += 1;
+        add(&self.refusals, reason);
+        self.note_refusal_at(reason, Timestamp::now());
+    }
+
+    fn note_refusal_at(&self, reason: &'static str, at: Timestamp) {
+        let start = at.unix_seconds() - at.unix_seconds().rem_euclid(REFUSAL_BUCKET_SECONDS);
+        let Ok(mut history) = self.refusal_history.lock() else {
+            return;
+        };
+        if history.back().map(|b| b.start.unix_seconds()) != Some(start) {
+            let Ok(start) = Timestamp::from_unix(start) else {
+                return;
+            };
+            history.push_back(RefusalBucket {
+                start,
+                counts: BTreeMap::new(),
+            });
         }
+        let oldest = start - REFUSAL_BUCKET_SECONDS * (REFUSAL_BUCKETS as i64 - 1);
+        while history
+            .front()
+            .is_some_and(|b| b.start.unix_seconds() < oldest)
+        {
+            history.pop_front();
+        }
+        if let Some(bucket) = history.back_mut() {
+            *bucket.counts.entry(reason).or_default() += 1;
+        }
+    }
+
+    /// Counts a receipt at `stage`: `given` by this node or `received`
+    /// from a peer.
+    pub(crate) fn count_receipt(&self, direction: &'static str, stage: ReceiptStage) {
+        let stage = stage_label(stage);
+        self.receipts
+            .get_or_create(&StageOf { stage, direction })
+            .inc();
+        add(&self.receipt_tally, (direction, stage));
     }
 
     pub(crate) fn new() -> Self {
@@ -109,7 +222,10 @@ impl Metrics {
             log_alarms: Counter::default(),
             attachments_fetched: Counter::default(),
             attachments_refused: Counter::default(),
-            refusals: std::sync::Mutex::default(),
+            receipts: Family::default(),
+            refusals: Mutex::default(),
+            refusal_history: Mutex::default(),
+            receipt_tally: Mutex::default(),
         };
         registry.register(
             "notices_accepted",
@@ -176,6 +292,11 @@ impl Metrics {
             "Attachments fetched whose bytes did not match the digest the notice names (discarded)",
             m.attachments_refused.clone(),
         );
+        registry.register(
+            "receipts",
+            "Receipts by stage: given by this node, or received from peers and verified",
+            m.receipts.clone(),
+        );
         Metrics { registry, ..m }
     }
 
@@ -192,5 +313,70 @@ impl Metrics {
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+/// A stage's label as a Prometheus label value.
+fn stage_label(stage: ReceiptStage) -> &'static str {
+    match stage {
+        ReceiptStage::Accepted => "accepted",
+        ReceiptStage::Delivered => "delivered",
+        ReceiptStage::Read => "read",
+        ReceiptStage::ActionStarted => "action started",
+        ReceiptStage::ActionCompleted => "action completed",
+        ReceiptStage::Declined => "declined",
+        ReceiptStage::NotCompetent => "not competent",
+        ReceiptStage::Forwarded => "forwarded",
+        ReceiptStage::Erased => "erased",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> Timestamp {
+        Timestamp::from_unix(seconds).unwrap_or_else(|_| Timestamp::now())
+    }
+
+    #[test]
+    fn refusals_are_kept_per_ten_minutes_for_a_day() {
+        let m = Metrics::new();
+        let day = 1_800_000_000 - 1_800_000_000 % REFUSAL_BUCKET_SECONDS;
+        m.note_refusal_at("bad_signature", at(day + 5));
+        m.note_refusal_at("bad_signature", at(day + 599));
+        m.note_refusal_at("expired", at(day + 600));
+        let history = m.refusals_over_time();
+        assert_eq!(history.len(), 2);
+        assert_eq!(history[0].start, at(day));
+        assert_eq!(history[0].counts, BTreeMap::from([("bad_signature", 2)]));
+        assert_eq!(history[1].counts, BTreeMap::from([("expired", 1)]));
+        // A day later the first two stretches have gone.
+        m.note_refusal_at("expired", at(day + 600 + 86_400));
+        let history = m.refusals_over_time();
+        assert_eq!(history.len(), 1);
+        assert_eq!(history[0].start, at(day + 600 + 86_400));
+    }
+
+    #[test]
+    fn receipts_are_counted_by_direction_and_stage() {
+        let m = Metrics::new();
+        m.count_receipt("given", ReceiptStage::Accepted);
+        m.count_receipt("received", ReceiptStage::ActionStarted);
+        m.count_receipt("received", ReceiptStage::ActionStarted);
+        let counts: Vec<_> = m
+            .receipts()
+            .into_iter()
+            .map(|r| (r.direction, r.stage, r.count))
+            .collect();
+        assert_eq!(
+            counts,
+            vec![("given", "accepted", 1), ("received", "action started", 2)]
+        );
+        assert!(
+            m.render().contains(
+                "lintas_receipts_total{stage=\"action started\",direction=\"received\"} 2"
+            )
+        );
     }
 }

@@ -421,9 +421,22 @@ impl Engine {
                 let mut newest = None;
                 for ((i, plan), outcome) in writes.into_iter().zip(outcomes) {
                     answers[i] = Some(match (plan, outcome) {
-                        (Plan::Store { id, receipt, .. }, Some(ReceiveOutcome::New { cursor })) => {
+                        (
+                            Plan::Store {
+                                id,
+                                receipt,
+                                erasure,
+                                ..
+                            },
+                            Some(ReceiveOutcome::New { cursor }),
+                        ) => {
                             info!(notice = %id, %peer, cursor, "notice accepted");
-                            self.inner.metrics.notices_accepted.inc();
+                            let metrics = &self.inner.metrics;
+                            metrics.notices_accepted.inc();
+                            metrics.count_receipt("given", ReceiptStage::Accepted);
+                            if erasure.is_some() {
+                                metrics.count_receipt("given", ReceiptStage::Erased);
+                            }
                             newest = Some(cursor);
                             Ok(Accepted::Notice {
                                 receipt: *receipt,

@@ -192,6 +192,15 @@ struct PeerQueue {
     parked: BTreeSet<(Instant, CaseKey)>,
     in_flight: usize,
     down: Option<Down>,
+    contact: Option<Contact>,
+}
+
+/// When a peer last answered a call, and how long its calls take.
+#[derive(Debug, Clone, Copy)]
+struct Contact {
+    last_answer: Timestamp,
+    /// Smoothed round-trip time (as TCP keeps it: 7/8 old, 1/8 new).
+    round_trip: Duration,
 }
 
 impl PeerQueue {
@@ -337,6 +346,15 @@ pub struct PeerStatus {
     pub in_flight: usize,
     /// Consecutive failures while the peer does not answer (0 if it does).
     pub failures: u32,
+    /// Entries waiting, by priority rank (1 urgent, 2 high, 3 routine;
+    /// receipts queued for the peer count as high).
+    pub queued_by_priority: BTreeMap<u32, usize>,
+    /// When the peer last answered a delivery call (with receipts or
+    /// refusals), since the node started.
+    pub last_answer: Option<Timestamp>,
+    /// Its calls' smoothed round-trip time: the whole call, a batch
+    /// carried and answered.
+    pub round_trip: Option<Duration>,
 }
 
 impl Scheduler {
@@ -606,13 +624,40 @@ impl Scheduler {
                 queued: 0,
                 in_flight: 0,
                 failures: 0,
+                queued_by_priority: BTreeMap::new(),
+                last_answer: None,
+                round_trip: None,
             },
-            |q| PeerStatus {
-                queued: q.items.len(),
-                in_flight: q.in_flight,
-                failures: q.down.map_or(0, |d| d.failures),
+            |q| {
+                let mut queued_by_priority = BTreeMap::new();
+                for item in q.items.values() {
+                    *queued_by_priority.entry(item.priority).or_insert(0) += 1;
+                }
+                PeerStatus {
+                    queued: q.items.len(),
+                    in_flight: q.in_flight,
+                    failures: q.down.map_or(0, |d| d.failures),
+                    queued_by_priority,
+                    last_answer: q.contact.map(|c| c.last_answer),
+                    round_trip: q.contact.map(|c| c.round_trip),
+                }
             },
         )
+    }
+
+    /// Notes that `peer` answered a call at `at` after `round_trip`.
+    pub(crate) fn record_round_trip(&mut self, peer: &str, at: Timestamp, round_trip: Duration) {
+        let Some(queue) = self.peers.get_mut(peer) else {
+            return;
+        };
+        let round_trip = match queue.contact {
+            Some(c) => (c.round_trip * 7 + round_trip) / 8,
+            None => round_trip,
+        };
+        queue.contact = Some(Contact {
+            last_answer: at,
+            round_trip,
+        });
     }
 }
 
@@ -663,6 +708,32 @@ mod tests {
             batches,
             vec![("A".into(), vec![3, 4, 1, 2]), ("B".into(), vec![5])]
         );
+    }
+
+    #[test]
+    fn status_counts_entries_by_priority_and_smooths_the_round_trip() {
+        let mut s = scheduler(1, 10);
+        for e in [
+            entry(1, "A", "C1", 3),
+            entry(2, "A", "C2", 1),
+            entry(3, "A", "C3", 3),
+        ] {
+            s.enqueue(&e);
+        }
+        let status = s.status("A");
+        assert_eq!(status.queued_by_priority, BTreeMap::from([(1, 1), (3, 2)]));
+        assert_eq!((status.last_answer, status.round_trip), (None, None));
+        let at = Timestamp::now();
+        s.record_round_trip("A", at, Duration::from_millis(80));
+        assert_eq!(s.status("A").round_trip, Some(Duration::from_millis(80)));
+        s.record_round_trip("A", at, Duration::from_millis(160));
+        // 7/8 of 80 ms and 1/8 of 160 ms.
+        let status = s.status("A");
+        assert_eq!(status.round_trip, Some(Duration::from_millis(90)));
+        assert_eq!(status.last_answer, Some(at));
+        // A peer with nothing queued has no queue to remember it by.
+        s.record_round_trip("B", at, Duration::from_millis(5));
+        assert_eq!(s.status("B").round_trip, None);
     }
 
     #[test]

@@ -5,20 +5,21 @@
 
 use std::fmt;
 
+use serde::Serialize;
+
 use super::NoticeContent;
 use crate::ids::RecordId;
 
 /// What a notice is about.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Concerns {
     /// Victims named, by record id.
     pub victims: Vec<String>,
     /// Suspects named, by record id.
     pub suspects: Vec<String>,
-    /// Targets of an action request (`T-01 (freeze)`) or answer
-    /// (`T-01 done`).
-    pub targets: Vec<String>,
+    /// Targets of an action request or answer.
+    pub targets: Vec<TargetConcern>,
     /// The compound an alert is about, by name.
     pub compound: Option<String>,
 }
@@ -60,18 +61,25 @@ impl Concerns {
                 c.suspects = ids(&s.suspects);
             }
             NoticeContent::ActionRequest(a) => {
-                let action = a.action.label();
                 c.targets = a
                     .targets
                     .iter()
-                    .map(|t| format!("{} ({action})", t.target_id))
+                    .map(|t| TargetConcern {
+                        target_id: t.target_id.to_string(),
+                        action: Some(a.action.label()),
+                        outcome: None,
+                    })
                     .collect();
             }
             NoticeContent::ActionAnswer(a) => {
                 c.targets = a
                     .results
                     .iter()
-                    .map(|r| format!("{} {}", r.target_id, r.outcome.label()))
+                    .map(|r| TargetConcern {
+                        target_id: r.target_id.to_string(),
+                        action: None,
+                        outcome: Some(r.outcome.label()),
+                    })
                     .collect();
             }
             _ => {}
@@ -99,11 +107,39 @@ impl fmt::Display for Concerns {
             parts.push(format!("suspects {}", self.suspects.join(", ")));
         }
         if !self.targets.is_empty() {
-            parts.push(format!("targets {}", self.targets.join(", ")));
+            let targets: Vec<String> = self.targets.iter().map(ToString::to_string).collect();
+            parts.push(format!("targets {}", targets.join(", ")));
         }
         if let Some(name) = &self.compound {
             parts.push(format!("compound {name}"));
         }
         f.write_str(&parts.join("; "))
+    }
+}
+
+/// An action target a notice concerns: what is asked of it (a request) or
+/// what became of it (an answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct TargetConcern {
+    /// The target's record id.
+    pub target_id: String,
+    /// The action asked (`freeze`, `take down`, ...), for a request.
+    pub action: Option<String>,
+    /// Its outcome's label (`done`, `refused`, ...), for an answer.
+    pub outcome: Option<String>,
+}
+
+/// `T-01 (freeze)` for a request, `T-01 done` for an answer.
+impl fmt::Display for TargetConcern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.target_id)?;
+        if let Some(action) = &self.action {
+            write!(f, " ({action})")?;
+        }
+        if let Some(outcome) = &self.outcome {
+            write!(f, " {outcome}")?;
+        }
+        Ok(())
     }
 }

@@ -16,7 +16,7 @@ use lintas_core::place::Location;
 use lintas_core::receipt::furthest_stages;
 use lintas_core::time::Timestamp;
 use lintas_core::vocab::{NoticeKind, StateRole};
-use lintas_node::{Engine, Refusal};
+use lintas_node::{Engine, REFUSAL_BUCKET_SECONDS, Refusal};
 use serde_json::{Value, json};
 
 /// Keys that expire within this many days are listed as about to.
@@ -159,20 +159,39 @@ fn overview(engine: &Engine) -> Result<Value, Refusal> {
             } else {
                 "backing off"
             };
+            let by_priority =
+                |rank: u32| status.queued_by_priority.get(&rank).copied().unwrap_or(0);
             json!({
                 "agency": id,
                 "name": name,
                 "endpoint": endpoint,
                 "state": state,
                 "queued": status.queued,
+                "queued_by_priority": {
+                    "urgent": by_priority(1),
+                    "high": by_priority(2),
+                    "routine": by_priority(3),
+                },
                 "in_flight": status.in_flight,
                 "failures": status.failures,
+                "last_answer": status.last_answer,
+                "round_trip_ms": status.round_trip.map(|d| d.as_secs_f64() * 1000.0),
             })
         })
         .collect();
     let metrics = engine.metrics();
     let counts = metrics.counts();
     let refusals: BTreeMap<&str, u64> = metrics.refusals().into_iter().collect();
+    let refusal_history: Vec<Value> = metrics
+        .refusals_over_time()
+        .into_iter()
+        .map(|b| json!({ "start": b.start, "counts": b.counts }))
+        .collect();
+    let receipts: Vec<Value> = metrics
+        .receipts()
+        .into_iter()
+        .map(|r| json!({ "direction": r.direction, "stage": r.stage, "count": r.count }))
+        .collect();
     let log_size = engine.store().log_size()?;
     let cosigned = engine
         .cosigned_checkpoint()?
@@ -198,6 +217,11 @@ fn overview(engine: &Engine) -> Result<Value, Refusal> {
             "unreachable": counts.failed,
         },
         "refusals": refusals,
+        "refusal_history": {
+            "bucket_seconds": REFUSAL_BUCKET_SECONDS,
+            "buckets": refusal_history,
+        },
+        "receipts": receipts,
         "dead_letters": engine.dead_letters()?.len(),
         "overdue": engine.overdue(now)?.len(),
         "log": { "size": log_size, "cosigned": cosigned, "alarms": alarms },
@@ -293,7 +317,7 @@ fn case_view(engine: &Engine, case: &CaseId) -> Result<Value, Refusal> {
             "sender": entry.notice.sender,
             "recipients": entry.notice.recipients,
             "created_at": Timestamp::from_unix(entry.notice.created_at).ok(),
-            "about": body.as_ref().map(|b| Concerns::of(&b.content).to_string()),
+            "concerns": body.as_ref().map(|b| Concerns::of(&b.content)),
             "stages": stages,
         }));
     }

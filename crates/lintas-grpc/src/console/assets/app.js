@@ -8,7 +8,6 @@ const state = {
   lang: localStorage.getItem("lintas-console-lang") || "en",
   words: {},
   region: null,
-  refusalsSeen: null,
 };
 
 // ---- words -------------------------------------------------------------
@@ -23,6 +22,26 @@ async function loadWords(lang) {
     const word = state.words[el.dataset.i18n];
     if (word) el.textContent = word;
   }
+}
+
+// A value the node names in English (a notice kind, a stage, an action):
+// its word in the chosen language, or the node's word when there is none.
+function word(group, value) {
+  return state.words[`${group}.${value}`] || value;
+}
+
+// What a notice concerns, in the chosen language.
+function concerns(c) {
+  if (!c) return "—";
+  const parts = [];
+  if (c.victims.length) parts.push(`${t("concerns.victims")} ${c.victims.join(", ")}`);
+  if (c.suspects.length) parts.push(`${t("concerns.suspects")} ${c.suspects.join(", ")}`);
+  if (c.targets.length) {
+    parts.push(`${t("concerns.targets")} ${c.targets.map((x) =>
+      x.target_id + (x.action ? ` (${word("action", x.action)})` : "") + (x.outcome ? ` ${word("outcome", x.outcome)}` : "")).join(", ")}`);
+  }
+  if (c.compound) parts.push(`${t("compound")} ${c.compound}`);
+  return parts.join("; ") || "—";
 }
 
 // A word of the page in the chosen language, {name} replaced.
@@ -101,9 +120,6 @@ async function api(path, method = "GET") {
 async function overview() {
   const o = await api("/overview");
   document.getElementById("agency").textContent = `· ${o.agency}`;
-  const now = Date.now();
-  if (!state.refusalsSeen) state.refusalsSeen = { at: now, counts: o.refusals };
-  const since = Math.max(1, Math.round((now - state.refusalsSeen.at) / 60000));
   const cards = el("div", { class: "cards" },
     card(t("outbox"), o.outbox),
     card(t("dead_letters"), o.dead_letters),
@@ -112,15 +128,24 @@ async function overview() {
     card(t("sent"), o.counts.sent),
     card(t("delivered"), o.counts.delivered),
     card(t("alarms"), o.log.alarms.length));
-  const peers = table(t("peers"), [t("agency"), t("name"), t("state"), t("queued"), t("in_flight"), t("failures")],
+  const peers = table(t("peers"), [t("agency"), t("name"), t("state"), t("last_answer"), t("round_trip"),
+    t("queued"), t("priority.urgent"), t("priority.high"), t("priority.routine"), t("in_flight"), t("failures")],
     o.peers.map((p) => [p.agency, p.name,
       { text: t(`state.${p.state}`), class: `state-${p.state.replace(" ", "-")}` },
-      { text: p.queued, number: true }, { text: p.in_flight, number: true }, { text: p.failures, number: true }]),
+      when(p.last_answer),
+      { text: p.round_trip_ms === null ? "—" : `${p.round_trip_ms.toFixed(1)} ms`, number: true },
+      { text: p.queued, number: true },
+      { text: p.queued_by_priority.urgent, number: true, class: p.queued_by_priority.urgent ? "warn" : "" },
+      { text: p.queued_by_priority.high, number: true }, { text: p.queued_by_priority.routine, number: true },
+      { text: p.in_flight, number: true }, { text: p.failures, number: true }]),
     t("no_peers"));
-  const refusals = table(t("refusals"), [t("reason"), t("count"), t("since_opened", { minutes: since })],
-    Object.entries(o.refusals).map(([reason, n]) => [reason, { text: n, number: true },
-      { text: n - (state.refusalsSeen.counts[reason] || 0), number: true }]),
-    t("no_refusals"));
+  const refusals = refusalTable(o);
+  const stages = ["accepted", "delivered", "read", "action started", "action completed", "declined", "not competent", "forwarded", "erased"];
+  const count = (direction, stage) => (o.receipts.find((r) => r.direction === direction && r.stage === stage) || { count: 0 }).count;
+  const receipts = table(t("receipts"), [t("stage"), t("receipts.given"), t("receipts.received")],
+    stages.filter((s) => count("given", s) || count("received", s))
+      .map((s) => [word("stage", s), { text: count("given", s), number: true }, { text: count("received", s), number: true }]),
+    t("no_receipts"));
   const deliveries = table(t("deliveries"), [t("outcome"), t("count")], [
     [t("delivered"), { text: o.counts.delivered, number: true }],
     [t("refused_by_peers"), { text: o.counts.refused_by_peers, number: true }],
@@ -141,7 +166,46 @@ async function overview() {
     el("p", { text: t("log_line", { size: o.log.size, cosigned: o.log.cosigned ? o.log.cosigned.size : "—", cosignatures: o.log.cosigned ? o.log.cosigned.cosignatures : 0 }) }),
     table(t("alarms"), [t("origin"), t("detected_at"), t("detail")],
       o.log.alarms.map((a) => [{ text: a.origin, class: "alarm" }, when(a.detected_at), a.detail]), t("no_alarms")));
-  show(el("h2", { text: t("nav.overview") }), cards, peers, deliveries, refusals, roster, log);
+  show(el("h2", { text: t("nav.overview") }), cards, peers, deliveries, receipts, refusals, roster, log);
+}
+
+// Refusals by reason: since the node started, in the latest ten minutes,
+// hour and day, and a bar per ten minutes over the day.
+function refusalTable(o) {
+  const span = o.refusal_history.bucket_seconds * 1000;
+  const now = Date.parse(o.now);
+  const buckets = o.refusal_history.buckets.map((b) => ({ start: Date.parse(b.start), counts: b.counts }));
+  const within = (reason, ms) => buckets.filter((b) => b.start + span > now - ms)
+    .reduce((sum, b) => sum + (b.counts[reason] || 0), 0);
+  const slots = 144;
+  const first = Math.floor(now / span) * span - (slots - 1) * span;
+  const ns = "http://www.w3.org/2000/svg";
+  const bars = (reason) => {
+    const root = document.createElementNS(ns, "svg");
+    const values = new Array(slots).fill(0);
+    for (const b of buckets) {
+      const i = Math.round((b.start - first) / span);
+      if (i >= 0 && i < slots) values[i] += b.counts[reason] || 0;
+    }
+    const top = Math.max(1, ...values);
+    root.setAttribute("viewBox", `0 0 ${slots * 2} 20`);
+    root.setAttribute("class", "bars");
+    root.setAttribute("role", "img");
+    root.setAttribute("aria-label", t("refusals_bars", { reason, total: within(reason, 86400000) }));
+    values.forEach((v, i) => {
+      if (!v) return;
+      const rect = document.createElementNS(ns, "rect");
+      const h = Math.max(2, (v / top) * 20);
+      for (const [a, x] of Object.entries({ x: i * 2, y: 20 - h, width: 2, height: h })) rect.setAttribute(a, String(x));
+      root.append(rect);
+    });
+    return root;
+  };
+  return table(t("refusals"), [t("reason"), t("since_start"), t("last_10_min"), t("last_hour"), t("last_day"), t("over_the_day")],
+    Object.entries(o.refusals).map(([reason, n]) => [reason, { text: n, number: true },
+      { text: within(reason, 600000), number: true }, { text: within(reason, 3600000), number: true },
+      { text: within(reason, 86400000), number: true }, bars(reason)]),
+    t("no_refusals"));
 }
 
 async function deadLetters() {
@@ -176,7 +240,7 @@ async function overdue() {
   const { overdue: items } = await api("/overdue");
   show(el("h2", { text: t("nav.overdue") }),
     table(t("nav.overdue"), [t("deadline"), t("kind"), t("case"), t("sender"), t("awaiting")],
-      items.map((o) => [{ text: when(o.deadline), class: "warn" }, o.kind, o.case_id || "—", o.sender, o.awaiting.join(", ")]),
+      items.map((o) => [{ text: when(o.deadline), class: "warn" }, word("kind", o.kind), o.case_id || "—", o.sender, o.awaiting.join(", ")]),
       t("no_overdue")));
 }
 
@@ -193,7 +257,7 @@ async function caseView(caseId) {
   const c = await api(`/cases/${encodeURIComponent(caseId)}`);
   const route = ["origin", "transit", "destination"]
     .map((role) => `${t(role)}: ${c.route[role].join(", ") || "—"}`).join(" → ");
-  const rows = c.timeline.map((e) => [when(e.created_at), `${e.sender} → ${e.recipients.join(", ")}`, e.kind, e.about || "—",
+  const rows = c.timeline.map((e) => [when(e.created_at), `${e.sender} → ${e.recipients.join(", ")}`, word("kind", e.kind), concerns(e.concerns),
     el("ul", {}, e.stages.length ? e.stages.map((s) => el("li", { text: `${s.agency}: ${t(`stage.${s.stage}`)} (${when(s.at)})` }))
       : [el("li", { text: t("no_receipt") })])]);
   show(el("h2", { text: `${t("nav.case")} ${c.case_id}` }), form,
