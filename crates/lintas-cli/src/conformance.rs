@@ -13,6 +13,8 @@
 mod as_caller;
 mod as_peer;
 mod expect;
+mod flood;
+mod history;
 mod refusals;
 mod report;
 
@@ -64,6 +66,11 @@ pub(crate) struct ConformanceArgs {
     /// Print one JSON object per check and a summary object.
     #[arg(long)]
     json: bool,
+    /// Last, flood the target with up to this many cheap calls until its
+    /// rate limit refuses one (PROTOCOL 9.9, `rate_limited`). Off by
+    /// default: never flood a production node without its operator.
+    #[arg(long, value_name = "CALLS")]
+    flood: Option<u64>,
 }
 
 /// What the harness knows and holds: its own agency, key and TLS
@@ -288,6 +295,14 @@ pub(crate) async fn run(args: ConformanceArgs) -> Result<(), Error> {
     as_caller::run(&mut harness, &mut report).await;
     if let Some(profile) = &args.target_profile {
         as_peer::run(&mut harness, profile, &mut report).await;
+    }
+    match args.flood {
+        Some(calls) => flood::run(&harness, calls, &mut report).await,
+        None => report.skip(
+            "9.9",
+            "calls beyond the agency's rate are refused (rate_limited)",
+            "no flood without --flood CALLS",
+        ),
     }
     report.finish()
 }

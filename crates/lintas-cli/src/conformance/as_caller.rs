@@ -15,7 +15,10 @@ use tonic::Code;
 use tonic::transport::Channel;
 
 use super::expect::{Outcome, code_of, expect_refusal, reason};
-use super::refusals::{history, refusals, too_large, undecodable, unimplemented, unknown_receipt};
+use super::history::{history, references};
+use super::refusals::{
+    refusals, someone_elses_receipt, too_large, undecodable, unimplemented, unknown_receipt,
+};
 use super::{Harness, Report, kinds};
 
 pub(crate) async fn run(h: &mut Harness, report: &mut Report) {
@@ -58,11 +61,11 @@ pub(crate) async fn run(h: &mut Harness, report: &mut Report) {
         }
         report.check(
             "9.3",
-            &format!("deliver a {}", kind.replace('_', " ")),
+            &format!("deliver {}", with_article(&kind.replace('_', " "))),
             outcome.0,
         );
     }
-    let Some((first_body, first_id, first, first_answer)) = accepted.first().cloned() else {
+    let Some((first_body, _, first, first_answer)) = accepted.first().cloned() else {
         report.check(
             "9.3",
             "further checks",
@@ -86,7 +89,12 @@ pub(crate) async fn run(h: &mut Harness, report: &mut Report) {
         batch_too_large(h, &mut peer).await,
     );
     refusals(h, &mut peer, report, &first_body).await;
-    history(h, &mut peer, report, first_id, &first_body).await;
+    let delivered: Vec<(NoticeBody, NoticeId)> = accepted
+        .iter()
+        .map(|(body, id, _, _)| (body.clone(), *id))
+        .collect();
+    history(h, &mut peer, report, &delivered).await;
+    references(h, &mut peer, report, &delivered).await;
     report.check(
         "9.4",
         "FetchNotice of a notice the caller may not have (not_entitled)",
@@ -104,6 +112,11 @@ pub(crate) async fn run(h: &mut Harness, report: &mut Report) {
         "9.4",
         "ReportReceipt for a notice the target never sent (not_a_recipient)",
         unknown_receipt(h, &mut peer, &first).await,
+    );
+    report.check(
+        "9.4",
+        "ReportReceipt of a receipt the target signed (sender_not_peer)",
+        someone_elses_receipt(&mut peer, first_answer.receipt.clone()).await,
     );
     report.check(
         "9.8",
@@ -355,4 +368,14 @@ async fn batch_too_large(h: &Harness, peer: &mut PeerExchangeClient<Channel>) ->
         "batch_too_large",
         None,
     )
+}
+
+/// `a rescue request`, `an action answer`.
+fn with_article(noun: &str) -> String {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {noun}")
 }

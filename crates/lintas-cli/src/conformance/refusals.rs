@@ -2,13 +2,15 @@
 //! 5.4, 5.6, 9.3, 9.4 and 9.8 give it: what a peer can provoke.
 
 use lintas_core::ids::{AgencyId, NoticeId};
-use lintas_core::notice::{NoticeBody, NoticeContent};
+use lintas_core::notice::NoticeBody;
 use lintas_core::pb;
 use lintas_core::receipt::{Receipt, SignedReceipt};
 use lintas_core::signing::SignedNotice;
 use lintas_core::time::Timestamp;
+use lintas_core::vocab::NoticeKind;
 use lintas_core::vocab::ReceiptStage;
 use lintas_grpc::pb::peer_exchange_client::PeerExchangeClient;
+use prost::Message;
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -179,6 +181,55 @@ pub(crate) async fn refusals(
         Some("notice.key_id"),
     ));
 
+    // A body that breaks a field rule (no TLP), with a correct id and a
+    // valid signature: only the body's validation can refuse it.
+    let body = fresh(h);
+    let invalid_body = sign(h, &body).map_err(|e| e.to_string()).map(|s| {
+        let mut wire: pb::SignedNotice = s.into();
+        let mut content = body.to_wire();
+        if let Some(handling) = content.handling.as_mut() {
+            handling.tlp = 0;
+        }
+        let rest = content.encode_to_vec();
+        let id = lintas_core::signing::notice_id_of(&rest);
+        let mut bytes = lintas_core::signing::NOTICE_BODY_PREFIX.to_vec();
+        bytes.extend_from_slice(id.as_bytes());
+        bytes.extend_from_slice(&rest);
+        wire.body = bytes;
+        resign(h, &mut wire);
+        wire
+    });
+    cases.push((
+        "5.4",
+        "a body without its TLP, validly signed",
+        invalid_body,
+        Code::InvalidArgument,
+        "invalid_body",
+        Some("handling.tlp"),
+    ));
+
+    // Created before the harness's key became valid.
+    let valid_from = h
+        .roster
+        .roster()
+        .agency(&h.me)
+        .and_then(|a| a.keys.iter().find(|k| &k.key_id == h.key.key_id()))
+        .map(|k| k.valid_from);
+    if let Some(valid_from) = valid_from {
+        let mut body = fresh(h);
+        body.created_at = valid_from.plus_seconds(-3600);
+        body.expires_at = now.plus_seconds(30 * 86_400);
+        shift_deadline(&mut body, now.plus_seconds(7200));
+        cases.push((
+            "5.4",
+            "a notice created before the signing key was valid",
+            sign(h, &body).map(Into::into).map_err(|e| e.to_string()),
+            Code::PermissionDenied,
+            "key_not_valid_at_creation",
+            None,
+        ));
+    }
+
     if let Some(other) = other.clone() {
         let mut body = fresh(h);
         body.recipients = vec![other];
@@ -192,6 +243,14 @@ pub(crate) async fn refusals(
         ));
     }
 
+    if valid_from.is_none() {
+        report.skip(
+            "5.4",
+            "a notice created before the signing key was valid (key_not_valid_at_creation)",
+            "the roster does not list the harness's key",
+        );
+    }
+    kind_not_permitted(h, peer, report).await;
     for (section, what, wire, code, expected, field) in cases {
         let outcome = match wire {
             Err(e) => Err(format!("could not build it: {e}")),
@@ -206,82 +265,65 @@ pub(crate) async fn refusals(
     }
 }
 
-/// The rules that need history (5.6), against notices the harness
-/// delivered earlier in the run.
-pub(crate) async fn history(
+/// A kind the roster does not let the harness's agency issue, if there is
+/// one with a template.
+async fn kind_not_permitted(
     h: &mut Harness,
     peer: &mut PeerExchangeClient<Channel>,
     report: &mut Report,
-    earlier: NoticeId,
-    earlier_body: &NoticeBody,
 ) {
-    // An assistance response whose request is not an assistance request.
-    let outcome = match h.notice("assistance_response") {
-        Err(e) => Err(e.to_string()),
-        Ok(mut body) => {
-            if let NoticeContent::AssistanceResponse(r) = &mut body.content {
-                r.request = earlier;
-            }
-            deliver_expecting(
-                h,
-                peer,
-                &body,
-                Code::InvalidArgument,
-                "wrong_kind_referenced",
-                Some("request"),
-            )
-            .await
-        }
+    let check = "a kind the roster does not let the sender issue (kind_not_permitted)";
+    let forbidden = h.roster.roster().agency(&h.me).and_then(|a| {
+        NoticeKind::ALL
+            .iter()
+            .find(|k| !a.may_issue.contains(k))
+            .copied()
+    });
+    let Some(kind) = forbidden else {
+        report.skip(
+            "5.4",
+            check,
+            &format!("the roster lets {} issue every kind", h.me),
+        );
+        return;
     };
-    report.check(
-        "5.6",
-        "an answer to a notice of the wrong kind (wrong_kind_referenced)",
-        outcome,
-    );
-
-    // A notice superseding the harness's own earlier one of another kind.
-    let other_kind = if matches!(earlier_body.content, NoticeContent::CompoundAlert(_)) {
-        "suspect_alert"
-    } else {
-        "compound_alert"
+    let name = kind.label().replace(' ', "_");
+    let outcome = match h.notice(&name) {
+        Err(e) => Err(format!("template {name}: {e}")),
+        Ok(body) => match SignedNotice::sign(&body, &h.key) {
+            Err(e) => Err(e.to_string()),
+            Ok((_, signed)) => expect_refusal(
+                peer.deliver(pb::DeliverRequest {
+                    notice: Some(signed.into()),
+                })
+                .await,
+                Code::PermissionDenied,
+                "kind_not_permitted",
+                None,
+            ),
+        },
     };
-    let outcome = match h.notice(other_kind) {
-        Err(e) => Err(e.to_string()),
-        Ok(mut body) => {
-            body.supersedes = Some(earlier);
-            deliver_expecting(
-                h,
-                peer,
-                &body,
-                Code::InvalidArgument,
-                "supersedes_other_kind",
-                Some("supersedes"),
-            )
-            .await
-        }
-    };
-    report.check(
-        "5.6",
-        "superseding a notice of another kind (supersedes_other_kind)",
-        outcome,
-    );
+    report.check("5.4", check, outcome);
 }
 
-async fn deliver_expecting(
-    h: &Harness,
+/// A receipt the target signed, handed back to it by the harness: a
+/// receipt comes from the agency that signed it.
+pub(crate) async fn someone_elses_receipt(
     peer: &mut PeerExchangeClient<Channel>,
-    body: &NoticeBody,
-    code: Code,
-    expected: &str,
-    field: Option<&str>,
+    receipt: Option<pb::SignedReceipt>,
 ) -> Outcome {
-    let (_, signed) = SignedNotice::sign(body, &h.key).map_err(|e| e.to_string())?;
-    let answer = peer
-        .deliver(pb::DeliverRequest {
-            notice: Some(signed.into()),
+    let Some(receipt) = receipt else {
+        return Err("the target's answer carried no receipt".into());
+    };
+    expect_refusal(
+        peer.report_receipt(pb::ReportReceiptRequest {
+            receipt: Some(receipt),
         })
-        .await;
-    expect_refusal(answer, code, expected, field)
+        .await,
+        Code::PermissionDenied,
+        "sender_not_peer",
+        None,
+    )
 }
 
 /// A signed receipt for a notice the target never sent.

@@ -8,6 +8,7 @@ pub(crate) struct Report {
     json: bool,
     passed: usize,
     failed: usize,
+    skipped: usize,
 }
 
 impl Report {
@@ -16,6 +17,7 @@ impl Report {
             json,
             passed: 0,
             failed: 0,
+            skipped: 0,
         }
     }
 
@@ -46,20 +48,44 @@ impl Report {
         }
     }
 
-    /// Prints the summary; an error when a check failed.
-    pub(crate) fn finish(self) -> Result<(), Error> {
-        let total = self.passed + self.failed;
+    /// Records and prints a check that could not be made against this
+    /// target and roster, and why (neither a pass nor a failure).
+    pub(crate) fn skip(&mut self, section: &str, check: &str, why: &str) {
+        self.skipped += 1;
         if self.json {
             println!(
                 "{}",
                 serde_json::json!({
-                    "summary": { "checks": total, "passed": self.passed, "failed": self.failed }
+                    "section": section,
+                    "check": check,
+                    "skipped": true,
+                    "detail": why,
+                })
+            );
+        } else {
+            println!("SKIP  §{section:<7} {check}: {why}");
+        }
+    }
+
+    /// Prints the summary; an error when a check failed.
+    pub(crate) fn finish(self) -> Result<(), Error> {
+        let total = self.passed + self.failed + self.skipped;
+        if self.json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "summary": {
+                        "checks": total,
+                        "passed": self.passed,
+                        "failed": self.failed,
+                        "skipped": self.skipped,
+                    }
                 })
             );
         } else {
             println!(
-                "{total} checks: {} passed, {} failed",
-                self.passed, self.failed
+                "{total} checks: {} passed, {} failed; {} skipped",
+                self.passed, self.failed, self.skipped
             );
         }
         if self.failed == 0 {
