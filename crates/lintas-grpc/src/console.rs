@@ -183,12 +183,16 @@ mod tests {
         assert!(console.admits(&headers));
     }
 
-    fn words(file: &str) -> serde_json::Map<String, serde_json::Value> {
-        let (_, _, text) = ASSETS
+    fn asset(file: &str) -> &'static str {
+        ASSETS
             .iter()
             .find(|(path, _, _)| path.ends_with(file))
-            .unwrap_or_else(|| panic!("no asset {file}"));
-        match serde_json::from_str(text) {
+            .map(|(_, _, text)| *text)
+            .unwrap_or_else(|| panic!("no asset {file}"))
+    }
+
+    fn words(file: &str) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::from_str(asset(file)) {
             Ok(serde_json::Value::Object(words)) => words,
             other => panic!("{file}: {other:?}"),
         }
@@ -229,10 +233,7 @@ mod tests {
             assert!(en.contains_key(&key), "en.json lacks {key}");
         }
         // Every t("...") in the script names a word that exists.
-        let (_, _, script) = ASSETS
-            .iter()
-            .find(|(path, _, _)| path.ends_with("app.js"))
-            .unwrap_or_else(|| panic!("no script"));
+        let script = asset("app.js");
         let mut used = 0;
         for (at, _) in script.match_indices("t(\"") {
             let before = script[..at].chars().next_back().unwrap_or(' ');

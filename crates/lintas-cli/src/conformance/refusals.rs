@@ -315,15 +315,21 @@ pub(crate) async fn someone_elses_receipt(
     let Some(receipt) = receipt else {
         return Err("the target's answer carried no receipt".into());
     };
-    expect_refusal(
-        peer.report_receipt(pb::ReportReceiptRequest {
+    report_expecting(peer, receipt, "sender_not_peer").await
+}
+
+/// Reports `receipt` to the target, expecting `PERMISSION_DENIED` `reason`.
+async fn report_expecting(
+    peer: &mut PeerExchangeClient<Channel>,
+    receipt: pb::SignedReceipt,
+    reason: &str,
+) -> Outcome {
+    let answer = peer
+        .report_receipt(pb::ReportReceiptRequest {
             receipt: Some(receipt),
         })
-        .await,
-        Code::PermissionDenied,
-        "sender_not_peer",
-        None,
-    )
+        .await;
+    expect_refusal(answer, Code::PermissionDenied, reason, None)
 }
 
 /// A signed receipt for a notice the target never sent.
@@ -340,15 +346,7 @@ pub(crate) async fn unknown_receipt(
         Timestamp::now(),
     );
     let signed = SignedReceipt::sign(&receipt, &h.key).map_err(|e| e.to_string())?;
-    expect_refusal(
-        peer.report_receipt(pb::ReportReceiptRequest {
-            receipt: Some(signed.into()),
-        })
-        .await,
-        Code::PermissionDenied,
-        "not_a_recipient",
-        None,
-    )
+    report_expecting(peer, signed.into(), "not_a_recipient").await
 }
 
 pub(crate) async fn too_large(h: &Harness, peer: &mut PeerExchangeClient<Channel>) -> Outcome {

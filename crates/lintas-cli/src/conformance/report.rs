@@ -23,47 +23,57 @@ impl Report {
 
     /// Records and prints one check: `Ok(detail)` passed, `Err(why)` failed.
     pub(crate) fn check(&mut self, section: &str, check: &str, outcome: Result<String, String>) {
-        let passed = outcome.is_ok();
-        if passed {
-            self.passed += 1;
-        } else {
-            self.failed += 1;
-        }
-        let detail = match outcome {
-            Ok(detail) | Err(detail) => detail,
+        let (mark, detail) = match outcome {
+            Ok(detail) => {
+                self.passed += 1;
+                ("PASS", detail)
+            }
+            Err(why) => {
+                self.failed += 1;
+                ("FAIL", why)
+            }
         };
-        if self.json {
-            println!(
-                "{}",
-                serde_json::json!({
-                    "section": section,
-                    "check": check,
-                    "passed": passed,
-                    "detail": detail,
-                })
-            );
-        } else {
-            let mark = if passed { "PASS" } else { "FAIL" };
-            println!("{mark}  §{section:<7} {check}: {detail}");
-        }
+        let passed = serde_json::json!({ "passed": mark == "PASS" });
+        self.print(mark, passed, section, check, &detail);
     }
 
     /// Records and prints a check that could not be made against this
     /// target and roster, and why (neither a pass nor a failure).
     pub(crate) fn skip(&mut self, section: &str, check: &str, why: &str) {
         self.skipped += 1;
+        self.print(
+            "SKIP",
+            serde_json::json!({ "skipped": true }),
+            section,
+            check,
+            why,
+        );
+    }
+
+    /// One line: `MARK  §SECTION CHECK: DETAIL`, or a JSON object with
+    /// `verdict`'s field.
+    fn print(
+        &self,
+        mark: &str,
+        verdict: serde_json::Value,
+        section: &str,
+        check: &str,
+        detail: &str,
+    ) {
         if self.json {
-            println!(
-                "{}",
-                serde_json::json!({
-                    "section": section,
-                    "check": check,
-                    "skipped": true,
-                    "detail": why,
-                })
-            );
+            let mut line = serde_json::json!({
+                "section": section,
+                "check": check,
+                "detail": detail,
+            });
+            if let (Some(line), serde_json::Value::Object(verdict)) =
+                (line.as_object_mut(), verdict)
+            {
+                line.extend(verdict);
+            }
+            println!("{line}");
         } else {
-            println!("SKIP  §{section:<7} {check}: {why}");
+            println!("{mark}  §{section:<7} {check}: {detail}");
         }
     }
 
