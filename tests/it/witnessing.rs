@@ -393,3 +393,33 @@ async fn a_node_forking_again_and_again_cannot_fill_its_witness_with_evidence() 
         "every one is still counted and logged"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gossip_carries_at_most_one_checkpoint_of_each_agencys_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_network, [idn, khm, tha]) = three(dir.path());
+    let own = idn.sign_checkpoint(Timestamp::now()).unwrap();
+    let thai = tha.sign_checkpoint(Timestamp::now()).unwrap();
+    let ask = |gossip: Vec<SignedCheckpoint>| {
+        khm.witness(
+            idn.agency(),
+            WitnessRequest {
+                checkpoint: own.clone(),
+                old_size: 0,
+                proof: Vec::new(),
+                gossip,
+            },
+            Timestamp::now(),
+        )
+    };
+    // Two of Thailand's log: refused, whatever the roster's size.
+    let refused = ask(vec![thai.clone(), thai.clone()]).await.unwrap_err();
+    assert_eq!(refused.reason(), "invalid_argument");
+    assert!(
+        refused.to_string().contains("two checkpoints of THA"),
+        "{refused}"
+    );
+    // One of each: taken, and the offered checkpoint cosigned.
+    let answer = ask(vec![thai]).await.unwrap();
+    assert!(matches!(answer, WitnessAnswer::Cosigned(_)), "{answer:?}");
+}

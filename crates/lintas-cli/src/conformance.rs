@@ -15,8 +15,10 @@ mod as_peer;
 mod expect;
 mod flood;
 mod history;
+mod lookups;
 mod refusals;
 mod report;
+mod witnessing;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -71,6 +73,12 @@ pub(crate) struct ConformanceArgs {
     /// default: never flood a production node without its operator.
     #[arg(long, value_name = "CALLS")]
     flood: Option<u64>,
+    /// Last, send the target up to this many MiB of large messages until
+    /// its daily quota for the harness's agency refuses one (PROTOCOL 9.9,
+    /// `quota_exceeded`). Off by default: it uses up the agency's quota at
+    /// the target for the day.
+    #[arg(long, value_name = "MIB")]
+    flood_mib: Option<u64>,
 }
 
 /// What the harness knows and holds: its own agency, key and TLS
@@ -86,6 +94,8 @@ pub(crate) struct Harness {
     pub(crate) listen: std::net::SocketAddr,
     pub(crate) max_batch: usize,
     pub(crate) max_message_bytes: usize,
+    /// A notice the harness delivered that its recipient may not forward.
+    pub(crate) unforwardable: Option<lintas_core::ids::NoticeId>,
     /// The next sequence number to sign with: from the clock, so that runs
     /// one after another never reuse one.
     sequence: u64,
@@ -148,6 +158,7 @@ impl Harness {
             listen: config.listen,
             max_batch: args.max_batch,
             max_message_bytes: args.max_message_bytes,
+            unforwardable: None,
             sequence,
         })
     }
@@ -302,6 +313,14 @@ pub(crate) async fn run(args: ConformanceArgs) -> Result<(), Error> {
             "9.9",
             "calls beyond the agency's rate are refused (rate_limited)",
             "no flood without --flood CALLS",
+        ),
+    }
+    match args.flood_mib {
+        Some(mib) => flood::quota(&harness, mib, &mut report).await,
+        None => report.skip(
+            "9.9",
+            "messages beyond the agency's daily quota are refused (quota_exceeded)",
+            "no flood without --flood-mib MIB",
         ),
     }
     report.finish()

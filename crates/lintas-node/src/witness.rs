@@ -230,11 +230,23 @@ impl Engine {
             });
         }
         let limit = self.roster().roster().agencies.len();
-        if request.gossip.len() > limit {
+        let mut origins = std::collections::BTreeSet::new();
+        let repeated = request
+            .gossip
+            .iter()
+            .find(|g| !origins.insert(g.signer().clone()));
+        let found = match repeated {
+            Some(g) => Some(format!("two checkpoints of {}'s log", g.signer())),
+            None if request.gossip.len() > limit => {
+                Some(format!("{} checkpoints", request.gossip.len()))
+            }
+            None => None,
+        };
+        if let Some(found) = found {
             return Err(Refusal::Invalid(ValidationError::invalid(
                 "gossip",
                 "at most one checkpoint per roster agency",
-                format!("{} checkpoints", request.gossip.len()),
+                found,
             )));
         }
         let keep_evidence = self.alarms_about(from)? < MAX_ALARMS_PER_LOG;

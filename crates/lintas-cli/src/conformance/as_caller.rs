@@ -9,6 +9,7 @@ use lintas_core::receipt::{Receipt, SignedReceipt, body_digest};
 use lintas_core::signing::SignedNotice;
 use lintas_core::time::Timestamp;
 use lintas_core::vocab::ReceiptStage;
+use lintas_grpc::pb::agency_api_client::AgencyApiClient;
 use lintas_grpc::pb::peer_exchange_client::PeerExchangeClient;
 use tokio_stream::StreamExt;
 use tonic::Code;
@@ -93,8 +94,14 @@ pub(crate) async fn run(h: &mut Harness, report: &mut Report) {
         .iter()
         .map(|(body, id, _, _)| (body.clone(), *id))
         .collect();
+    h.unforwardable = delivered
+        .iter()
+        .find(|(body, _)| !body.handling.may_forward)
+        .map(|(_, id)| *id);
     history(h, &mut peer, report, &delivered).await;
     references(h, &mut peer, report, &delivered).await;
+    super::lookups::run(&mut peer, report, &delivered).await;
+    super::witnessing::run(h, &mut peer, report).await;
     report.check(
         "9.4",
         "FetchNotice of a notice the caller may not have (not_entitled)",
@@ -117,6 +124,18 @@ pub(crate) async fn run(h: &mut Harness, report: &mut Report) {
         "9.4",
         "ReportReceipt of a receipt the target signed (sender_not_peer)",
         someone_elses_receipt(&mut peer, first_answer.receipt.clone()).await,
+    );
+    report.check(
+        "9.7",
+        "the agency API with a peer's certificate (not_an_api_client)",
+        expect_refusal(
+            AgencyApiClient::new(channel.clone())
+                .list_dead_letters(pb::ListDeadLettersRequest::default())
+                .await,
+            Code::PermissionDenied,
+            "not_an_api_client",
+            None,
+        ),
     );
     report.check(
         "9.8",

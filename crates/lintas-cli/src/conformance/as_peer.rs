@@ -336,10 +336,40 @@ pub(crate) async fn run(h: &mut Harness, profile: &str, report: &mut Report) {
             report_read(h, *id, signed, receipts.as_mut()).await,
         );
         report.check(
+            "9.4",
+            "a receipt naming another body digest (receipt_digest_mismatch)",
+            report_wrong_digest(h, *id).await,
+        );
+        report.check(
             "5.6",
             "withdrawing the target's own notice is refused (not_own_notice)",
             withdraw_theirs(h, *id).await,
         );
+    }
+
+    // The harness's notice, which the target may not forward.
+    let check = "forwarding a notice its sender did not let go further (not_forwardable)";
+    match h.unforwardable {
+        None => report.skip(
+            "9.7",
+            check,
+            "the target accepted no notice of the harness's",
+        ),
+        Some(id) => report.check(
+            "9.7",
+            check,
+            expect_refusal(
+                case_system
+                    .forward_notice(pb::ForwardNoticeRequest {
+                        notice_id: id.as_bytes().to_vec(),
+                        to: vec![h.me.to_string()],
+                    })
+                    .await,
+                Code::FailedPrecondition,
+                "not_forwardable",
+                None,
+            ),
+        ),
     }
 
     // 2. A delivery answered UNAVAILABLE is tried again.
@@ -523,6 +553,30 @@ async fn report_read(
         Some(stream) => wait_for_receipt(stream, id, &h.me, ReceiptStage::Read).await,
         None => Ok("accepted".into()),
     }
+}
+
+/// Reports a receipt for the target's notice `id` that names a body digest
+/// other than the notice's.
+async fn report_wrong_digest(h: &Harness, id: NoticeId) -> Result<String, String> {
+    let receipt = Receipt::for_digest(
+        id,
+        [0x11; 32],
+        h.me.clone(),
+        ReceiptStage::ActionStarted,
+        Timestamp::now(),
+    );
+    let receipt = SignedReceipt::sign(&receipt, &h.key).map_err(|e| e.to_string())?;
+    let channel = h.channel(true).await.map_err(|e| e.to_string())?;
+    expect_refusal(
+        PeerExchangeClient::new(channel)
+            .report_receipt(pb::ReportReceiptRequest {
+                receipt: Some(receipt.into()),
+            })
+            .await,
+        Code::PermissionDenied,
+        "receipt_digest_mismatch",
+        None,
+    )
 }
 
 /// Delivers a withdrawal of the target's own notice `theirs`.

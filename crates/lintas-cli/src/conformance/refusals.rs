@@ -127,6 +127,25 @@ pub(crate) async fn refusals(
         None,
     ));
 
+    // A sender (and signer) no roster entry names, validly signed.
+    let mut body = fresh(h);
+    body.sender = unknown_agency(h);
+    let stranger = sign(h, &body).map_err(|e| e.to_string()).map(|s| {
+        let mut wire: pb::SignedNotice = s.into();
+        wire.signer = body.sender.to_string();
+        wire.key_id = format!("{}#k1", body.sender);
+        resign(h, &mut wire);
+        wire
+    });
+    cases.push((
+        "5.4",
+        "a sender the roster does not list",
+        stranger,
+        Code::PermissionDenied,
+        "unknown_sender",
+        None,
+    ));
+
     let mut body = fresh(h);
     body.recipients.push(unknown_agency(h));
     cases.push((
