@@ -18,6 +18,7 @@ mod history;
 mod lookups;
 mod refusals;
 mod report;
+mod rosters;
 mod witnessing;
 
 use std::path::PathBuf;

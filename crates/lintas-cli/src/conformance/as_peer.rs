@@ -372,6 +372,25 @@ pub(crate) async fn run(h: &mut Harness, profile: &str, report: &mut Report) {
         ),
     }
 
+    // The agency API's own refusals: an unknown notice, and rosters.
+    report.check(
+        "9.7",
+        "acknowledging a notice the target does not hold (not_found)",
+        expect_refusal(
+            case_system
+                .acknowledge(pb::AcknowledgeRequest {
+                    notice_id: vec![0x2d; 32],
+                    stage: ReceiptStage::Read.to_wire(),
+                    ..Default::default()
+                })
+                .await,
+            Code::NotFound,
+            "not_found",
+            None,
+        ),
+    );
+    super::rosters::run(h, &mut case_system, report).await;
+
     // 2. A delivery answered UNAVAILABLE is tried again.
     let retry = async {
         let id = submit_refused_once(h, &mut case_system, &arrivals).await?;

@@ -203,28 +203,31 @@ pub(crate) async fn refusals(
     // A body that breaks a field rule (no TLP), with a correct id and a
     // valid signature: only the body's validation can refuse it.
     let body = fresh(h);
-    let invalid_body = sign(h, &body).map_err(|e| e.to_string()).map(|s| {
-        let mut wire: pb::SignedNotice = s.into();
-        let mut content = body.to_wire();
-        if let Some(handling) = content.handling.as_mut() {
-            handling.tlp = 0;
-        }
-        let rest = content.encode_to_vec();
-        let id = lintas_core::signing::notice_id_of(&rest);
-        let mut bytes = lintas_core::signing::NOTICE_BODY_PREFIX.to_vec();
-        bytes.extend_from_slice(id.as_bytes());
-        bytes.extend_from_slice(&rest);
-        wire.body = bytes;
-        resign(h, &mut wire);
-        wire
-    });
+    let mut content = body.to_wire();
+    if let Some(handling) = content.handling.as_mut() {
+        handling.tlp = 0;
+    }
     cases.push((
         "5.4",
         "a body without its TLP, validly signed",
-        invalid_body,
+        re_encoded(h, &body, content.encode_to_vec()),
         Code::InvalidArgument,
         "invalid_body",
         Some("handling.tlp"),
+    ));
+
+    // A body of a kind a later version may define: field 99 of NoticeBody
+    // (a notice kind, 2.2 rule 4), empty, after the body's own kind.
+    let body = fresh(h);
+    let mut rest = body.to_wire().encode_to_vec();
+    rest.extend_from_slice(&[0x9A, 0x06, 0x00]);
+    cases.push((
+        "2.2",
+        "a notice of a kind this version does not define (field 99)",
+        re_encoded(h, &body, rest),
+        Code::FailedPrecondition,
+        "unsupported_kind",
+        None,
     ));
 
     // Created before the harness's key became valid.
@@ -438,6 +441,21 @@ fn resign(h: &Harness, wire: &mut pb::SignedNotice) {
     );
     let key = ed25519_dalek::SigningKey::from_bytes(&h.key.seed());
     wire.signature = key.sign(&message).to_bytes().to_vec();
+}
+
+/// `body` signed by the harness, with its encoding after the id replaced
+/// by `rest`: the id made its hash again and the envelope signed again,
+/// so that only the body's own checks can refuse it.
+fn re_encoded(h: &Harness, body: &NoticeBody, rest: Vec<u8>) -> Result<pb::SignedNotice, String> {
+    let (_, signed) = SignedNotice::sign(body, &h.key).map_err(|e| e.to_string())?;
+    let mut wire: pb::SignedNotice = signed.into();
+    let id = lintas_core::signing::notice_id_of(&rest);
+    let mut bytes = lintas_core::signing::NOTICE_BODY_PREFIX.to_vec();
+    bytes.extend_from_slice(id.as_bytes());
+    bytes.extend_from_slice(&rest);
+    wire.body = bytes;
+    resign(h, &mut wire);
+    Ok(wire)
 }
 
 /// An agency id of a member state that no roster entry uses.
