@@ -27,6 +27,10 @@ use crate::client::Connection;
 /// How long to wait for the target to deliver or record something.
 const PATIENCE: Duration = Duration::from_secs(60);
 
+/// How long to wait, at the end, for the target to offer a checkpoint of
+/// its log if it has not yet.
+const CHECKPOINT_PATIENCE: Duration = Duration::from_secs(10);
+
 /// What arrived from the target.
 #[derive(Default)]
 struct Arrivals {
@@ -39,6 +43,8 @@ struct Arrivals {
     /// Problems with what arrived (a notice that does not verify, a caller
     /// that is not the target).
     problems: Vec<String>,
+    /// The latest checkpoint of its log the target offered for witnessing.
+    offered: Option<pb::SignedLogCheckpoint>,
 }
 
 /// The harness's `PeerExchange`: it accepts the target's notices with
@@ -174,8 +180,13 @@ impl PeerExchange for Recipient {
 
     async fn witness_checkpoint(
         &self,
-        _request: Request<pb::WitnessCheckpointRequest>,
+        request: Request<pb::WitnessCheckpointRequest>,
     ) -> Result<Response<pb::WitnessCheckpointResponse>, Status> {
+        self.check_caller(&request);
+        // Kept, to offer back as the harness's own (not_log_origin).
+        if let Ok(mut arrivals) = self.arrivals.lock() {
+            arrivals.offered = request.into_inner().checkpoint;
+        }
         Err(Status::unimplemented("the harness does not witness"))
     }
 
@@ -408,6 +419,44 @@ pub(crate) async fn run(h: &mut Harness, profile: &str, report: &mut Report) {
         "a delivery refused with UNAVAILABLE is retried",
         retry.await,
     );
+
+    // 3. The target's own checkpoint, offered back to it by the harness.
+    let check = "a checkpoint of another agency's log offered as the caller's (not_log_origin)";
+    let waited = std::time::Instant::now();
+    let offered = loop {
+        let offered = arrivals.lock().ok().and_then(|a| a.offered.clone());
+        if offered.is_some() || waited.elapsed() >= CHECKPOINT_PATIENCE {
+            break offered;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    match offered {
+        None => report.skip(
+            "10.5",
+            check,
+            &format!(
+                "the target offered no checkpoint of its log during the run and {} s more (a node offers one every so often: the reference every 60 s by default)",
+                CHECKPOINT_PATIENCE.as_secs()
+            ),
+        ),
+        Some(theirs) => {
+            let outcome = match h.channel(true).await {
+                Err(e) => Err(e.to_string()),
+                Ok(channel) => expect_refusal(
+                    PeerExchangeClient::new(channel)
+                        .witness_checkpoint(pb::WitnessCheckpointRequest {
+                            checkpoint: Some(theirs),
+                            ..Default::default()
+                        })
+                        .await,
+                    Code::PermissionDenied,
+                    "not_log_origin",
+                    None,
+                ),
+            };
+            report.check("10.5", check, outcome);
+        }
+    }
 
     let problems = arrivals
         .lock()
