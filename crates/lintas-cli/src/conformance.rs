@@ -80,6 +80,11 @@ pub(crate) struct ConformanceArgs {
     /// the target for the day.
     #[arg(long, value_name = "MIB")]
     flood_mib: Option<u64>,
+    /// A signing key file of the harness's agency whose key the roster
+    /// lists as revoked: with it the harness checks that notices signed
+    /// with it are refused (key_revoked).
+    #[arg(long, value_name = "FILE")]
+    revoked_key: Option<PathBuf>,
 }
 
 /// What the harness knows and holds: its own agency, key and TLS
@@ -97,6 +102,8 @@ pub(crate) struct Harness {
     pub(crate) max_message_bytes: usize,
     /// A notice the harness delivered that its recipient may not forward.
     pub(crate) unforwardable: Option<lintas_core::ids::NoticeId>,
+    /// A key of the harness's agency that the roster lists as revoked.
+    pub(crate) revoked: Option<SigningKey>,
     /// The next sequence number to sign with: from the clock, so that runs
     /// one after another never reuse one.
     sequence: u64,
@@ -160,6 +167,11 @@ impl Harness {
             max_batch: args.max_batch,
             max_message_bytes: args.max_message_bytes,
             unforwardable: None,
+            revoked: args
+                .revoked_key
+                .as_deref()
+                .map(crate::keyfile::read)
+                .transpose()?,
             sequence,
         })
     }

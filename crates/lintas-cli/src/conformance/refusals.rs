@@ -265,6 +265,26 @@ pub(crate) async fn refusals(
         ));
     }
 
+    let body = fresh(h);
+    match &h.revoked {
+        Some(revoked) => {
+            cases.push((
+                "6.3",
+                "a notice signed with a key the roster revoked",
+                SignedNotice::sign(&body, revoked)
+                    .map(|(_, s)| s.into())
+                    .map_err(|e| e.to_string()),
+                Code::PermissionDenied,
+                "key_revoked",
+                None,
+            ));
+        }
+        None => report.skip(
+            "6.3",
+            "a notice signed with a key the roster revoked (key_revoked)",
+            "no --revoked-key given",
+        ),
+    }
     if valid_from.is_none() {
         report.skip(
             "5.4",
