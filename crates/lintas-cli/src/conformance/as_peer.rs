@@ -616,7 +616,7 @@ async fn report_read(
             receipt: Some(receipt.into()),
         })
         .await
-        .map_err(|s| format!("refused: {} ({})", super::expect::reason(&s), s.message()))?;
+        .map_err(|s| super::expect::refused(&s))?;
     match receipts {
         Some(stream) => wait_for_receipt(stream, id, &h.me, ReceiptStage::Read).await,
         None => Ok("accepted".into()),

@@ -42,6 +42,16 @@ pub(crate) fn code_of(reason: &str) -> Code {
     }
 }
 
+/// A refusal for a report line: `refused: CODE REASON (MESSAGE)`.
+pub(crate) fn refused(status: &tonic::Status) -> String {
+    format!(
+        "refused: {:?} {} ({})",
+        status.code(),
+        reason(status),
+        status.message()
+    )
+}
+
 /// The `lintas-reason` of a refusal, or `(none)`.
 pub(crate) fn reason(status: &tonic::Status) -> String {
     status

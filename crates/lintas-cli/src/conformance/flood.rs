@@ -121,12 +121,7 @@ async fn flood(channel: Channel, calls: u64) -> Outcome {
                     Err(status) if status.code() == Code::PermissionDenied => {}
                     Err(status) => {
                         stop.store(true, Ordering::Relaxed);
-                        return Some(format!(
-                            "{:?} {} ({})",
-                            status.code(),
-                            reason(&status),
-                            status.message()
-                        ));
+                        return Some(super::expect::refused(&status));
                     }
                     Ok(_) => {}
                 }

@@ -128,14 +128,7 @@ async fn ask(
             blinded_element: blinded.element().to_vec(),
         })
         .await
-        .map_err(|s| {
-            format!(
-                "refused: {:?} {} ({})",
-                s.code(),
-                super::expect::reason(&s),
-                s.message()
-            )
-        })?
+        .map_err(|s| super::expect::refused(&s))?
         .into_inner();
     let tag = blinded
         .finish(&answer.evaluated_element)

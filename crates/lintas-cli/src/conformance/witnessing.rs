@@ -111,14 +111,7 @@ async fn offer(
 ) -> Result<Answer, String> {
     peer.witness_checkpoint(request(checkpoint, old_size, proof, Vec::new()))
         .await
-        .map_err(|s| {
-            format!(
-                "refused: {:?} {} ({})",
-                s.code(),
-                super::expect::reason(&s),
-                s.message()
-            )
-        })?
+        .map_err(|s| super::expect::refused(&s))?
         .into_inner()
         .answer
         .ok_or_else(|| "an answer with neither cosignature nor known_size".to_owned())
