@@ -85,6 +85,19 @@ pub(crate) struct ConformanceArgs {
     /// with it are refused (key_revoked).
     #[arg(long, value_name = "FILE")]
     revoked_key: Option<PathBuf>,
+    /// A certificate (PEM) from the roster's CA for a name no roster
+    /// agency uses, with --stranger-key: with them the harness checks that
+    /// the target refuses a caller outside the roster (peer_not_in_roster).
+    #[arg(long, value_name = "FILE", requires = "stranger_key")]
+    stranger_cert: Option<PathBuf>,
+    /// The private key (PEM) of --stranger-cert.
+    #[arg(long, value_name = "FILE", requires = "stranger_cert")]
+    stranger_key: Option<PathBuf>,
+    /// A roster steward's key file (repeatable): with the keys of enough
+    /// stewards the harness offers the target a next roster version that
+    /// has already expired (roster_expired).
+    #[arg(long = "steward-key", value_name = "FILE")]
+    steward_keys: Vec<PathBuf>,
 }
 
 /// What the harness knows and holds: its own agency, key and TLS
@@ -104,6 +117,10 @@ pub(crate) struct Harness {
     pub(crate) unforwardable: Option<lintas_core::ids::NoticeId>,
     /// A key of the harness's agency that the roster lists as revoked.
     pub(crate) revoked: Option<SigningKey>,
+    /// A certificate and key from the roster's CA for no roster agency.
+    pub(crate) stranger: Option<PemPair>,
+    /// Roster stewards' keys.
+    pub(crate) stewards: Vec<SigningKey>,
     /// The next sequence number to sign with: from the clock, so that runs
     /// one after another never reuse one.
     sequence: u64,
@@ -172,6 +189,18 @@ impl Harness {
                 .as_deref()
                 .map(crate::keyfile::read)
                 .transpose()?,
+            stranger: match (&args.stranger_cert, &args.stranger_key) {
+                (Some(cert), Some(key)) => Some(PemPair {
+                    cert: read(cert)?,
+                    key: read(key)?,
+                }),
+                _ => None,
+            },
+            stewards: args
+                .steward_keys
+                .iter()
+                .map(|p| crate::keyfile::read(p))
+                .collect::<Result<_, _>>()?,
             sequence,
         })
     }
@@ -191,6 +220,20 @@ impl Harness {
                 .ca_certificate(tonic::transport::Certificate::from_pem(&self.tls.ca_pem))
                 .domain_name(self.target_tls_name.clone())
         };
+        self.connect(tls).await
+    }
+
+    /// A channel to the target presenting `identity` instead of the
+    /// harness's certificate.
+    pub(crate) async fn channel_as(&self, identity: &PemPair) -> Result<Channel, Error> {
+        let tls = TlsMaterial {
+            ca_pem: self.tls.ca_pem.clone(),
+            identity: identity.clone(),
+        };
+        self.connect(tls.client_config(&self.target_tls_name)).await
+    }
+
+    async fn connect(&self, tls: tonic::transport::ClientTlsConfig) -> Result<Channel, Error> {
         Ok(Endpoint::from_shared(self.target_url.clone())?
             .tls_config(tls)?
             .connect_timeout(Duration::from_secs(10))

@@ -35,6 +35,9 @@ fn write(path: &Path, text: &str) -> Result<(), Error> {
     std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()).into())
 }
 
+/// The DNS name of the development certificate no roster agency uses.
+const STRANGER: &str = "stranger.lintas.test";
+
 /// `lintas dev-pki`.
 pub(crate) fn dev_pki(out: &Path, names: &[String]) -> Result<(), Error> {
     let ca = DevCa::new("Lintas development CA")?;
@@ -129,6 +132,11 @@ pub(crate) fn create(
 
     let ca = DevCa::new("Lintas development CA")?;
     write(&dir.join("pki/ca.pem"), &ca.cert_pem())?;
+    // A certificate of this CA that no roster agency is: for checking that
+    // nodes refuse strangers (lintas conformance --stranger-cert).
+    let stranger = ca.issue(STRANGER)?;
+    write(&dir.join(format!("pki/{STRANGER}.pem")), &stranger.cert)?;
+    write(&dir.join(format!("pki/{STRANGER}.key")), &stranger.key)?;
     let mut entries = Vec::new();
     for (i, (id, kind, port)) in agencies.iter().enumerate() {
         let key = SigningKey::generate(KeyId::parse(&format!("{id}#1"))?)?;

@@ -137,6 +137,26 @@ pub(crate) async fn run(h: &mut Harness, report: &mut Report) {
             None,
         ),
     );
+    let check = "a caller whose certificate names no roster agency (peer_not_in_roster)";
+    match &h.stranger {
+        None => report.skip("9.1", check, "no --stranger-cert given"),
+        Some(stranger) => {
+            let outcome = match h.channel_as(stranger).await {
+                Err(e) => Err(format!("cannot connect: {e}")),
+                Ok(channel) => expect_refusal(
+                    PeerExchangeClient::new(channel)
+                        .deliver(pb::DeliverRequest {
+                            notice: Some(first.clone().into()),
+                        })
+                        .await,
+                    Code::PermissionDenied,
+                    "peer_not_in_roster",
+                    None,
+                ),
+            };
+            report.check("9.1", check, outcome);
+        }
+    }
     report.check(
         "9.8",
         "a message over the size limit (message_too_large)",

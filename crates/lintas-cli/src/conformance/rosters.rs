@@ -56,6 +56,18 @@ pub(crate) async fn run(h: &Harness, case_system: &mut AgencyClient, report: &mu
         install(case_system, unsigned_next, "roster_threshold_not_met").await,
     );
 
+    let check = "the next version, signed by the stewards, already expired (roster_expired)";
+    if h.stewards.is_empty() {
+        report.skip("6.4", check, "no --steward-key given");
+    } else {
+        let expired = signed_expired(h, &trusted, now);
+        report.check(
+            "6.4",
+            check,
+            install(case_system, expired, "roster_expired").await,
+        );
+    }
+
     let garbage = Ok(pb::SignedRoster {
         roster: vec![0xff; 16],
         signatures: Vec::new(),
@@ -82,6 +94,32 @@ fn unsigned(
     SignedRoster::new(&roster)
         .map(Into::into)
         .map_err(|e| format!("could not build the roster: {e}"))
+}
+
+/// `trusted` as the next version, issued with it and expired a second
+/// later, signed by every steward key the harness was given.
+fn signed_expired(
+    h: &Harness,
+    trusted: &Roster,
+    now: Timestamp,
+) -> Result<pb::SignedRoster, String> {
+    let mut roster = trusted.clone();
+    roster.version = trusted.version + 1;
+    roster.expires_at = trusted.issued_at.plus_seconds(1);
+    if roster.expires_at >= now {
+        return Err("the trusted roster was issued less than a second ago".into());
+    }
+    let mut signed =
+        SignedRoster::new(&roster).map_err(|e| format!("could not build the roster: {e}"))?;
+    for key in &h.stewards {
+        let state = trusted
+            .steward(key.key_id())
+            .filter(|s| s.public_key == key.public_key())
+            .map(|s| s.state)
+            .ok_or_else(|| format!("{} is not a steward key of the roster", key.key_id()))?;
+        signed.add_signature(state, key);
+    }
+    Ok(signed.into())
 }
 
 /// Offers `roster` to the target's node, expecting the refusal `reason`
