@@ -98,6 +98,12 @@ pub(crate) struct ConformanceArgs {
     /// has already expired (roster_expired).
     #[arg(long = "steward-key", value_name = "FILE")]
     steward_keys: Vec<PathBuf>,
+    /// The most tags of one kind the target lists in a matching answer
+    /// (its `[matching] max_tags_per_kind`): with it the harness gives the
+    /// target more phone numbers than that and checks match_set_too_large.
+    /// Off by default (40,000 numbers take the target a while to tag).
+    #[arg(long, value_name = "N")]
+    match_limit: Option<usize>,
 }
 
 /// What the harness knows and holds: its own agency, key and TLS
@@ -121,6 +127,8 @@ pub(crate) struct Harness {
     pub(crate) stranger: Option<PemPair>,
     /// Roster stewards' keys.
     pub(crate) stewards: Vec<SigningKey>,
+    /// The target's `max_tags_per_kind`, when given.
+    pub(crate) match_limit: Option<usize>,
     /// The next sequence number to sign with: from the clock, so that runs
     /// one after another never reuse one.
     sequence: u64,
@@ -196,6 +204,7 @@ impl Harness {
                 }),
                 _ => None,
             },
+            match_limit: args.match_limit,
             stewards: args
                 .steward_keys
                 .iter()

@@ -101,6 +101,7 @@ pub(crate) async fn run(h: &mut Harness, report: &mut Report) {
     history(h, &mut peer, report, &delivered).await;
     references(h, &mut peer, report, &delivered).await;
     super::lookups::run(&mut peer, report, &delivered).await;
+    super::lookups::too_many(h, &mut peer, report, h.match_limit).await;
     super::witnessing::run(h, &mut peer, report).await;
     report.check(
         "9.4",

@@ -15,8 +15,8 @@ use lintas_grpc::pb::peer_exchange_client::PeerExchangeClient;
 use tonic::Code;
 use tonic::transport::Channel;
 
-use super::Report;
 use super::expect::{Outcome, expect_refusal};
+use super::{Harness, Report};
 
 /// How long a responder may answer from tags built before the harness's
 /// notices arrived (14.9.3: rebuilt at most once a minute), and a margin.
@@ -134,4 +134,90 @@ async fn ask(
         .finish(&answer.evaluated_element)
         .map_err(|e| format!("malformed answer: {e}"))?;
     tags_contain(&answer.tags, &tag).map_err(|e| format!("malformed answer: {e}"))
+}
+
+/// With `--match-limit N`: the harness gives the target more than N phone
+/// numbers (suspect alerts of 1,000 numbers each, none used before), then
+/// asks about one: a responder that holds more identifiers of a kind than
+/// it lists in one answer refuses rather than answer a false no hit.
+pub(crate) async fn too_many(
+    h: &mut Harness,
+    peer: &mut PeerExchangeClient<Channel>,
+    report: &mut Report,
+    limit: Option<usize>,
+) {
+    let check = "more identifiers of one kind than an answer lists (match_set_too_large)";
+    let Some(limit) = limit else {
+        report.skip("14.9", check, "no --match-limit given");
+        return;
+    };
+    report.check("14.9", check, flood_with_phones(h, peer, limit).await);
+}
+
+async fn flood_with_phones(
+    h: &mut Harness,
+    peer: &mut PeerExchangeClient<Channel>,
+    limit: usize,
+) -> Outcome {
+    const PER_NOTICE: usize = 1_000;
+    let notices = limit / PER_NOTICE + 1;
+    let first = u64::try_from(h.next_sequence() % 1_000).unwrap_or(0) * 10_000_000;
+    let mut asked = None;
+    for n in 0..notices {
+        let body = h.notice("suspect_alert").map_err(|e| e.to_string())?;
+        let mut value = serde_json::to_value(&body).map_err(|e| e.to_string())?;
+        let numbers: Vec<String> = (0..PER_NOTICE)
+            .map(|i| format!("+659{:09}", first + (n * PER_NOTICE + i) as u64))
+            .collect();
+        let identity = value
+            .pointer_mut("/content/suspect_alert/suspects/0/identity")
+            .ok_or("the suspect alert template has no suspect identity")?;
+        identity["phone_numbers"] = serde_json::json!(numbers);
+        let body: NoticeBody = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        let (_, signed) =
+            lintas_core::signing::SignedNotice::sign(&body, &h.key).map_err(|e| e.to_string())?;
+        peer.deliver(pb::DeliverRequest {
+            notice: Some(signed.into()),
+        })
+        .await
+        .map_err(|s| {
+            format!(
+                "a suspect alert of {PER_NOTICE} numbers: {}",
+                super::expect::refused(&s)
+            )
+        })?;
+        asked.get_or_insert_with(|| numbers[0].clone());
+    }
+    let number = asked.ok_or("no notice was sent")?;
+    let identifier =
+        Identifier::parse(IdentifierKind::PhoneNumber, "", &number).map_err(|e| e.to_string())?;
+    // The target may answer from tags built before these notices arrived.
+    let started = Instant::now();
+    loop {
+        let blinded = BlindedIdentifier::new(&identifier);
+        let answer = peer
+            .match_identifier(pb::MatchIdentifierRequest {
+                kind: identifier.kind().to_wire(),
+                blinded_element: blinded.element().to_vec(),
+            })
+            .await;
+        match answer {
+            Err(status) => {
+                return expect_refusal(
+                    Err::<tonic::Response<()>, _>(status),
+                    Code::FailedPrecondition,
+                    "match_set_too_large",
+                    None,
+                );
+            }
+            Ok(_) if started.elapsed() > STALE_TAGS => {
+                return Err(format!(
+                    "answered with {} more phone numbers than --match-limit {limit}, {} s on",
+                    notices * PER_NOTICE - limit,
+                    STALE_TAGS.as_secs()
+                ));
+            }
+            Ok(_) => tokio::time::sleep(Duration::from_secs(5)).await,
+        }
+    }
 }
