@@ -161,7 +161,7 @@ async fn flood_with_phones(
 ) -> Outcome {
     const PER_NOTICE: usize = 1_000;
     let notices = limit / PER_NOTICE + 1;
-    let first = u64::try_from(h.next_sequence() % 1_000).unwrap_or(0) * 10_000_000;
+    let first = (h.next_sequence() % 1_000) * 10_000_000;
     let mut asked = None;
     for n in 0..notices {
         let body = h.notice("suspect_alert").map_err(|e| e.to_string())?;
