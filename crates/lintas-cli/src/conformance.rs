@@ -104,6 +104,11 @@ pub(crate) struct ConformanceArgs {
     /// Off by default (40,000 numbers take the target a while to tag).
     #[arg(long, value_name = "N")]
     match_limit: Option<usize>,
+    /// The largest attachment the target takes, MiB (its `[attachments]
+    /// max_mib`): with it and --target-profile the harness uploads a file
+    /// one piece larger and checks resource_exhausted. Off by default.
+    #[arg(long, value_name = "MIB")]
+    attachment_limit_mib: Option<u64>,
 }
 
 /// What the harness knows and holds: its own agency, key and TLS
@@ -129,6 +134,8 @@ pub(crate) struct Harness {
     pub(crate) stewards: Vec<SigningKey>,
     /// The target's `max_tags_per_kind`, when given.
     pub(crate) match_limit: Option<usize>,
+    /// The target's largest attachment in MiB, when given.
+    pub(crate) attachment_limit_mib: Option<u64>,
     /// The next sequence number to sign with: from the clock, so that runs
     /// one after another never reuse one.
     sequence: u64,
@@ -205,6 +212,7 @@ impl Harness {
                 _ => None,
             },
             match_limit: args.match_limit,
+            attachment_limit_mib: args.attachment_limit_mib,
             stewards: args
                 .steward_keys
                 .iter()

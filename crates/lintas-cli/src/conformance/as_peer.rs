@@ -401,6 +401,11 @@ pub(crate) async fn run(h: &mut Harness, profile: &str, report: &mut Report) {
         ),
     );
     super::rosters::run(h, &mut case_system, report).await;
+    let check = "an attachment larger than the node takes (resource_exhausted)";
+    match h.attachment_limit_mib {
+        None => report.skip("9.9", check, "no --attachment-limit-mib given"),
+        Some(mib) => report.check("9.9", check, too_large_a_file(&mut case_system, mib).await),
+    }
 
     // 2. A delivery answered UNAVAILABLE is tried again.
     let retry = async {
@@ -621,6 +626,27 @@ async fn report_read(
         Some(stream) => wait_for_receipt(stream, id, &h.me, ReceiptStage::Read).await,
         None => Ok("accepted".into()),
     }
+}
+
+/// Uploads a file one 256 KiB piece larger than `mib` MiB through the
+/// target's agency API.
+async fn too_large_a_file(
+    case_system: &mut lintas_grpc::AgencyClient,
+    mib: u64,
+) -> Result<String, String> {
+    const PIECE: usize = 256 << 10;
+    let pieces =
+        usize::try_from(mib.saturating_mul(4).saturating_add(1)).map_err(|e| e.to_string())?;
+    let upload = tokio_stream::iter((0..pieces).map(|_| pb::AttachmentUpload {
+        data: vec![0x5a; PIECE],
+        media_type: "application/octet-stream".into(),
+    }));
+    expect_refusal(
+        case_system.upload_attachment(upload).await,
+        Code::ResourceExhausted,
+        "resource_exhausted",
+        None,
+    )
 }
 
 /// Reports a receipt for the target's notice `id` that names a body digest
