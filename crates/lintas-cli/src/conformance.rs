@@ -109,6 +109,12 @@ pub(crate) struct ConformanceArgs {
     /// one piece larger and checks resource_exhausted. Off by default.
     #[arg(long, value_name = "MIB")]
     attachment_limit_mib: Option<u64>,
+    /// The target's time limit for one request, seconds (the reference:
+    /// 30): with it and --target-profile the harness holds an upload open
+    /// past it and checks request_timeout. Off by default (it takes that
+    /// long).
+    #[arg(long, value_name = "SECONDS")]
+    request_timeout_s: Option<u64>,
 }
 
 /// What the harness knows and holds: its own agency, key and TLS
@@ -136,6 +142,8 @@ pub(crate) struct Harness {
     pub(crate) match_limit: Option<usize>,
     /// The target's largest attachment in MiB, when given.
     pub(crate) attachment_limit_mib: Option<u64>,
+    /// The target's request time limit, when given.
+    pub(crate) request_timeout: Option<Duration>,
     /// The next sequence number to sign with: from the clock, so that runs
     /// one after another never reuse one.
     sequence: u64,
@@ -213,6 +221,7 @@ impl Harness {
             },
             match_limit: args.match_limit,
             attachment_limit_mib: args.attachment_limit_mib,
+            request_timeout: args.request_timeout_s.map(Duration::from_secs),
             stewards: args
                 .steward_keys
                 .iter()

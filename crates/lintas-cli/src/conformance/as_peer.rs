@@ -406,6 +406,11 @@ pub(crate) async fn run(h: &mut Harness, profile: &str, report: &mut Report) {
         None => report.skip("9.9", check, "no --attachment-limit-mib given"),
         Some(mib) => report.check("9.9", check, too_large_a_file(&mut case_system, mib).await),
     }
+    let check = "a request held open past the node's time limit (request_timeout)";
+    match h.request_timeout {
+        None => report.skip("9.9", check, "no --request-timeout-s given"),
+        Some(limit) => report.check("9.9", check, stalled_upload(&mut case_system, limit).await),
+    }
 
     // 2. A delivery answered UNAVAILABLE is tried again.
     let retry = async {
@@ -647,6 +652,37 @@ async fn too_large_a_file(
         "resource_exhausted",
         None,
     )
+}
+
+/// Starts an upload through the target's agency API, sends one piece and
+/// then nothing: the node ends the call at its time limit (`CANCELLED`
+/// `request_timeout`, PROTOCOL 9.8), at the latest 15 s after `limit`.
+async fn stalled_upload(
+    case_system: &mut lintas_grpc::AgencyClient,
+    limit: Duration,
+) -> Result<String, String> {
+    let first = pb::AttachmentUpload {
+        data: vec![0x5a; 1024],
+        media_type: "application/octet-stream".into(),
+    };
+    let upload = tokio_stream::iter([first]).chain(tokio_stream::pending());
+    let started = std::time::Instant::now();
+    let answer = tokio::time::timeout(
+        limit + Duration::from_secs(15),
+        case_system.upload_attachment(upload),
+    )
+    .await
+    .map_err(|_| {
+        format!(
+            "the call was still open {} s on",
+            (limit + Duration::from_secs(15)).as_secs()
+        )
+    })?;
+    let seen = expect_refusal(answer, Code::Cancelled, "request_timeout", None)?;
+    Ok(format!(
+        "{seen}, after {:.1} s",
+        started.elapsed().as_secs_f64()
+    ))
 }
 
 /// Reports a receipt for the target's notice `id` that names a body digest
